@@ -1,0 +1,31 @@
+"""Post-measurement callbacks: what happens to each trial after it is measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotune.db import BaseDatabase
+from autotune.records import TrialRecord
+
+
+class BaseCallback:
+    """Hooks the tuner calls; every method is optional. Callbacks must not raise."""
+
+    def on_kernel_start(self, kernel: str, budget: int) -> None:
+        """Tuning of ``kernel`` starts with ``budget`` measurements to spend."""
+
+    def on_trial(self, record: TrialRecord, spent: int) -> None:
+        """``record`` was measured (or answered); ``spent`` of the budget is used."""
+
+    def on_kernel_end(self, summary: dict[str, Any]) -> None:
+        """``summary`` is the kernel's final JSON object."""
+
+
+class AddToDatabase(BaseCallback):
+    """Commit every trial as soon as it exists, so a crash loses at most the one in flight."""
+
+    def __init__(self, db: BaseDatabase) -> None:
+        self.db = db
+
+    def on_trial(self, record: TrialRecord, spent: int) -> None:
+        self.db.add_trial(record)

@@ -1,0 +1,49 @@
+"""The database extension point: where trials, workloads and run summaries live."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from autotune.program import Workload
+from autotune.records import TrialRecord
+
+
+class BaseDatabase(ABC):
+    """Stores trial records keyed by (workload key, target key, config key).
+
+    Contract:
+        * Records returned are copies; changing them changes nothing stored.
+        * ``add_trial`` is atomic: after it returns the record survives a crash.
+        * Search-phase trials are unique per (workload, target, config): adding one that
+          exists returns ``False`` and stores nothing, so concurrent writers neither
+          lose nor duplicate records.
+        * Safe for use from one thread at a time per instance.
+    """
+
+    @abstractmethod
+    def add_workload(self, workload: Workload, source: str) -> None: ...
+
+    @abstractmethod
+    def add_trial(self, record: TrialRecord) -> bool: ...
+
+    @abstractmethod
+    def trials(
+        self,
+        workload_key: str,
+        target_key: str,
+        phase: str | None = "search",
+    ) -> list[TrialRecord]: ...
+
+    @abstractmethod
+    def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def finish_run(self, run_id: str, summaries: list[dict[str, Any]]) -> None: ...
+
+    @abstractmethod
+    def latest_summaries(self, kernel: str | None = None) -> list[dict[str, Any]]:
+        """The most recent summary per (kernel, workload, target), newest first."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,306 @@
+"""Tuning database on SQLAlchemy: SQLite by default, PostgreSQL (or any URL) by choice.
+
+The schema carries a version in ``autotune_meta``. Opening a database written by an
+older release migrates it in place; one written by a newer release is refused.
+Optuna keeps its own tables in the same database, so one URL holds everything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from autotune.candidate import canonical_json
+from autotune.db._base import BaseDatabase
+from autotune.errors import DatabaseError
+from autotune.measure._timing import summarize
+from autotune.program import Workload
+from autotune.records import MeasureResult, Status, TrialRecord
+
+SCHEMA_VERSION = 1
+DEFAULT_URL = "sqlite:///autotune.db"
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "autotune_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+workloads_table = sa.Table(
+    "autotune_workloads",
+    metadata,
+    sa.Column("workload_key", sa.String(32), primary_key=True),
+    sa.Column("kernel", sa.String(255), nullable=False),
+    sa.Column("ir_hash", sa.String(32), nullable=False),
+    sa.Column("arg_types", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("ir_text", sa.Text, nullable=False),
+)
+
+trials_table = sa.Table(
+    "autotune_trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    # "" for search trials (shared by every run); the run id for baseline/confirm trials.
+    sa.Column("scope", sa.String(64), nullable=False),
+    sa.Column("kernel", sa.String(255), nullable=False),
+    sa.Column("workload_key", sa.String(32), nullable=False),
+    sa.Column("target_key", sa.String(32), nullable=False),
+    sa.Column("config_key", sa.String(32), nullable=False),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("compile_s", sa.Float),
+    sa.Column("verify_s", sa.Float),
+    sa.Column("baseline_s", sa.Float),
+    sa.Column("candidate_s", sa.Float),
+    sa.Column("speedup", sa.Float),
+    sa.Column("speedup_lo", sa.Float),
+    sa.Column("speedup_hi", sa.Float),
+    sa.Column("samples_json", sa.Text),
+    sa.Column("provenance_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint(
+        "workload_key", "target_key", "config_key", "phase", "scope", name="uq_trial"
+    ),
+)
+sa.Index("ix_trials_lookup", trials_table.c.workload_key, trials_table.c.target_key)
+
+runs_table = sa.Table(
+    "autotune_runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("command", sa.Text, nullable=False),
+    sa.Column("info_json", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+)
+
+summaries_table = sa.Table(
+    "autotune_summaries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("kernel", sa.String(255), nullable=False),
+    sa.Column("workload_key", sa.String(32)),
+    sa.Column("target_key", sa.String(32)),
+    sa.Column("summary_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+#: version -> function migrating a database from that version to the next.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def normalize_url(url: str) -> str:
+    """Accept a plain file path as shorthand for an SQLite URL."""
+    if "://" in url:
+        return url
+    return f"sqlite:///{Path(url).expanduser()}"
+
+
+class SQLDatabase(BaseDatabase):
+    """A :class:`BaseDatabase` on any SQLAlchemy URL."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = normalize_url(url)
+        try:
+            self._engine = sa.create_engine(self.url, future=True)
+            with self._engine.begin() as conn:
+                self._prepare(conn)
+        except DatabaseError:
+            raise
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            raise DatabaseError(f"cannot open database {self.url}: {reason}") from None
+
+    def _prepare(self, conn: sa.Connection) -> None:
+        inspector = sa.inspect(conn)
+        if not inspector.has_table("autotune_meta"):
+            metadata.create_all(conn)
+            conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return
+        row = conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).first()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"database {self.url} has schema v{version}, newer than this autotune's "
+                f"v{SCHEMA_VERSION}; upgrade autotune to use it"
+            )
+        while version < SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                raise DatabaseError(f"database {self.url} has schema v{version}, which cannot be migrated")
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute(
+                meta_table.update().where(meta_table.c.key == "schema_version").values(value=str(version))
+            )
+        metadata.create_all(conn)
+
+    def add_workload(self, workload: Workload, source: str) -> None:
+        with self._engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(workloads_table.c.workload_key).where(
+                    workloads_table.c.workload_key == workload.key
+                )
+            ).first()
+            if exists:
+                return
+            try:
+                conn.execute(
+                    workloads_table.insert().values(
+                        workload_key=workload.key,
+                        kernel=workload.kernel,
+                        ir_hash=workload.ir_hash,
+                        arg_types=workload.arg_types,
+                        source=source,
+                        ir_text=workload.ir_text,
+                    )
+                )
+            except IntegrityError:
+                pass  # another writer stored it first
+
+    def add_trial(self, record: TrialRecord) -> bool:
+        row = _trial_row(record)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(trials_table.insert().values(**row))
+        except IntegrityError:
+            return False
+        return True
+
+    def trials(self, workload_key: str, target_key: str, phase: str | None = "search") -> list[TrialRecord]:
+        query = sa.select(trials_table).where(
+            trials_table.c.workload_key == workload_key,
+            trials_table.c.target_key == target_key,
+        )
+        if phase is not None:
+            query = query.where(trials_table.c.phase == phase)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(trials_table.c.id)).mappings().all()
+        return [_record_from_row(r) for r in rows]
+
+    def all_trials(self, kernel: str | None = None) -> list[TrialRecord]:
+        query = sa.select(trials_table)
+        if kernel is not None:
+            query = query.where(trials_table.c.kernel == kernel)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(trials_table.c.id)).mappings().all()
+        return [_record_from_row(r) for r in rows]
+
+    def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                runs_table.insert().values(
+                    run_id=run_id, command=command, info_json=json.dumps(info), started_at=time.time()
+                )
+            )
+
+    def finish_run(self, run_id: str, summaries: list[dict[str, Any]]) -> None:
+        now = time.time()
+        with self._engine.begin() as conn:
+            conn.execute(
+                runs_table.update().where(runs_table.c.run_id == run_id).values(finished_at=now)
+            )
+            for summary in summaries:
+                conn.execute(
+                    summaries_table.insert().values(
+                        run_id=run_id,
+                        kernel=summary["kernel"],
+                        workload_key=summary.get("workload_key"),
+                        target_key=summary.get("target_key"),
+                        summary_json=json.dumps(summary),
+                        created_at=now,
+                    )
+                )
+
+    def latest_summaries(self, kernel: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(summaries_table).order_by(summaries_table.c.id.desc())
+        if kernel is not None:
+            query = query.where(summaries_table.c.kernel == kernel)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        seen: set[tuple[Any, ...]] = set()
+        latest = []
+        for row in rows:
+            ident = (row["kernel"], row["workload_key"], row["target_key"])
+            if ident not in seen:
+                seen.add(ident)
+                latest.append(json.loads(row["summary_json"]))
+        return latest
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _trial_row(record: TrialRecord) -> dict[str, Any]:
+    result, timing = record.result, record.result.timing
+    samples = None
+    if timing is not None:
+        samples = json.dumps(
+            {
+                "baseline_rounds": timing.baseline_rounds,
+                "candidate_rounds": timing.candidate_rounds,
+                "calls_per_sample": timing.calls_per_sample,
+            }
+        )
+    return {
+        "run_id": record.run_id,
+        "scope": "" if record.phase == "search" else record.run_id,
+        "kernel": record.kernel,
+        "workload_key": record.workload_key,
+        "target_key": record.target_key,
+        "config_key": record.config_key,
+        "config_json": canonical_json(record.config),
+        "phase": record.phase,
+        "status": str(result.status),
+        "error": result.error,
+        "compile_s": result.compile_s,
+        "verify_s": result.verify_s,
+        "baseline_s": None if timing is None else timing.baseline_s,
+        "candidate_s": None if timing is None else timing.candidate_s,
+        "speedup": None if timing is None else timing.speedup,
+        "speedup_lo": None if timing is None else timing.speedup_ci95[0],
+        "speedup_hi": None if timing is None else timing.speedup_ci95[1],
+        "samples_json": samples,
+        "provenance_json": json.dumps(result.provenance),
+        "created_at": record.created_at or time.time(),
+    }
+
+
+def _record_from_row(row: Any) -> TrialRecord:
+    timing = None
+    if row["samples_json"]:
+        s = json.loads(row["samples_json"])
+        timing = summarize(s["baseline_rounds"], s["candidate_rounds"], s["calls_per_sample"])
+    result = MeasureResult(
+        status=Status(row["status"]),
+        error=row["error"],
+        compile_s=row["compile_s"],
+        verify_s=row["verify_s"],
+        timing=timing,
+        provenance=json.loads(row["provenance_json"]),
+    )
+    return TrialRecord(
+        kernel=row["kernel"],
+        workload_key=row["workload_key"],
+        target_key=row["target_key"],
+        config_key=row["config_key"],
+        config=json.loads(row["config_json"]),
+        phase=row["phase"],
+        result=result,
+        run_id=row["run_id"],
+        created_at=row["created_at"],
+    )

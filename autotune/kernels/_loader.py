@@ -1,0 +1,100 @@
+"""Loading kernels from a source file and/or the spec file beside it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from autotune.errors import InputError
+from autotune.kernels._decl import KernelDecl
+from autotune.kernels._spec import kernels_from_spec, read_spec, spec_module_path, spec_path_for
+
+
+def import_source(path: Path) -> ModuleType:
+    """Import ``path`` as a module named after its stem.
+
+    The module name appears in Numba's mangled symbols, so it is derived from the file
+    name only: moving a file does not change its workload keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    name = "autotune_src_" + re.sub(r"\W", "_", path.stem)
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "")) == path.resolve():
+        return existing
+    spec = importlib.util.spec_from_file_location(name, path.resolve())
+    if spec is None or spec.loader is None:
+        raise InputError(f"cannot import {path}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    parent = str(path.resolve().parent)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)  # sibling imports of the user's file
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[name]
+        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except InputError as exc:
+        del sys.modules[name]
+        raise InputError(f"{path}: {exc}") from None
+    except Exception as exc:
+        del sys.modules[name]
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise InputError(
+            f"{path}: importing failed at line {frame.lineno}: {type(exc).__name__}: {exc}"
+        ) from None
+    return module
+
+
+def load_kernels(source: Path, spec: Path | None = None) -> list[KernelDecl]:
+    """Every kernel declared in ``source`` (decorators) or its spec file.
+
+    ``source`` may be a Python file or a spec file (``*.toml``). A spec named
+    ``<stem>.autotune.toml`` beside a Python file is found automatically; ``spec`` names
+    another. Raises :class:`InputError` for a missing file, a syntax error, a bad spec, an
+    unknown function, duplicate names or a file without kernels.
+    """
+    source = Path(source)
+    if source.suffix == ".toml":
+        spec, source = source, Path()
+    decls: list[KernelDecl] = []
+    if source != Path():
+        module = import_source(source)
+        decls.extend(_declared(module, source))
+        if spec is None and spec_path_for(source).is_file():
+            spec = spec_path_for(source)
+    if spec is not None:
+        data = read_spec(spec)
+        module_path = spec_module_path(spec, data)
+        if source != Path() and module_path.resolve() != source.resolve():
+            raise InputError(f"{spec}: names module {module_path}, not {source}")
+        module = import_source(module_path)
+        for decl in kernels_from_spec(spec, data, module):
+            decl.source = str(module_path.resolve())
+            decls.append(decl)
+    shown = source if source != Path() else spec
+    if not decls:
+        raise InputError(
+            f"{shown}: no kernels declared (decorate functions with @autotune.kernel "
+            f"or write a spec file {spec_path_for(source).name})"
+        )
+    names = [d.name for d in decls]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"{shown}: kernel names declared twice: {dupes}")
+    return decls
+
+
+def _declared(module: ModuleType, source: Path) -> list[KernelDecl]:
+    found = []
+    for value in vars(module).values():
+        if isinstance(value, KernelDecl) and value.pyfunc.__module__ == module.__name__:
+            value.source = str(source.resolve())
+            found.append(value)
+    return found

@@ -1,0 +1,16 @@
+"""Measurement: runners (local subprocess workers, replay), verification and timing."""
+
+from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
+from autotune.measure._local import LocalRunner
+from autotune.measure._pool import WorkerFailure, WorkerProcess
+from autotune.measure._protocol import KernelRef
+
+__all__ = [
+    "BaseRunner",
+    "KernelRef",
+    "LocalRunner",
+    "LowerResult",
+    "MeasureRequest",
+    "WorkerFailure",
+    "WorkerProcess",
+]

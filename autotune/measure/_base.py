@@ -1,0 +1,58 @@
+"""The runner extension point: verify and time candidates, return results as values."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from autotune.measure._protocol import KernelRef
+from autotune.program import Workload
+from autotune.records import MeasureResult, TimingSettings
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRequest:
+    """Measure ``config`` (``None``: the baseline against itself) with ``settings``."""
+
+    config: dict[str, Any] | None
+    settings: TimingSettings = TimingSettings()
+    timeout_s: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class LowerResult:
+    workload: Workload | None
+    error: str = ""
+
+
+class BaseRunner(ABC):
+    """Measures candidates of one kernel at a time.
+
+    Contract:
+        * ``measure`` returns exactly one :class:`MeasureResult` per request, in order,
+          and never raises for a bad candidate: crashes, LLVM fatal errors, timeouts and
+          wrong results are statuses with a reason.
+        * Every ``ok`` result carries paired timings against the baseline, taken in the
+          same process, interleaved.
+        * ``confirm`` measures in a process that has measured nothing else.
+        * ``lower`` returns the kernel's workload, or why it cannot be lowered.
+    """
+
+    @abstractmethod
+    def lower(self, kernel: KernelRef) -> LowerResult: ...
+
+    @abstractmethod
+    def measure(self, kernel: KernelRef, requests: list[MeasureRequest]) -> list[MeasureResult]: ...
+
+    @abstractmethod
+    def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release worker processes; the runner may not be used afterwards."""
+
+    def __enter__(self) -> BaseRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

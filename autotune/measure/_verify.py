@@ -1,0 +1,52 @@
+"""Differential verification: compare a candidate's outputs with the reference's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autotune.kernels import RETURN
+
+
+def fresh_copy(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Copies of array arguments (kernels write into them); scalars are immutable."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def collect_outputs(
+    func: Callable[..., Any], args: tuple[Any, ...], outputs: Sequence[int | str]
+) -> list[Any]:
+    """Call ``func`` on a copy of ``args`` and return the declared outputs."""
+    call_args = fresh_copy(args)
+    returned = func(*call_args)
+    return [returned if out == RETURN else call_args[int(out)] for out in outputs]
+
+
+def compare_outputs(
+    actual: Sequence[Any],
+    expected: Sequence[Any],
+    labels: Sequence[int | str],
+    rtol: float,
+    atol: float,
+) -> str | None:
+    """``None`` when every output matches within tolerance, else why not (one line)."""
+    for got, want, label in zip(actual, expected, labels, strict=True):
+        name = "return value" if label == RETURN else f"argument {label}"
+        got_arr, want_arr = np.asarray(got), np.asarray(want)
+        if got_arr.shape != want_arr.shape:
+            return f"{name}: shape {got_arr.shape} != expected {want_arr.shape}"
+        if want_arr.dtype.kind in "biuSUO" and got_arr.dtype.kind in "biuSUO":
+            bad = got_arr != want_arr
+        else:
+            close = np.isclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True)
+            bad = ~close
+        if np.any(bad):
+            index = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+            g, w = got_arr[index], want_arr[index]
+            return (
+                f"{name}: {int(np.sum(bad))} of {bad.size} elements differ beyond "
+                f"rtol={rtol:g}, atol={atol:g}; first at {index}: {g!r} != {w!r}"
+            )
+    return None

@@ -1,0 +1,163 @@
+"""Worker process: builds, verifies and times candidates on request.
+
+Started by :class:`~autotune.measure.WorkerProcess` as ``python -m
+autotune.measure._worker``. Requests arrive on stdin; replies leave on the original
+stdout, which is then pointed at stderr so that a kernel's prints cannot corrupt the
+protocol. Before each risky step the worker announces a *stage*, so that when it dies
+(a segfault, an LLVM fatal error) the parent knows what it was doing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from typing import Any, BinaryIO
+
+from autotune.measure._protocol import KernelRef, recv, send
+
+
+class _KernelState:
+    """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
+
+    def __init__(self, ref: KernelRef, builder: Any) -> None:
+        from autotune.kernels import load_kernels
+        from autotune.measure._verify import collect_outputs
+
+        from pathlib import Path
+
+        decls = load_kernels(Path(ref.source), Path(ref.spec) if ref.spec else None)
+        matches = [d for d in decls if d.name == ref.name]
+        if not matches:
+            raise LookupError(f"kernel {ref.name!r} not found in {ref.source}")
+        self.decl = matches[0]
+        self.builder = builder
+        self.input_sets = [self.decl.make_inputs(ref.seed + i, ref.size) for i in (0, 1)]
+        self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
+        self.baseline: Any = None
+        self.baseline_compile_s = 0.0
+        reference = self.decl.reference
+        if reference is None:
+            self._ensure_baseline()
+            reference = self.baseline
+        self.expected = [collect_outputs(reference, args, self.decl.outputs) for args in self.input_sets]
+
+    def _ensure_baseline(self) -> None:
+        if self.baseline is None:
+            built = self.builder.build_baseline(self.decl, self.input_sets[0])
+            if built.artifact is None:
+                raise RuntimeError(f"baseline does not compile: {built.error}")
+            self.baseline, self.baseline_compile_s = built.artifact, built.compile_s
+
+    def verify(self, func: Any) -> str | None:
+        from autotune.measure._verify import collect_outputs, compare_outputs
+
+        decl = self.decl
+        for i, (args, want) in enumerate(zip(self.input_sets, self.expected, strict=True)):
+            got = collect_outputs(func, args, decl.outputs)
+            why = compare_outputs(got, want, decl.outputs, decl.rtol, decl.atol)
+            if why is not None:
+                return f"input set {i}: {why}"
+        return None
+
+
+class Worker:
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._kernels: dict[KernelRef, _KernelState] = {}
+        self._builders: dict[str, Any] = {}
+
+    def stage(self, name: str) -> None:
+        send(self._out, {"event": "stage", "stage": name})
+
+    def _builder(self, name: str) -> Any:
+        if name not in self._builders:
+            from autotune.backends import get_builder
+
+            self._builders[name] = get_builder(name)
+        return self._builders[name]
+
+    def _kernel(self, ref: KernelRef) -> _KernelState:
+        if ref not in self._kernels:
+            self.stage("load")
+            self._kernels[ref] = _KernelState(ref, self._builder(ref.builder))
+        return self._kernels[ref]
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request["op"]
+        if op == "ping":
+            return {"pid": os.getpid()}
+        ref: KernelRef = request["kernel"]
+        if op == "lower":
+            state = self._kernel(ref)
+            self.stage("lower")
+            workload = state.builder.lower(state.decl, state.input_sets[0])
+            return {"workload": asdict(workload)}
+        if op == "measure":
+            return self.measure(ref, request.get("config"), request["settings"])
+        raise ValueError(f"unknown op {op!r}")
+
+    def measure(self, ref: KernelRef, config: dict[str, Any] | None, settings: Any) -> dict[str, Any]:
+        from autotune.measure._timing import time_paired
+        from autotune.program import provenance
+
+        state = self._kernel(ref)
+        self.stage("build")
+        state._ensure_baseline()
+        if config is None:
+            func, compile_s = state.baseline, state.baseline_compile_s
+        else:
+            built = state.builder.build(state.decl, config, state.input_sets[0])
+            if built.artifact is None:
+                return _result("build_failed", built.error, built.compile_s)
+            func, compile_s = built.artifact, built.compile_s
+        self.stage("verify")
+        started = time.perf_counter()
+        why = state.verify(func)
+        verify_s = time.perf_counter() - started
+        if why is not None:
+            status = "wrong_result"
+            if config is None:
+                why = f"baseline fails its reference check: {why}"
+            return _result(status, why, compile_s, verify_s)
+        self.stage("time")
+        timing = time_paired(state.baseline, func, state.input_sets[0], state.restore, settings)
+        result = _result("ok", "", compile_s, verify_s)
+        result["timing"] = asdict(timing)
+        result["provenance"] = provenance()
+        return result
+
+
+def _result(status: str, error: str, compile_s: float, verify_s: float | None = None) -> dict[str, Any]:
+    return {"status": status, "error": error, "compile_s": compile_s, "verify_s": verify_s}
+
+
+def main() -> None:
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # kernels that print now write to stderr
+    sys.stdout = sys.stderr
+    stdin = sys.stdin.buffer
+    worker = Worker(out)
+    send(out, {"event": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            request = recv(stdin)
+        except EOFError:
+            return
+        if request.get("op") == "exit":
+            return
+        try:
+            reply = {"event": "result", **worker.handle(request)}
+        except Exception as exc:
+            reply = {
+                "event": "error",
+                "error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:800]}",
+                "traceback": traceback.format_exc(),
+            }
+        send(out, reply)
+
+
+if __name__ == "__main__":
+    main()

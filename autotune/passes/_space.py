@@ -1,0 +1,82 @@
+"""The CPU search space of a kernel: pipeline options, pass orders, Numba flags and the
+kernel's own parameters. Every default is Numba's own default, so the default config is
+the baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from autotune.kernels import KernelDecl
+from autotune.passes._catalog import FASTMATH_FLAGS, INLINE_THRESHOLDS, PASS_MODES, PASSES
+from autotune.passes._pipeline import PipelineConfig
+from autotune.space import Bool, Choice, Condition, SearchSpace, Seq, Subset
+
+KERNEL_PREFIX = "kernel."
+WITH_O_LEVEL = ("default", "before", "after")
+
+
+def cpu_search_space(
+    decl: KernelDecl, *, allow_fastmath: bool = True, max_sequence: int = 8
+) -> SearchSpace:
+    """The search space of ``decl`` on the CPU backend.
+
+    Pipeline options only matter when an O-level pipeline runs, so they are inactive
+    with ``passes.mode = "replace"``. ``fastmath`` is offered only when both the caller
+    and the kernel's declaration allow it.
+    """
+    space = SearchSpace()
+    space.add("passes.mode", Choice(PASS_MODES))
+    custom = Condition("passes.mode", ("before", "after", "replace"))
+    space.add("passes.sequence", Seq(PASSES, 1, max_sequence), custom)
+    o_level = Condition("passes.mode", WITH_O_LEVEL)
+    space.add("pipeline.speed_level", Choice((3, 2, 1, 0)), o_level)
+    space.add("pipeline.loop_vectorization", Bool(True), o_level)
+    space.add("pipeline.slp_vectorization", Bool(False), o_level)
+    space.add("pipeline.loop_interleaving", Bool(True), o_level)
+    space.add("pipeline.loop_unrolling", Bool(True), o_level)
+    space.add("pipeline.inlining_threshold", Choice(INLINE_THRESHOLDS), o_level)
+    if allow_fastmath and decl.allow_fastmath:
+        space.add("flags.fastmath", Choice(("off", "all", "subset")))
+        space.add(
+            "flags.fastmath_flags", Subset(FASTMATH_FLAGS), Condition("flags.fastmath", ("subset",))
+        )
+    space.add("flags.error_model", Choice(("python", "numpy")))
+    for name, param in decl.params.items():
+        space.add(KERNEL_PREFIX + name, param)
+    return space
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """Everything a builder needs from a config, split by where it applies."""
+
+    pipeline: PipelineConfig
+    fastmath: bool | tuple[str, ...]
+    error_model: str
+    params: dict[str, Any]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BuildOptions:
+        mode = config.get("flags.fastmath", "off")
+        fastmath: bool | tuple[str, ...] = mode == "all"
+        if mode == "subset":
+            fastmath = tuple(config.get("flags.fastmath_flags", ()))
+            if not fastmath:
+                fastmath = False
+        params = {
+            k.removeprefix(KERNEL_PREFIX): v for k, v in config.items() if k.startswith(KERNEL_PREFIX)
+        }
+        return cls(
+            pipeline=PipelineConfig.from_config(config),
+            fastmath=fastmath,
+            error_model=str(config.get("flags.error_model", "python")),
+            params=params,
+        )
+
+    def numba_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"error_model": self.error_model}
+        if self.fastmath:
+            opts["fastmath"] = set(self.fastmath) if isinstance(self.fastmath, tuple) else True
+        return opts

@@ -1,0 +1,104 @@
+"""Value objects that cross the tuning loop's boundaries: statuses, results, records.
+
+Failures are values: every builder/runner outcome is a :class:`MeasureResult` with a
+:class:`Status` and, when not ``ok``, an ``error`` string saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of one trial. Exactly one applies."""
+
+    OK = "ok"
+    WRONG_RESULT = "wrong_result"
+    BUILD_FAILED = "build_failed"
+    RUN_FAILED = "run_failed"
+    TIMEOUT = "timeout"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+
+    @property
+    def counts_against_budget(self) -> bool:
+        """Built-and-measured outcomes spend budget; invalid/skipped ones do not."""
+        return self not in (Status.INVALID, Status.SKIPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class TimingSettings:
+    """How a candidate is timed against the baseline (see the measurement protocol).
+
+    Each *round* takes ``samples_per_round`` samples of the baseline and of the
+    candidate, alternating which goes first. One *sample* repeats the call until it
+    lasts at least ``min_sample_s``. Rounds continue until ``max_rounds`` or until
+    ``min_rounds`` are done and ``max_time_s`` has passed.
+    """
+
+    min_rounds: int = 3
+    max_rounds: int = 7
+    samples_per_round: int = 3
+    min_sample_s: float = 0.01
+    max_time_s: float = 1.5
+    warmup_calls: int = 1
+    early_stop_ratio: float = 0.8
+
+    def confirm(self) -> TimingSettings:
+        """The heavier settings used to confirm a winner in a fresh process."""
+        return TimingSettings(
+            min_rounds=max(8, self.min_rounds),
+            max_rounds=max(15, self.max_rounds),
+            samples_per_round=self.samples_per_round,
+            min_sample_s=self.min_sample_s,
+            max_time_s=max(4.0, 2 * self.max_time_s),
+            warmup_calls=self.warmup_calls,
+            early_stop_ratio=0.0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Raw paired samples (seconds per call) and the statistics derived from them."""
+
+    baseline_rounds: list[list[float]]
+    candidate_rounds: list[list[float]]
+    calls_per_sample: int
+    baseline_s: float
+    candidate_s: float
+    candidate_iqr_s: float
+    speedup: float
+    speedup_ci95: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureResult:
+    """What a runner says about one candidate."""
+
+    status: Status
+    error: str = ""
+    compile_s: float | None = None
+    verify_s: float | None = None
+    timing: Timing | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speedup(self) -> float | None:
+        return None if self.timing is None else self.timing.speedup
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRecord:
+    """One stored trial, as the database returns it (a copy, never a live row)."""
+
+    kernel: str
+    workload_key: str
+    target_key: str
+    config_key: str
+    config: dict[str, Any]
+    phase: str
+    result: MeasureResult
+    run_id: str = ""
+    created_at: float = 0.0

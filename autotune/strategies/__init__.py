@@ -1,0 +1,28 @@
+"""Search strategies (ask/tell), resolved by name."""
+
+from __future__ import annotations
+
+import importlib
+
+from autotune.space import SearchSpace
+from autotune.strategies._base import BaseStrategy
+
+__all__ = ["STRATEGIES", "BaseStrategy", "make_strategy"]
+
+#: Strategy name -> "module:class", imported only when used.
+STRATEGIES = {
+    "random": "autotune.strategies._random:RandomStrategy",
+    "exhaustive": "autotune.strategies._exhaustive:ExhaustiveStrategy",
+}
+
+
+def make_strategy(name: str, space: SearchSpace, seed: int, budget: int) -> BaseStrategy:
+    """The strategy called ``name``; ``auto`` is exhaustive when the whole space fits the
+    budget, else random."""
+    if name == "auto":
+        name = "exhaustive" if space.size() <= budget else "random"
+    if name not in STRATEGIES:
+        raise KeyError(f"unknown strategy {name!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
+    module, cls = STRATEGIES[name].split(":")
+    strategy: BaseStrategy = getattr(importlib.import_module(module), cls)(space, seed)
+    return strategy

@@ -1,0 +1,42 @@
+"""The search-strategy extension point: ask for candidates, tell results."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from autotune.candidate import Candidate
+from autotune.records import MeasureResult
+from autotune.space import SearchSpace
+
+
+class BaseStrategy(ABC):
+    """Proposes candidates and learns from their results. It never builds or times.
+
+    Contract:
+        * ``ask(n)`` returns at most ``n`` candidates, none of which was returned before
+          or told before; an empty list means the space is exhausted.
+        * Every candidate returned satisfies the space (``space.violation`` is None).
+        * ``tell`` accepts results for any candidates, including ones it never
+          proposed (records from an earlier run); those are never proposed again.
+        * Given the same space, seed and sequence of calls, proposals are identical.
+    """
+
+    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
+        self.space = space
+        self.seed = seed
+        self._seen: set[str] = set()
+
+    def is_seen(self, candidate: Candidate) -> bool:
+        return candidate.key in self._seen
+
+    def mark_seen(self, candidate: Candidate) -> None:
+        self._seen.add(candidate.key)
+
+    @abstractmethod
+    def ask(self, n: int = 1) -> list[Candidate]: ...
+
+    def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
+        """Record outcomes; the base implementation only remembers what was seen."""
+        for candidate in candidates:
+            self.mark_seen(candidate)

@@ -1,0 +1,254 @@
+"""The tuning loop: lower, measure the baseline, search, confirm, report.
+
+This is the only place that drives the ask → build → verify → time → record → tell
+cycle. Strategies, runners, databases and callbacks plug into it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autotune.callbacks import AddToDatabase, BaseCallback
+from autotune.candidate import Candidate
+from autotune.db import BaseDatabase
+from autotune.kernels import KernelDecl
+from autotune.measure import BaseRunner, KernelRef, MeasureRequest
+from autotune.passes import cpu_search_space
+from autotune.program import Target, Workload
+from autotune.records import MeasureResult, Status, TimingSettings, TrialRecord
+from autotune.space import SearchSpace
+from autotune.strategies import make_strategy
+
+_FAILED = (Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT)
+
+
+@dataclass(frozen=True, slots=True)
+class TuneOptions:
+    """Settings of one tuning run.
+
+    ``budget`` counts unique configs built and measured in this run (ok, wrong, failed,
+    timeout); invalid configs and ones answered from the database do not count.
+    ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
+    fresh worker; only a confirmed CI that excludes 1.0 makes a winner.
+    """
+
+    budget: int = 60
+    time_limit_s: float | None = None
+    seed: int = 0
+    size: str | None = None
+    strategy: str = "auto"
+    allow_fastmath: bool = True
+    timing: TimingSettings = TimingSettings()
+    confirm_top: int = 3
+    candidate_timeout_s: float | None = None
+
+
+@dataclass
+class _Search:
+    """Mutable state of one kernel's search."""
+
+    workload: Workload
+    space: SearchSpace
+    records: dict[str, TrialRecord] = field(default_factory=dict)
+    spent: int = 0
+    resumed: int = 0
+
+
+class Tuner:
+    """Tunes kernels one at a time with ``runner``, recording into ``db``."""
+
+    def __init__(
+        self,
+        runner: BaseRunner,
+        db: BaseDatabase,
+        target: Target,
+        options: TuneOptions,
+        callbacks: Sequence[BaseCallback] = (),
+        run_id: str | None = None,
+    ) -> None:
+        self.runner = runner
+        self.db = db
+        self.target = target
+        self.options = options
+        self.callbacks = [AddToDatabase(db), *callbacks]
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+
+    def space_for(self, decl: KernelDecl) -> SearchSpace:
+        return cpu_search_space(decl, allow_fastmath=self.options.allow_fastmath)
+
+    def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
+        """Tune one kernel and return its JSON summary (``status`` tuned or skipped)."""
+        ref = KernelRef(decl.source, spec, decl.name, self.options.size, self.options.seed)
+        for cb in self.callbacks:
+            cb.on_kernel_start(decl.name, self.options.budget)
+        summary = self._tune(decl, ref)
+        for cb in self.callbacks:
+            cb.on_kernel_end(summary)
+        return summary
+
+    def _tune(self, decl: KernelDecl, ref: KernelRef) -> dict[str, Any]:
+        lowered = self.runner.lower(ref)
+        if lowered.workload is None:
+            return _skipped(decl.name, f"baseline does not compile: {lowered.error}")
+        workload = lowered.workload
+        self.db.add_workload(workload, decl.source)
+        started = time.perf_counter()
+        baseline = self.runner.measure(ref, [MeasureRequest(None, self.options.timing)])[0]
+        baseline_wall = time.perf_counter() - started
+        self._record(decl.name, workload, None, "baseline", baseline, spent=0)
+        if baseline.status is not Status.OK:
+            return _skipped(decl.name, _baseline_reason(baseline), workload)
+        timeout = self.options.candidate_timeout_s or max(30.0, 10 * baseline_wall + 20)
+        search = _Search(workload, self.space_for(decl))
+        self._search(decl, ref, search, timeout)
+        return self._confirm(decl, ref, search, baseline, timeout)
+
+    def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
+        opts = self.options
+        strategy = make_strategy(opts.strategy, search.space, opts.seed, opts.budget)
+        default = Candidate.from_config(search.space.default_config())
+        strategy.mark_seen(default)  # the baseline is never a candidate
+        prior = self.db.trials(search.workload.key, self.target.key, "search")
+        for record in prior:
+            search.records[record.config_key] = record
+        if prior:
+            strategy.tell([Candidate.from_config(r.config) for r in prior], [r.result for r in prior])
+            search.resumed = len(prior)
+        deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
+        while search.spent < opts.budget and (deadline is None or time.monotonic() < deadline):
+            asked = strategy.ask(1)
+            if not asked:
+                break  # the space is exhausted
+            candidate = asked[0]
+            if candidate.key in search.records:
+                continue
+            why = search.space.violation(candidate.config)
+            if why is not None:
+                result = MeasureResult(Status.INVALID, why)
+            else:
+                request = MeasureRequest(candidate.config, opts.timing, timeout)
+                result = self.runner.measure(ref, [request])[0]
+                search.spent += 1
+            record = self._record(decl.name, search.workload, candidate, "search", result, search.spent)
+            search.records[candidate.key] = record
+            strategy.tell([candidate], [result])
+
+    def _confirm(
+        self, decl: KernelDecl, ref: KernelRef, search: _Search, baseline: MeasureResult, timeout: float
+    ) -> dict[str, Any]:
+        contenders = sorted(
+            (r for r in search.records.values() if r.result.status is Status.OK and (r.result.speedup or 0) > 1.0),
+            key=lambda r: -(r.result.speedup or 0),
+        )[: self.options.confirm_top]
+        confirmed: list[tuple[TrialRecord, MeasureResult]] = []
+        for record in contenders:
+            request = MeasureRequest(record.config, self.options.timing.confirm(), timeout)
+            result = self.runner.confirm(ref, request)
+            candidate = Candidate.from_config(record.config)
+            self._record(decl.name, search.workload, candidate, "confirm", result, search.spent)
+            if result.status is Status.OK and result.timing is not None:
+                confirmed.append((record, result))
+        winner = choose_winner(confirmed, search.space)
+        return self._summary(decl, search, baseline, winner)
+
+    def _record(
+        self,
+        kernel: str,
+        workload: Workload,
+        candidate: Candidate | None,
+        phase: str,
+        result: MeasureResult,
+        spent: int,
+    ) -> TrialRecord:
+        config = {} if candidate is None else candidate.config
+        record = TrialRecord(
+            kernel=kernel,
+            workload_key=workload.key,
+            target_key=self.target.key,
+            config_key="baseline" if candidate is None else candidate.key,
+            config=config,
+            phase=phase,
+            result=result,
+            run_id=self.run_id,
+            created_at=time.time(),
+        )
+        for cb in self.callbacks:
+            cb.on_trial(record, spent)
+        return record
+
+    def _summary(
+        self,
+        decl: KernelDecl,
+        search: _Search,
+        baseline: MeasureResult,
+        winner: tuple[TrialRecord, MeasureResult] | None,
+    ) -> dict[str, Any]:
+        statuses = [r.result.status for r in search.records.values()]
+        assert baseline.timing is not None
+        baseline_s = baseline.timing.baseline_s
+        speedup, ci, best_config = 1.0, (1.0, 1.0), None
+        if winner is not None:
+            record, result = winner
+            assert result.timing is not None
+            baseline_s = result.timing.baseline_s
+            speedup, ci, best_config = result.timing.speedup, result.timing.speedup_ci95, record.config
+        return {
+            "kernel": decl.name,
+            "status": "tuned",
+            "ir_hash": search.workload.ir_hash,
+            "workload_key": search.workload.key,
+            "target_key": self.target.key,
+            "baseline_s": baseline_s,
+            "best_s": baseline_s / speedup,
+            "speedup": speedup,
+            "speedup_ci95": list(ci),
+            "best_config": best_config,
+            "trials": sum(1 for s in statuses if s.counts_against_budget),
+            "failed": sum(1 for s in statuses if s in _FAILED),
+            "rejected_wrong": sum(1 for s in statuses if s is Status.WRONG_RESULT),
+            "invalid": sum(1 for s in statuses if s is Status.INVALID),
+            "measured_this_run": search.spent,
+            "resumed": search.resumed,
+        }
+
+
+def choose_winner(
+    confirmed: list[tuple[TrialRecord, MeasureResult]], space: SearchSpace
+) -> tuple[TrialRecord, MeasureResult] | None:
+    """The confirmed candidate to report, or ``None`` when none beats the baseline.
+
+    Only a confirmed CI whose lower bound exceeds 1.0 counts. Among candidates whose CI
+    overlaps the best one's, the simplest (fewest non-default settings) wins: they are
+    within noise of each other.
+    """
+    beating = [(rec, res) for rec, res in confirmed if res.timing and res.timing.speedup_ci95[0] > 1.0]
+    if not beating:
+        return None
+    best = max(beating, key=lambda rr: rr[1].timing.speedup if rr[1].timing else 0.0)
+    assert best[1].timing is not None
+    best_lo = best[1].timing.speedup_ci95[0]
+    ties = [rr for rr in beating if rr[1].timing and rr[1].timing.speedup_ci95[1] >= best_lo]
+    default = space.default_config()
+    return min(ties, key=lambda rr: (_changes(rr[0].config, default), -(rr[1].timing.speedup if rr[1].timing else 0)))
+
+
+def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:
+    return sum(1 for k, v in config.items() if default.get(k) != v)
+
+
+def _baseline_reason(result: MeasureResult) -> str:
+    if result.status is Status.WRONG_RESULT:
+        return result.error
+    return f"baseline {result.status}: {result.error}"
+
+
+def _skipped(kernel: str, reason: str, workload: Workload | None = None) -> dict[str, Any]:
+    summary: dict[str, Any] = {"kernel": kernel, "status": "skipped", "reason": reason}
+    if workload is not None:
+        summary["ir_hash"] = workload.ir_hash
+        summary["workload_key"] = workload.key
+    return summary
