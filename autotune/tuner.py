@@ -45,6 +45,7 @@ class TuneOptions:
     timing: TimingSettings = TimingSettings()
     confirm_top: int = 3
     candidate_timeout_s: float | None = None
+    scope: str = "all"
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Tuner:
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
-        return cpu_search_space(decl, allow_fastmath=self.options.allow_fastmath)
+        return cpu_search_space(decl, allow_fastmath=self.options.allow_fastmath, scope=self.options.scope)
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
         """Tune one kernel and return its JSON summary (``status`` tuned or skipped)."""

@@ -108,7 +108,8 @@ class NumbaBuilder(BaseBuilder):
         start = time.perf_counter()
         try:
             options = BuildOptions.from_config(config)
-            dispatcher = numba.njit(**options.numba_options())(decl.bind(options.params))
+            params = {**decl.default_params(), **options.params}
+            dispatcher = numba.njit(**options.numba_options())(decl.bind(params))
             with numba_pipeline(options.pipeline):
                 dispatcher.compile(signature_of(args))
         except Exception as exc:

@@ -25,6 +25,9 @@ class BaseDatabase(ABC):
     def add_workload(self, workload: Workload, source: str) -> None: ...
 
     @abstractmethod
+    def workloads(self, kernel: str | None = None) -> list[Workload]: ...
+
+    @abstractmethod
     def add_trial(self, record: TrialRecord) -> bool: ...
 
     @abstractmethod
@@ -34,6 +37,9 @@ class BaseDatabase(ABC):
         target_key: str,
         phase: str | None = "search",
     ) -> list[TrialRecord]: ...
+
+    @abstractmethod
+    def all_trials(self, kernel: str | None = None) -> list[TrialRecord]: ...
 
     @abstractmethod
     def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None: ...

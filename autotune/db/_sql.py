@@ -172,6 +172,14 @@ class SQLDatabase(BaseDatabase):
             except IntegrityError:
                 pass  # another writer stored it first
 
+    def workloads(self, kernel: str | None = None) -> list[Workload]:
+        query = sa.select(workloads_table)
+        if kernel is not None:
+            query = query.where(workloads_table.c.kernel == kernel)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Workload(r["kernel"], r["arg_types"], r["ir_text"]) for r in rows]
+
     def add_trial(self, record: TrialRecord) -> bool:
         row = _trial_row(record)
         try:

@@ -35,6 +35,8 @@ class KernelDecl:
         sizes: named problem sizes (keyword arguments for ``inputs``); the first one is
             the default.
         allow_fastmath: whether fastmath flags may be tried (still only within tolerance).
+        constraints: ``(name, check)`` pairs; ``check(params)`` is true for valid
+            combinations of kernel parameters. Invalid ones are never built.
     """
 
     name: str
@@ -47,6 +49,7 @@ class KernelDecl:
     params: dict[str, BaseParam] = field(default_factory=dict)
     sizes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"default": {}})
     allow_fastmath: bool = True
+    constraints: list[tuple[str, Callable[[dict[str, Any]], bool]]] = field(default_factory=list)
     source: str = ""
     _default_dispatcher: Any = field(default=None, repr=False)
 
@@ -139,6 +142,7 @@ def kernel(
     params: Mapping[str, BaseParam] | None = None,
     sizes: Mapping[str, Mapping[str, Any]] | None = None,
     fastmath: bool = True,
+    constraints: Sequence[Callable[[dict[str, Any]], bool]] = (),
     name: str | None = None,
 ) -> Callable[[Callable[..., Any]], KernelDecl]:
     """Declare a tunable kernel.
@@ -169,6 +173,7 @@ def kernel(
             params=dict(params or {}),
             sizes={k: dict(v) for k, v in (sizes or {"default": {}}).items()},
             allow_fastmath=fastmath,
+            constraints=[(getattr(c, "__name__", f"constraint{i}"), c) for i, c in enumerate(constraints)],
         )
 
     return wrap

@@ -55,12 +55,16 @@ class WorkerProcess:
         self._buffer = bytearray()
         self.calls = 0
         self.restarts = 0
+        self._ever_started = False
 
     @property
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
     def _start(self) -> dict[str, Any] | WorkerFailure:
+        if self._ever_started:
+            self.restarts += 1
+        self._ever_started = True
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -84,8 +88,6 @@ class WorkerProcess:
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | WorkerFailure:
         """Send ``request``; the reply, or a :class:`WorkerFailure` within ``timeout``."""
         if self._proc is None or self._proc.poll() is not None:
-            if self._proc is not None:
-                self.restarts += 1
             started = self._start()
             if isinstance(started, WorkerFailure):
                 return started

@@ -44,9 +44,9 @@ def compare_outputs(
             bad = ~close
         if np.any(bad):
             index = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
-            g, w = got_arr[index], want_arr[index]
+            g, w = got_arr[index].tolist(), want_arr[index].tolist()
             return (
                 f"{name}: {int(np.sum(bad))} of {bad.size} elements differ beyond "
-                f"rtol={rtol:g}, atol={atol:g}; first at {index}: {g!r} != {w!r}"
+                f"rtol={rtol:g}, atol={atol:g}; first at {index}: {g!r} != expected {w!r}"
             )
     return None

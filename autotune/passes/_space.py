@@ -17,16 +17,46 @@ KERNEL_PREFIX = "kernel."
 WITH_O_LEVEL = ("default", "before", "after")
 
 
+SCOPES = ("all", "compiler", "params")
+
+
 def cpu_search_space(
-    decl: KernelDecl, *, allow_fastmath: bool = True, max_sequence: int = 8
+    decl: KernelDecl, *, allow_fastmath: bool = True, max_sequence: int = 8, scope: str = "all"
 ) -> SearchSpace:
     """The search space of ``decl`` on the CPU backend.
 
     Pipeline options only matter when an O-level pipeline runs, so they are inactive
     with ``passes.mode = "replace"``. ``fastmath`` is offered only when both the caller
-    and the kernel's declaration allow it.
+    and the kernel's declaration allow it. ``scope`` keeps compiler options and kernel
+    parameters (``all``), only compiler options (kernel parameters stay at their
+    defaults) or only kernel parameters (Numba's default build).
     """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     space = SearchSpace()
+    if scope != "params":
+        _add_compiler_options(space, decl, allow_fastmath, max_sequence)
+    if scope != "compiler":
+        for name, param in decl.params.items():
+            space.add(KERNEL_PREFIX + name, param)
+    for name, check in decl.constraints:
+        space.add_constraint(name, _on_params(check))
+    return space
+
+
+def _on_params(check: Any) -> Any:
+    """Adapt a constraint on kernel parameters to one on whole configs."""
+
+    def on_config(config: Mapping[str, Any]) -> bool | str:
+        params = {k.removeprefix(KERNEL_PREFIX): v for k, v in config.items() if k.startswith(KERNEL_PREFIX)}
+        return bool(check(params)) if params else True
+
+    return on_config
+
+
+def _add_compiler_options(
+    space: SearchSpace, decl: KernelDecl, allow_fastmath: bool, max_sequence: int
+) -> None:
     space.add("passes.mode", Choice(PASS_MODES))
     custom = Condition("passes.mode", ("before", "after", "replace"))
     space.add("passes.sequence", Seq(PASSES, 1, max_sequence), custom)
@@ -43,9 +73,6 @@ def cpu_search_space(
             "flags.fastmath_flags", Subset(FASTMATH_FLAGS), Condition("flags.fastmath", ("subset",))
         )
     space.add("flags.error_model", Choice(("python", "numpy")))
-    for name, param in decl.params.items():
-        space.add(KERNEL_PREFIX + name, param)
-    return space
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ def _reference(A, B, C):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 64}, "medium": {"n": 256}},
+    sizes={"small": {"n": 64}, "medium": {"n": 192}},
     outputs=[2],
     reference=_reference,
     rtol=1e-9,

@@ -1,0 +1,134 @@
+"""Library entry points: tune a file, estimate a search, export replay data."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autotune.callbacks import BaseCallback
+from autotune.db import open_database
+from autotune.errors import InputError
+from autotune.kernels import KernelDecl, load_kernels
+from autotune.measure import BaseRunner, KernelRef, LocalRunner, MeasureRequest
+from autotune.measure._replay import ReplayData, ReplayRunner
+from autotune.passes import cpu_search_space
+from autotune.program import host_target
+from autotune.records import Status
+from autotune.tuner import Tuner, TuneOptions
+
+#: Sampled configs used to estimate the invalid share of a space.
+INVALID_SHARE_SAMPLES = 2000
+
+
+def select_kernels(
+    source: Path, spec: Path | None, names: Sequence[str] = ()
+) -> list[KernelDecl]:
+    """Load the kernels of ``source`` and keep those named (all when none are named)."""
+    decls = load_kernels(source, spec)
+    if names:
+        known = {d.name for d in decls}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InputError(f"{source}: no kernel named {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        decls = [d for d in decls if d.name in names]
+    return decls
+
+
+@dataclass
+class TuneRun:
+    summaries: list[dict[str, Any]]
+    run_id: str
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(s["status"] != "tuned" for s in self.summaries) else 0
+
+
+def tune_kernels(
+    decls: Sequence[KernelDecl],
+    options: TuneOptions,
+    db_url: str,
+    spec: Path | None = None,
+    replay: str | None = None,
+    callbacks: Sequence[BaseCallback] = (),
+) -> TuneRun:
+    """Tune ``decls`` and record every trial in the database at ``db_url``."""
+    db = open_database(db_url)
+    runner: BaseRunner
+    if replay is not None:
+        data = _replay_data(replay)
+        runner, target = ReplayRunner(data), data.target
+    else:
+        runner, target = LocalRunner(), host_target()
+    tuner = Tuner(runner, db, target, options, callbacks)
+    db.start_run(tuner.run_id, " ".join(sys.argv), {"target": target.as_dict(), "options": repr(options)})
+    summaries: list[dict[str, Any]] = []
+    try:
+        for decl in decls:
+            summaries.append(tuner.tune(decl, str(spec) if spec else None))
+    finally:
+        runner.close()
+        db.finish_run(tuner.run_id, summaries)
+        db.close()
+    return TuneRun(summaries, tuner.run_id)
+
+
+def _replay_data(replay: str) -> ReplayData:
+    if "://" in replay:
+        db = open_database(replay)
+        try:
+            return ReplayData.from_records(host_target(), db.workloads(), db.all_trials())
+        finally:
+            db.close()
+    return ReplayData.load(Path(replay))
+
+
+def export_replay(db_url: str, kernel: str | None = None) -> dict[str, Any]:
+    """The replay JSON of every search trial in ``db_url`` measured on this host's target."""
+    db = open_database(db_url)
+    try:
+        target = host_target()
+        records = [r for r in db.all_trials(kernel) if r.target_key == target.key]
+        keys = {r.workload_key for r in records}
+        workloads = [w for w in db.workloads(kernel) if w.key in keys]
+        return ReplayData.from_records(target, workloads, records).to_json()
+    finally:
+        db.close()
+
+
+def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) -> dict[str, Any]:
+    """Describe ``decl``'s search space and estimate the cost of tuning it.
+
+    The estimate measures the baseline once in a worker (build, verify and the timing
+    protocol), which costs about one candidate; nothing is written anywhere.
+    """
+    import numpy as np
+
+    space = cpu_search_space(decl, allow_fastmath=options.allow_fastmath, scope=options.scope)
+    rng = np.random.default_rng(options.seed)
+    invalid = sum(space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES))
+    ref = KernelRef(decl.source, str(spec) if spec else None, decl.name, options.size, options.seed)
+    with LocalRunner() as runner:
+        started = time.perf_counter()
+        result = runner.measure(ref, [MeasureRequest(None, options.timing)])[0]
+        per_candidate = time.perf_counter() - started
+    estimate: dict[str, Any] = {"error": None}
+    if result.status is not Status.OK:
+        estimate["error"] = f"baseline {result.status}: {result.error}"
+    else:
+        confirm_factor = 2.5  # confirm settings take about this many times a search measurement
+        total = per_candidate * (options.budget + confirm_factor * options.confirm_top)
+        estimate.update(per_candidate_s=per_candidate, total_s=total)
+        if result.timing is not None:
+            estimate["baseline_s"] = result.timing.baseline_s
+    return {
+        "kernel": decl.name,
+        "dimensions": space.describe(),
+        "size": space.size(),
+        "invalid_share": invalid / INVALID_SHARE_SAMPLES,
+        **estimate,
+    }

@@ -1,0 +1,193 @@
+"""Command line: ``autotune tune | show | export``. Thin: parse, call the library, print."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from autotune.errors import AutotuneError, DatabaseError, InputError, ToolchainError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _guarded(func: Callable[..., int]) -> Callable[..., None]:
+    """Turn errors into one line and an exit code; ``--debug`` shows the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except (InputError, DatabaseError, ToolchainError) as exc:
+            _fail(exc, debug)
+            code = EXIT_USAGE
+        except KeyboardInterrupt:
+            console.print(
+                "[yellow]interrupted[/]: every finished trial is saved; "
+                "run the same command again to resume"
+            )
+            code = EXIT_INTERRUPTED
+        except AutotuneError as exc:
+            _fail(exc, debug)
+            code = EXIT_FAILED
+        sys.exit(code)
+
+    return click.option("--debug", is_flag=True, help="Show tracebacks.")(wrapper)
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    if debug:
+        console.print(traceback.format_exc(), markup=False, highlight=False)
+    console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+
+
+@click.group()
+@click.version_option(package_name="autotune")
+def main() -> None:
+    """Find how to compile your kernels fastest: verified, measured, recorded."""
+
+
+_db_option = click.option(
+    "--db", "db_url", default="sqlite:///autotune.db", show_default=True,
+    help="Database URL (any SQLAlchemy URL, or a file path for SQLite).",
+)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--kernel", "kernels", multiple=True, help="Tune only this kernel (repeatable).")
+@click.option("--spec", type=click.Path(path_type=Path), help="Spec file (default: SOURCE's .autotune.toml).")
+@click.option("--budget", default=60, show_default=True, type=click.IntRange(min=0),
+              help="Unique configs to build and measure per kernel.")
+@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
+@_db_option
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for search and inputs.")
+@click.option("--size", help="Problem size name declared by the kernel (default: its first).")
+@click.option("--strategy", default="auto", show_default=True,
+              help="Search strategy: auto, random or exhaustive.")
+@click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
+@click.option("--space", "scope", type=click.Choice(["all", "compiler", "params"]), default="all",
+              show_default=True, help="Tune compiler options, kernel parameters, or both.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON.")
+@click.option("--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate.")
+@click.option("--replay", help="Answer from recorded measurements (replay file or database URL).")
+@_guarded
+def tune(
+    source: Path, kernels: tuple[str, ...], spec: Path | None, budget: int, time_limit: float | None,
+    db_url: str, seed: int, size: str | None, strategy: str, no_fastmath: bool,
+    scope: str, json_path: Path | None, dry_run: bool, replay: str | None,
+) -> int:
+    """Tune the kernels declared in SOURCE (a Python file or a spec file)."""
+    from autotune import api
+    from autotune._compat import check_toolchain
+    from autotune.strategies import STRATEGIES
+    from autotune.tuner import TuneOptions
+
+    check_toolchain()
+    if strategy != "auto" and strategy not in STRATEGIES:
+        raise InputError(f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
+    decls = api.select_kernels(source, spec, kernels)
+    for decl in decls:
+        if size is not None and size not in decl.sizes:
+            raise InputError(f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}")
+    options = TuneOptions(
+        budget=budget, time_limit_s=time_limit, seed=seed, size=size,
+        strategy=strategy, allow_fastmath=not no_fastmath, scope=scope,
+    )
+    if dry_run:
+        for decl in decls:
+            _print_dry_run(api.dry_run(decl, options, spec), options)
+        return EXIT_OK
+    if replay is not None and db_url == "sqlite:///autotune.db" and "--db" not in sys.argv:
+        db_url = "sqlite://"  # a replay must not mix recorded answers into the real database
+    from autotune._display import ProgressCallback, results_table
+
+    with ProgressCallback(console) as progress:
+        run = api.tune_kernels(decls, options, db_url, spec, replay, [progress])
+    out.print(results_table(run.summaries))
+    for s in run.summaries:
+        if s["status"] == "tuned" and s["best_config"]:
+            out.print(f"[bold]{s['kernel']}[/] best config: {json.dumps(s['best_config'], sort_keys=True)}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+    return run.exit_code
+
+
+def _print_dry_run(info: dict[str, Any], options: Any) -> None:
+    from autotune._display import human_seconds
+
+    table = Table(title=f"{info['kernel']}: search space")
+    table.add_column("parameter")
+    table.add_column("domain")
+    table.add_column("active")
+    for name, domain, cond in info["dimensions"]:
+        table.add_row(name, domain, cond or "always")
+    out.print(table)
+    out.print(f"  configs: {info['size']:.3g}   invalid share: {info['invalid_share']:.1%}")
+    if info.get("error"):
+        out.print(f"  [red]cannot estimate[/]: {info['error']}")
+    else:
+        out.print(
+            f"  baseline: {human_seconds(info.get('baseline_s'))} per call; estimated "
+            f"{human_seconds(info['per_candidate_s'])} per candidate, "
+            f"{human_seconds(info['total_s'])} for budget {options.budget} with confirmation"
+        )
+
+
+@main.command()
+@click.option("--kernel", help="Only this kernel.")
+@_db_option
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the summaries as JSON.")
+@_guarded
+def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
+    """List the best known config per kernel."""
+    from autotune._display import results_table
+    from autotune.db import open_database
+
+    db = open_database(db_url)
+    try:
+        summaries = db.latest_summaries(kernel)
+    finally:
+        db.close()
+    if not summaries:
+        console.print(f"no tuning results in {db_url}" + (f" for kernel {kernel!r}" if kernel else ""))
+        return EXIT_FAILED if kernel else EXIT_OK
+    out.print(results_table(summaries, title=f"Best known configs ({db_url})"))
+    for s in summaries:
+        if s.get("best_config"):
+            out.print(f"[bold]{s['kernel']}[/]: {json.dumps(s['best_config'], sort_keys=True)}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(summaries, indent=2) + "\n")
+    return EXIT_OK
+
+
+@main.command()
+@_db_option
+@click.option("--kernel", help="Only this kernel.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Replay file to write.")
+@_guarded
+def export(db_url: str, kernel: str | None, output: Path) -> int:
+    """Write recorded measurements as a replay file (for ``tune --replay``)."""
+    from autotune.api import export_replay
+
+    data = export_replay(db_url, kernel)
+    if not data["kernels"]:
+        raise InputError(f"no measurements for this machine in {db_url}")
+    output.write_text(json.dumps(data) + "\n")
+    console.print(f"wrote {len(data['kernels'])} kernel(s) to {output}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    main()

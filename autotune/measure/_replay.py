@@ -1,0 +1,194 @@
+"""Replaying recorded measurements: the search runs, nothing is built or timed.
+
+Replay file format (JSON)::
+
+    {
+      "format": "autotune-replay", "version": 1,
+      "target": {"cpu_name": ..., "cpu_features": ..., "numba": ..., "llvmlite": ...},
+      "kernels": [
+        {
+          "kernel": "matmul", "arg_types": "(...)", "ir_text": "...",
+          "workload_key": "...",
+          "trials": [
+            {"config": {...}, "status": "ok", "error": "", "compile_s": 0.09,
+             "verify_s": 0.001, "calls_per_sample": 12,
+             "baseline_rounds": [[s, s, s], ...], "candidate_rounds": [[s, s, s], ...]}
+          ]
+        }
+      ]
+    }
+
+The baseline is the trial whose ``config`` is ``null``. Times are seconds per call;
+speedups and CIs are recomputed from the raw rounds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autotune.candidate import Candidate
+from autotune.errors import InputError
+from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
+from autotune.measure._protocol import KernelRef
+from autotune.measure._timing import summarize
+from autotune.program import Target, Workload
+from autotune.records import MeasureResult, Status, TrialRecord
+
+FORMAT = "autotune-replay"
+VERSION = 1
+
+
+@dataclass
+class ReplayKernel:
+    workload: Workload
+    baseline: MeasureResult | None
+    #: config key -> (config, result)
+    results: dict[str, tuple[dict[str, Any], MeasureResult]]
+
+
+@dataclass
+class ReplayData:
+    target: Target
+    kernels: dict[str, ReplayKernel]
+
+    @classmethod
+    def load(cls, path: Path) -> ReplayData:
+        try:
+            data = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise InputError(f"replay file not found: {path}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
+            raise InputError(f"{path}: not an {FORMAT} v{VERSION} file")
+        try:
+            target = Target(**{_TARGET_FIELDS[k]: v for k, v in data["target"].items()})
+            kernels = {k["kernel"]: _kernel_from_json(k) for k in data["kernels"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: malformed replay data: {exc!r}") from None
+        return cls(target, kernels)
+
+    @classmethod
+    def from_records(cls, target: Target, workloads: list[Workload], records: list[TrialRecord]) -> ReplayData:
+        kernels = {}
+        for workload in workloads:
+            mine = [r for r in records if r.workload_key == workload.key]
+            baseline = next((r.result for r in reversed(mine) if r.phase == "baseline"), None)
+            results = {r.config_key: (r.config, r.result) for r in mine if r.phase == "search"}
+            kernels[workload.kernel] = ReplayKernel(workload, baseline, results)
+        return cls(target, kernels)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "target": self.target.as_dict(),
+            "kernels": [_kernel_to_json(k) for k in self.kernels.values()],
+        }
+
+
+_TARGET_FIELDS = {
+    "cpu_name": "cpu_name",
+    "cpu_features": "cpu_features",
+    "numba": "numba_version",
+    "llvmlite": "llvmlite_version",
+}
+
+
+def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
+    workload = Workload(data["kernel"], data["arg_types"], data["ir_text"])
+    baseline = None
+    results = {}
+    for trial in data["trials"]:
+        result = _result_from_json(trial)
+        if trial["config"] is None:
+            baseline = result
+        else:
+            results[Candidate.from_config(trial["config"]).key] = (trial["config"], result)
+    return ReplayKernel(workload, baseline, results)
+
+
+def _result_from_json(trial: dict[str, Any]) -> MeasureResult:
+    timing = None
+    if trial.get("baseline_rounds"):
+        timing = summarize(trial["baseline_rounds"], trial["candidate_rounds"], trial["calls_per_sample"])
+    return MeasureResult(
+        status=Status(trial["status"]),
+        error=trial.get("error", ""),
+        compile_s=trial.get("compile_s"),
+        verify_s=trial.get("verify_s"),
+        timing=timing,
+        provenance={"replayed": True},
+    )
+
+
+def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:
+    trials = []
+    if kernel.baseline is not None:
+        trials.append(_result_to_json(None, kernel.baseline))
+    for config, result in kernel.results.values():
+        trials.append(_result_to_json(config, result))
+    return {
+        "kernel": kernel.workload.kernel,
+        "arg_types": kernel.workload.arg_types,
+        "ir_text": kernel.workload.ir_text,
+        "workload_key": kernel.workload.key,
+        "trials": trials,
+    }
+
+
+def _result_to_json(config: dict[str, Any] | None, result: MeasureResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "config": config,
+        "status": str(result.status),
+        "error": result.error,
+        "compile_s": result.compile_s,
+        "verify_s": result.verify_s,
+    }
+    if result.timing is not None:
+        out["calls_per_sample"] = result.timing.calls_per_sample
+        out["baseline_rounds"] = result.timing.baseline_rounds
+        out["candidate_rounds"] = result.timing.candidate_rounds
+    return out
+
+
+class ReplayRunner(BaseRunner):
+    """Answers every request from :class:`ReplayData`.
+
+    A config that was never recorded comes back ``invalid`` ("not in the replay data"),
+    which spends no budget. ``confirm`` returns the recorded search measurement.
+    """
+
+    def __init__(self, data: ReplayData) -> None:
+        self.data = data
+
+    def _kernel(self, kernel: KernelRef) -> ReplayKernel | None:
+        return self.data.kernels.get(kernel.name)
+
+    def lower(self, kernel: KernelRef) -> LowerResult:
+        recorded = self._kernel(kernel)
+        if recorded is None:
+            return LowerResult(None, f"kernel {kernel.name!r} is not in the replay data")
+        return LowerResult(recorded.workload)
+
+    def measure(self, kernel: KernelRef, requests: list[MeasureRequest]) -> list[MeasureResult]:
+        return [self._answer(kernel, r) for r in requests]
+
+    def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
+        return self._answer(kernel, request)
+
+    def _answer(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
+        recorded = self._kernel(kernel)
+        if recorded is None:
+            return MeasureResult(Status.SKIPPED, f"kernel {kernel.name!r} is not in the replay data")
+        if request.config is None:
+            if recorded.baseline is None:
+                return MeasureResult(Status.RUN_FAILED, "no baseline in the replay data")
+            return recorded.baseline
+        key = Candidate.from_config(request.config).key
+        if key not in recorded.results:
+            return MeasureResult(Status.INVALID, "not in the replay data")
+        return recorded.results[key][1]

@@ -1,0 +1,250 @@
+"""Conformance suite for tuning databases (:class:`autotune.db.BaseDatabase`).
+
+A database's test module subclasses :class:`DatabaseConformance` and says how to open
+one::
+
+    from autotune.testing.databases import DatabaseConformance
+
+    class TestMyDatabase(DatabaseConformance):
+        def make_database(self, tmp_path):
+            return MyDatabase(tmp_path / "tuning.db")
+
+``make_database`` called twice with the same ``tmp_path`` must open the same storage:
+the suite closes a database and reopens it to check that data persists.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autotune.candidate import Candidate
+from autotune.db import BaseDatabase
+from autotune.measure._timing import summarize
+from autotune.program import Workload
+from autotune.records import MeasureResult, Status, TrialRecord
+
+WORKLOAD = "w" * 16
+OTHER_WORKLOAD = "v" * 16
+TARGET = "t" * 16
+OTHER_TARGET = "u" * 16
+
+
+def make_timing_result(provenance: dict[str, Any] | None = None) -> MeasureResult:
+    """An OK result with raw rounds, as a runner produces it."""
+    baseline = [[2.0e-3, 2.1e-3, 1.9e-3], [2.2e-3, 2.0e-3, 2.05e-3], [1.95e-3, 2.0e-3, 2.1e-3]]
+    candidate = [[1.0e-3, 1.1e-3, 0.9e-3], [1.2e-3, 1.05e-3, 1.0e-3], [0.98e-3, 1.0e-3, 1.3e-3]]
+    return MeasureResult(
+        Status.OK,
+        compile_s=0.25,
+        verify_s=0.01,
+        timing=summarize(baseline, candidate, 7),
+        provenance=provenance if provenance is not None else {"host": "h1", "pid": 42},
+    )
+
+
+def make_trial(
+    config: dict[str, Any],
+    *,
+    phase: str = "search",
+    run_id: str = "run-1",
+    workload_key: str = WORKLOAD,
+    target_key: str = TARGET,
+    result: MeasureResult | None = None,
+    kernel: str = "saxpy",
+) -> TrialRecord:
+    """A trial record whose config key is derived from ``config``."""
+    return TrialRecord(
+        kernel=kernel,
+        workload_key=workload_key,
+        target_key=target_key,
+        config_key=Candidate.from_config(config).key,
+        config=config,
+        phase=phase,
+        result=result if result is not None else make_timing_result(),
+        run_id=run_id,
+        created_at=1_700_000_000.0,
+    )
+
+
+class DatabaseConformance:
+    """Tests that every :class:`BaseDatabase` implementation must pass.
+
+    Subclasses implement :meth:`make_database`; the class name must start with ``Test``
+    for pytest to collect it.
+    """
+
+    def make_database(self, tmp_path: Path) -> BaseDatabase:
+        """A database stored under ``tmp_path``; the same path reopens the same data."""
+        raise NotImplementedError("subclasses of DatabaseConformance implement make_database")
+
+    @pytest.fixture
+    def database(self, tmp_path: Path) -> Any:
+        db = self.make_database(tmp_path)
+        yield db
+        db.close()
+
+    def test_trial_round_trip(self, database: BaseDatabase) -> None:
+        config = {"passes.mode": "after", "passes.sequence": ["sroa", "sroa"], "kernel.B": 16}
+        record = make_trial(config)
+        assert database.add_trial(record) is True
+        [stored] = database.trials(WORKLOAD, TARGET)
+        assert stored.kernel == record.kernel
+        assert (stored.workload_key, stored.target_key) == (WORKLOAD, TARGET)
+        assert stored.config_key == record.config_key
+        assert stored.config == config
+        assert stored.phase == "search"
+        assert stored.run_id == "run-1"
+        assert stored.created_at == record.created_at
+        assert stored.result.status is Status.OK
+        assert stored.result.error == ""
+        assert stored.result.compile_s == record.result.compile_s
+        assert stored.result.verify_s == record.result.verify_s
+        assert stored.result.provenance == record.result.provenance
+        timing, original = stored.result.timing, record.result.timing
+        assert timing is not None and original is not None
+        assert timing.baseline_rounds == original.baseline_rounds
+        assert timing.candidate_rounds == original.candidate_rounds
+        assert timing.calls_per_sample == original.calls_per_sample
+        assert timing.speedup == original.speedup
+        assert timing.speedup_ci95 == original.speedup_ci95
+        assert stored.result.speedup == record.result.speedup
+
+    @pytest.mark.parametrize(
+        "status", [Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT, Status.WRONG_RESULT]
+    )
+    def test_failed_trial_keeps_status_and_error(
+        self, database: BaseDatabase, status: Status
+    ) -> None:
+        error = f"{status.value}: line 1\nsecond line with 'quotes' and ünïcode"
+        result = MeasureResult(status, error=error, compile_s=1.5, provenance={"pid": 7})
+        database.add_trial(make_trial({"x": 1}, result=result))
+        [stored] = database.trials(WORKLOAD, TARGET)
+        assert stored.result.status is status
+        assert stored.result.error == error
+        assert stored.result.timing is None
+        assert stored.result.speedup is None
+        assert stored.result.compile_s == 1.5
+        assert stored.result.provenance == {"pid": 7}
+
+    def test_returned_records_are_copies(self, database: BaseDatabase) -> None:
+        config = {"order": ["i", "j"], "nested": {"a": 1}}
+        database.add_trial(make_trial(copy.deepcopy(config)))
+        [first] = database.trials(WORKLOAD, TARGET)
+        first.config["order"].append("k")
+        first.config["nested"]["a"] = 2
+        first.config["extra"] = True
+        first.result.provenance["host"] = "changed"
+        [again] = database.trials(WORKLOAD, TARGET)
+        assert again.config == config
+        assert again.result.provenance == {"host": "h1", "pid": 42}
+
+    def test_stored_record_is_independent_of_the_callers_config(
+        self, database: BaseDatabase
+    ) -> None:
+        config = {"order": ["i", "j"]}
+        record = make_trial(config)
+        database.add_trial(record)
+        config["order"].append("k")
+        [stored] = database.trials(WORKLOAD, TARGET)
+        assert stored.config == {"order": ["i", "j"]}
+
+    def test_search_trial_is_unique_per_workload_target_and_config(
+        self, database: BaseDatabase
+    ) -> None:
+        assert database.add_trial(make_trial({"x": 1}, run_id="run-1")) is True
+        # The same config measured again, also by another run, is not stored twice.
+        assert database.add_trial(make_trial({"x": 1}, run_id="run-1")) is False
+        assert database.add_trial(make_trial({"x": 1}, run_id="run-2")) is False
+        assert len(database.trials(WORKLOAD, TARGET)) == 1
+        # Another config, workload or target is another trial.
+        assert database.add_trial(make_trial({"x": 2})) is True
+        assert database.add_trial(make_trial({"x": 1}, workload_key=OTHER_WORKLOAD)) is True
+        assert database.add_trial(make_trial({"x": 1}, target_key=OTHER_TARGET)) is True
+        assert len(database.trials(WORKLOAD, TARGET)) == 2
+
+    @pytest.mark.parametrize("phase", ["baseline", "confirm"])
+    def test_run_scoped_trials_of_different_runs_coexist(
+        self, database: BaseDatabase, phase: str
+    ) -> None:
+        assert database.add_trial(make_trial({"x": 1}, phase=phase, run_id="run-1")) is True
+        assert database.add_trial(make_trial({"x": 1}, phase=phase, run_id="run-2")) is True
+        assert database.add_trial(make_trial({"x": 1}, phase=phase, run_id="run-2")) is False
+        stored = database.trials(WORKLOAD, TARGET, phase=phase)
+        assert sorted(r.run_id for r in stored) == ["run-1", "run-2"]
+        assert database.trials(WORKLOAD, TARGET) == []  # the default phase is "search"
+
+    def test_trials_are_filtered_by_workload_and_target(self, database: BaseDatabase) -> None:
+        database.add_trial(make_trial({"x": 1}))
+        database.add_trial(make_trial({"x": 2}, workload_key=OTHER_WORKLOAD))
+        database.add_trial(make_trial({"x": 3}, target_key=OTHER_TARGET))
+        database.add_trial(make_trial({"x": 4}, workload_key=OTHER_WORKLOAD, target_key=OTHER_TARGET))
+        assert [r.config for r in database.trials(WORKLOAD, TARGET)] == [{"x": 1}]
+        assert [r.config for r in database.trials(OTHER_WORKLOAD, TARGET)] == [{"x": 2}]
+        assert [r.config for r in database.trials(WORKLOAD, OTHER_TARGET)] == [{"x": 3}]
+        assert [r.config for r in database.trials(OTHER_WORKLOAD, OTHER_TARGET)] == [{"x": 4}]
+        assert database.trials("none", TARGET) == []
+
+    def test_phase_none_returns_every_phase(self, database: BaseDatabase) -> None:
+        database.add_trial(make_trial({"x": 1}, phase="search"))
+        database.add_trial(make_trial({"x": 1}, phase="baseline"))
+        database.add_trial(make_trial({"x": 1}, phase="confirm"))
+        database.add_trial(make_trial({"x": 2}, phase="confirm"))
+        assert sorted(r.phase for r in database.trials(WORKLOAD, TARGET, phase=None)) == [
+            "baseline",
+            "confirm",
+            "confirm",
+            "search",
+        ]
+        assert [r.config for r in database.trials(WORKLOAD, TARGET, phase="confirm")] == [
+            {"x": 1},
+            {"x": 2},
+        ]
+
+    def test_latest_summaries_keep_the_newest_per_kernel(self, database: BaseDatabase) -> None:
+        database.start_run("run-1", "autotune tune a.py", {"budget": 10})
+        database.finish_run(
+            "run-1",
+            [
+                {"kernel": "saxpy", "workload_key": WORKLOAD, "target_key": TARGET, "speedup": 1.1},
+                {"kernel": "gemm", "workload_key": OTHER_WORKLOAD, "target_key": TARGET, "n": 1},
+            ],
+        )
+        database.start_run("run-2", "autotune tune a.py", {"budget": 20})
+        database.finish_run(
+            "run-2",
+            [{"kernel": "saxpy", "workload_key": WORKLOAD, "target_key": TARGET, "speedup": 1.3}],
+        )
+        latest = database.latest_summaries()
+        assert [(s["kernel"], s.get("speedup")) for s in latest] == [
+            ("saxpy", 1.3),
+            ("gemm", None),
+        ]
+        assert latest[1]["n"] == 1
+        assert database.latest_summaries("saxpy") == [latest[0]]
+        assert database.latest_summaries("unknown") == []
+
+    def test_data_survives_closing_and_reopening(self, tmp_path: Path) -> None:
+        db = self.make_database(tmp_path)
+        workload = Workload(kernel="saxpy", arg_types="(float64[::1],)", ir_text="define void @f()")
+        db.add_workload(workload, source="saxpy.py")
+        db.add_workload(workload, source="saxpy.py")  # adding again is harmless
+        db.add_trial(make_trial({"x": 1}))
+        db.add_trial(make_trial({"x": 1}, phase="confirm"))
+        db.start_run("run-1", "autotune tune saxpy.py", {})
+        db.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.2}])
+        db.close()
+
+        reopened = self.make_database(tmp_path)
+        try:
+            stored = reopened.trials(WORKLOAD, TARGET, phase=None)
+            assert sorted(r.phase for r in stored) == ["confirm", "search"]
+            assert all(r.config == {"x": 1} for r in stored)
+            assert [s["speedup"] for s in reopened.latest_summaries("saxpy")] == [1.2]
+            # Uniqueness still holds against rows written before reopening.
+            assert reopened.add_trial(make_trial({"x": 1})) is False
+        finally:
+            reopened.close()

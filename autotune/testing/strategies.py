@@ -1,0 +1,300 @@
+"""Conformance suite for search strategies (:class:`autotune.strategies.BaseStrategy`).
+
+A strategy's test module subclasses :class:`StrategyConformance` and says how to build
+the strategy::
+
+    from autotune.testing.strategies import StrategyConformance
+
+    class TestMyStrategy(StrategyConformance):
+        def make_strategy(self, space, seed):
+            return MyStrategy(space, seed)
+
+Every test runs on several small and medium spaces with conditional parameters,
+sequences, permutations and constraints that make part of the space invalid. The seed
+is the ``global_random_seed`` fixture when the test session defines one, else 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from autotune.candidate import Candidate
+from autotune.measure._timing import summarize
+from autotune.records import MeasureResult, Status
+from autotune.space import (
+    Bool,
+    Choice,
+    Condition,
+    Config,
+    Int,
+    Permutation,
+    Pow2,
+    SearchSpace,
+    Seq,
+    Subset,
+)
+from autotune.strategies import BaseStrategy
+
+#: Statuses of failed trials that a strategy must digest and keep going.
+FAILURE_STATUSES = (
+    Status.BUILD_FAILED,
+    Status.RUN_FAILED,
+    Status.TIMEOUT,
+    Status.WRONG_RESULT,
+    Status.INVALID,
+)
+
+#: Upper bound on proposals drawn in one test, so a broken strategy cannot loop forever.
+MAX_PROPOSALS = 400
+
+
+def tiny_space() -> SearchSpace:
+    """6 configs, 5 valid: small enough that every strategy must exhaust it."""
+    space = SearchSpace()
+    space.add("unroll", Choice((1, 2, 4)))
+    space.add("vectorize", Bool(True))
+    space.add_constraint(
+        "unroll-4-needs-vectorize",
+        lambda c: c["vectorize"] or c["unroll"] != 4 or "unroll 4 needs vectorization",
+    )
+    return space
+
+
+def conditional_space() -> SearchSpace:
+    """232 configs with two levels of conditional parameters and a permutation."""
+    space = SearchSpace()
+    space.add("mode", Choice(("off", "tile", "tile+order")))
+    space.add("tile", Pow2(4, 32), Condition("mode", ("tile", "tile+order")))
+    space.add("order", Permutation(("i", "j", "k")), Condition("mode", ("tile+order",)))
+    space.add("unroll", Int(0, 3))
+    space.add("parallel", Bool(False))
+
+    def fits_registers(c: Mapping[str, Any]) -> bool | str:
+        return c.get("tile", 1) * c["unroll"] <= 32 or "tile * unroll exceeds 32"
+
+    def k_not_outer_at_32(c: Mapping[str, Any]) -> bool:
+        return not (c.get("tile") == 32 and c.get("order", ["i"])[0] == "k")
+
+    space.add_constraint("fits-registers", fits_registers)
+    space.add_constraint("k-not-outer-at-32", k_not_outer_at_32)
+    return space
+
+
+def sequence_space() -> SearchSpace:
+    """1,560 configs: a pass sequence, a subset, a choice conditional on the subset and a
+    choice whose values are equal in Python but distinct in JSON (None, 1, True, "1")."""
+    space = SearchSpace()
+    space.add("passes", Seq(("a", "b", "c"), 1, 3))
+    space.add("flags", Subset(("x", "y")))
+    space.add("level", Choice((0, 1, 2, 3)), Condition("flags", (["x"], ["x", "y"])))
+    space.add("hint", Choice((None, 1, True, "1")))
+
+    def no_pass_twice_in_a_row(c: Mapping[str, Any]) -> bool | str:
+        seq = c["passes"]
+        return all(a != b for a, b in itertools.pairwise(seq)) or "a pass repeats"
+
+    space.add_constraint("no-repeats", no_pass_twice_in_a_row)
+    return space
+
+
+def medium_space() -> SearchSpace:
+    """10,752 configs, most of them invalid through a product constraint."""
+    space = SearchSpace()
+    space.add("block", Pow2(1, 64))
+    space.add("threads", Int(1, 16))
+    space.add("layout", Choice(("row", "col", "tiled")))
+    space.add("order", Permutation(("i", "j", "k", "l")))
+    space.add("swizzle", Bool(False), Condition("layout", ("tiled",)))
+    space.add_constraint(
+        "block-threads", lambda c: c["block"] * c["threads"] <= 128 or "block * threads > 128"
+    )
+    return space
+
+
+def all_invalid_space() -> SearchSpace:
+    """A space whose every config breaks a constraint: nothing may be proposed."""
+    space = tiny_space()
+    space.add_constraint("never", lambda c: "no config is valid")
+    return space
+
+
+#: The spaces every conformance test runs on.
+CONFORMANCE_SPACES: dict[str, Callable[[], SearchSpace]] = {
+    "tiny": tiny_space,
+    "conditional": conditional_space,
+    "sequence": sequence_space,
+    "medium": medium_space,
+}
+
+
+def valid_configs(space: SearchSpace) -> list[Config]:
+    """Every config of ``space`` that satisfies it."""
+    return [c for c in space.enumerate() if space.violation(c) is None]
+
+
+def synthetic_result(candidate: Candidate, status: Status = Status.OK) -> MeasureResult:
+    """A deterministic result for ``candidate``: a speedup in [0.5, 1.5) derived from its
+    key when ``status`` is OK, else a failure with a reason."""
+    if status is not Status.OK:
+        return MeasureResult(status, error=f"synthetic {status.value}")
+    ratio = 0.5 + int(candidate.key[:8], 16) / 0x1_0000_0000
+    baseline = [[1e-3, 1.01e-3, 0.99e-3]] * 3
+    timing = summarize(baseline, [[t / ratio for t in r] for r in baseline], 1)
+    return MeasureResult(Status.OK, timing=timing)
+
+
+def mixed_results(candidates: list[Candidate]) -> list[MeasureResult]:
+    """Results where every third candidate failed, cycling through the failure kinds."""
+    results = []
+    for i, candidate in enumerate(candidates):
+        status = FAILURE_STATUSES[(i // 3) % len(FAILURE_STATUSES)] if i % 3 == 2 else Status.OK
+        results.append(synthetic_result(candidate, status))
+    return results
+
+
+def drain(
+    strategy: BaseStrategy,
+    batch: int,
+    limit: int = MAX_PROPOSALS,
+    results: Callable[[list[Candidate]], list[MeasureResult]] = mixed_results,
+) -> tuple[list[Candidate], bool]:
+    """Ask and tell in batches until ``ask`` returns nothing or ``limit`` proposals.
+
+    Returns the proposals and whether the strategy said the space is exhausted.
+    """
+    proposed: list[Candidate] = []
+    while len(proposed) < limit:
+        candidates = strategy.ask(min(batch, limit - len(proposed)))
+        if not candidates:
+            return proposed, True
+        proposed.extend(candidates)
+        strategy.tell(candidates, results(candidates))
+    return proposed, False
+
+
+class StrategyConformance:
+    """Tests that every :class:`BaseStrategy` implementation must pass.
+
+    Subclasses implement :meth:`make_strategy`; the class name must start with ``Test``
+    for pytest to collect it.
+    """
+
+    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
+        """A fresh strategy over ``space`` seeded with ``seed``."""
+        raise NotImplementedError("subclasses of StrategyConformance implement make_strategy")
+
+    @pytest.fixture
+    def conformance_seed(self, request: pytest.FixtureRequest) -> int:
+        try:
+            return int(request.getfixturevalue("global_random_seed"))
+        except pytest.FixtureLookupError:
+            return 0
+
+    @pytest.fixture(params=sorted(CONFORMANCE_SPACES))
+    def conformance_space(self, request: pytest.FixtureRequest) -> SearchSpace:
+        return CONFORMANCE_SPACES[request.param]()
+
+    def test_ask_returns_at_most_n_candidates(
+        self, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        strategy = self.make_strategy(conformance_space, conformance_seed)
+        assert strategy.ask(0) == []
+        for n in (1, 2, 5, 13):
+            batch = strategy.ask(n)
+            assert len(batch) <= n
+            assert all(isinstance(c, Candidate) for c in batch)
+
+    def test_ask_fills_the_batch_while_the_space_lasts(self, conformance_seed: int) -> None:
+        space = medium_space()
+        strategy = self.make_strategy(space, conformance_seed)
+        for n in (1, 4, 16, 32):
+            assert len(strategy.ask(n)) == n
+
+    def test_never_proposes_a_candidate_twice(
+        self, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        strategy = self.make_strategy(conformance_space, conformance_seed)
+        proposed, _ = drain(strategy, batch=7)
+        keys = [c.key for c in proposed]
+        assert len(keys) == len(set(keys))
+
+    def test_every_proposal_satisfies_the_space(
+        self, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        strategy = self.make_strategy(conformance_space, conformance_seed)
+        proposed, _ = drain(strategy, batch=5)
+        assert proposed, "a space with valid configs must yield proposals"
+        for candidate in proposed:
+            assert conformance_space.violation(candidate.config) is None, candidate.config
+
+    def test_never_proposes_a_candidate_told_before(
+        self, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        # Records of an earlier run reach the strategy before it proposes anything.
+        configs = valid_configs(conformance_space)
+        previous = [Candidate.from_config(c) for c in configs[:: max(1, len(configs) // 40)]]
+        strategy = self.make_strategy(conformance_space, conformance_seed)
+        strategy.tell(previous, mixed_results(previous))
+        proposed, exhausted = drain(strategy, batch=6)
+        told = {c.key for c in previous}
+        assert told.isdisjoint(c.key for c in proposed)
+        if exhausted:
+            assert {c.key for c in proposed} | told == {
+                Candidate.from_config(c).key for c in configs
+            }
+
+    def test_candidates_told_between_asks_are_not_proposed(self, conformance_seed: int) -> None:
+        space = conditional_space()
+        configs = valid_configs(space)
+        strategy = self.make_strategy(space, conformance_seed)
+        first = strategy.ask(4)
+        foreign = [Candidate.from_config(c) for c in configs[1::3]]
+        strategy.tell(first + foreign, mixed_results(first + foreign))
+        later, _ = drain(strategy, batch=8)
+        assert {c.key for c in foreign + first}.isdisjoint(c.key for c in later)
+
+    def test_same_seed_gives_same_proposals(
+        self, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        def script(strategy: BaseStrategy) -> list[list[str]]:
+            batches = []
+            for n in (3, 1, 8, 5, 2):
+                batch = strategy.ask(n)
+                batches.append([c.key for c in batch])
+                strategy.tell(batch, mixed_results(batch))
+            return batches
+
+        first = script(self.make_strategy(conformance_space, conformance_seed))
+        second = script(self.make_strategy(conformance_space, conformance_seed))
+        assert first == second
+
+    @pytest.mark.parametrize("status", [Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT])
+    def test_keeps_proposing_after_failed_trials(self, status: Status, conformance_seed: int) -> None:
+        space = medium_space()
+        strategy = self.make_strategy(space, conformance_seed)
+        proposed, exhausted = drain(
+            strategy, batch=4, limit=60, results=lambda cs: [synthetic_result(c, status) for c in cs]
+        )
+        assert not exhausted
+        assert len(proposed) == 60
+        assert len({c.key for c in proposed}) == 60
+        assert all(space.violation(c.config) is None for c in proposed)
+
+    @pytest.mark.timeout(60)
+    def test_exhausts_a_tiny_space_with_an_empty_list(self, conformance_seed: int) -> None:
+        space = tiny_space()
+        valid = {Candidate.from_config(c).key for c in valid_configs(space)}
+        strategy = self.make_strategy(space, conformance_seed)
+        proposed, exhausted = drain(strategy, batch=2, limit=len(valid) + 10)
+        assert exhausted
+        assert sorted(c.key for c in proposed) == sorted(valid)
+        assert strategy.ask(3) == []
+
+    @pytest.mark.timeout(60)
+    def test_space_without_valid_configs_yields_nothing(self, conformance_seed: int) -> None:
+        strategy = self.make_strategy(all_invalid_space(), conformance_seed)
+        assert strategy.ask(4) == []

@@ -1,0 +1,89 @@
+"""The SQLAlchemy database: the conformance suite on SQLite, plus schema and URL handling."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from autotune.db import SCHEMA_VERSION, SQLDatabase, normalize_url, open_database
+from autotune.errors import DatabaseError
+from autotune.testing.databases import TARGET, WORKLOAD, DatabaseConformance, make_trial
+
+
+class TestSQLiteDatabase(DatabaseConformance):
+    def make_database(self, tmp_path: Path) -> SQLDatabase:
+        return SQLDatabase(f"sqlite:///{tmp_path / 'tuning.db'}")
+
+
+def _set_schema_version(path: Path, version: int) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE autotune_meta SET value = ? WHERE key = 'schema_version'", (str(version),)
+        )
+
+
+def test_new_database_records_the_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "tuning.db"
+    SQLDatabase(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        [(value,)] = conn.execute(
+            "SELECT value FROM autotune_meta WHERE key = 'schema_version'"
+        ).fetchall()
+    assert int(value) == SCHEMA_VERSION
+
+
+def test_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tuning.db"
+    SQLDatabase(str(path)).close()
+    _set_schema_version(path, SCHEMA_VERSION + 1)
+    with pytest.raises(DatabaseError) as info:
+        SQLDatabase(str(path))
+    message = str(info.value)
+    assert f"v{SCHEMA_VERSION + 1}" in message
+    assert f"v{SCHEMA_VERSION}" in message
+
+
+def test_database_at_the_current_version_reopens_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "tuning.db"
+    db = SQLDatabase(str(path))
+    db.add_trial(make_trial({"x": 1}))
+    db.close()
+    _set_schema_version(path, SCHEMA_VERSION)
+    reopened = open_database(str(path))
+    assert [r.config for r in reopened.trials(WORKLOAD, TARGET)] == [{"x": 1}]
+    reopened.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-autotune-dir/x/y.db",
+        "nosuchdialect://user@host/db",
+    ],
+)
+def test_unusable_url_raises_one_line_database_error(url: str) -> None:
+    with pytest.raises(DatabaseError) as info:
+        SQLDatabase(url)
+    message = str(info.value)
+    assert "\n" not in message
+    assert url in message
+
+
+def test_plain_path_is_shorthand_for_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    assert normalize_url(str(path)) == f"sqlite:///{path}"
+    db = SQLDatabase(str(path))
+    db.add_trial(make_trial({"x": 1}))
+    db.close()
+    assert path.is_file()
+    reopened = SQLDatabase(f"sqlite:///{path}")
+    assert len(reopened.trials(WORKLOAD, TARGET)) == 1
+    reopened.close()
+
+
+def test_urls_pass_through_unchanged() -> None:
+    url = "postgresql+psycopg://user@host:5432/tuning"
+    assert normalize_url(url) == url
+    assert normalize_url("autotune.db") == "sqlite:///autotune.db"

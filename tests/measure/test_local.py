@@ -1,0 +1,85 @@
+"""The local runner: statuses for crashes, aborts and timeouts; worker reuse and restart."""
+
+import pytest
+
+from autotune.measure import KernelRef, LocalRunner, MeasureRequest, WorkerProcess
+from autotune.records import Status
+from tests._helpers import FAST_TIMING, FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+def _ref(name, path="planted.py"):
+    return KernelRef(str(FIXTURES / path), None, name)
+
+
+def test_abort_during_build_is_build_failed_and_the_pool_restarts():
+    with LocalRunner() as runner:
+        ok, aborted, again = runner.measure(
+            _ref("copy", "aborts.py"),
+            [
+                MeasureRequest(None, FAST_TIMING),
+                MeasureRequest({"kernel.ABORT": 1}, FAST_TIMING),
+                MeasureRequest({"kernel.ABORT": 0}, FAST_TIMING),
+            ],
+        )
+        assert ok.status is Status.OK
+        assert aborted.status is Status.BUILD_FAILED
+        assert "SIGABRT" in aborted.error and "build" in aborted.error
+        assert again.status is Status.OK
+        assert runner.worker_restarts == 1
+
+
+def test_segfault_while_running_is_run_failed():
+    with LocalRunner() as runner:
+        [result] = runner.measure(
+            _ref("scale"), [MeasureRequest({"kernel.OFFSET": 1 << 40, "kernel.BIAS": 0.0, "kernel.REPEAT": 4}, FAST_TIMING)]
+        )
+    assert result.status is Status.RUN_FAILED
+    assert "SIGSEGV" in result.error
+
+
+def test_timeout_kills_the_worker():
+    with LocalRunner() as runner:
+        [result] = runner.measure(_ref("hangs"), [MeasureRequest({"kernel.SPIN": 1}, FAST_TIMING, timeout_s=3)])
+    assert result.status is Status.TIMEOUT
+    assert "3 s" in result.error
+
+
+def test_ok_result_carries_paired_samples_and_provenance():
+    with LocalRunner() as runner:
+        [result] = runner.measure(_ref("scale"), [MeasureRequest({"kernel.OFFSET": 0, "kernel.BIAS": 0.0, "kernel.REPEAT": 1}, FAST_TIMING)])
+    assert result.status is Status.OK
+    timing = result.timing
+    assert len(timing.baseline_rounds) == len(timing.candidate_rounds) >= FAST_TIMING.min_rounds
+    assert timing.speedup_ci95[0] <= timing.speedup <= timing.speedup_ci95[1]
+    assert result.compile_s > 0 and result.verify_s > 0
+    assert {"hostname", "pid", "loadavg", "cpu_name"} <= set(result.provenance)
+
+
+def test_confirmation_runs_in_a_fresh_process():
+    with LocalRunner() as runner:
+        [first] = runner.measure(_ref("scale"), [MeasureRequest(None, FAST_TIMING)])
+        confirmed = runner.confirm(_ref("scale"), MeasureRequest(None, FAST_TIMING))
+    assert first.provenance["pid"] != confirmed.provenance["pid"]
+
+
+def test_worker_reports_a_kernel_that_prints_without_breaking_the_protocol(tmp_path):
+    source = tmp_path / "noisy.py"
+    source.write_text(
+        "import numpy as np\nimport autotune\n"
+        "def make(rng):\n    print('hello from the input factory')\n    return (rng.random(8), np.zeros(8))\n"
+        "@autotune.kernel(inputs=make, outputs=[1])\n"
+        "def k(x, out):\n    for i in range(8):\n        out[i] = x[i]\n"
+    )
+    with LocalRunner() as runner:
+        [result] = runner.measure(KernelRef(str(source), None, "k"), [MeasureRequest(None, FAST_TIMING)])
+    assert result.status is Status.OK
+
+
+def test_worker_process_survives_being_killed_between_calls():
+    with WorkerProcess() as worker:
+        first = worker.call({"op": "ping"}, timeout=60)
+        worker.kill()
+        second = worker.call({"op": "ping"}, timeout=60)
+    assert first["pid"] != second["pid"]

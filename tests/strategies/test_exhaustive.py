@@ -1,0 +1,49 @@
+"""Exhaustive search: the strategy conformance suite and choosing a strategy by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from autotune.space import Choice, Int, SearchSpace
+from autotune.strategies import STRATEGIES, BaseStrategy, make_strategy
+from autotune.strategies._exhaustive import ExhaustiveStrategy
+from autotune.strategies._random import RandomStrategy
+from autotune.testing.strategies import StrategyConformance, tiny_space
+
+
+class TestExhaustiveStrategy(StrategyConformance):
+    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
+        return ExhaustiveStrategy(space, seed)
+
+
+def test_exhaustive_refuses_a_space_too_large_to_enumerate() -> None:
+    space = SearchSpace().add("a", Int(0, 999)).add("b", Int(0, 999))
+    with pytest.raises(ValueError, match="more than"):
+        ExhaustiveStrategy(space)
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [(6, ExhaustiveStrategy), (100, ExhaustiveStrategy), (5, RandomStrategy), (1, RandomStrategy)],
+)
+def test_auto_is_exhaustive_exactly_when_the_space_fits_the_budget(
+    budget: int, expected: type, global_random_seed: int
+) -> None:
+    space = tiny_space()  # 6 configs before constraints
+    strategy = make_strategy("auto", space, global_random_seed, budget)
+    assert type(strategy) is expected
+    assert strategy.space is space
+    assert strategy.seed == global_random_seed
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_registered_name_builds_its_strategy(name: str, global_random_seed: int) -> None:
+    space = SearchSpace().add("x", Choice((1, 2)))
+    strategy = make_strategy(name, space, global_random_seed, budget=10)
+    assert isinstance(strategy, BaseStrategy)
+    assert len(strategy.ask(5)) == 2
+
+
+def test_unknown_strategy_name_raises_key_error_listing_known_names() -> None:
+    with pytest.raises(KeyError, match="random"):
+        make_strategy("simulated-annealing", tiny_space(), 0, 10)

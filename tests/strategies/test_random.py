@@ -1,0 +1,13 @@
+"""Random search: the strategy conformance suite."""
+
+from __future__ import annotations
+
+from autotune.space import SearchSpace
+from autotune.strategies import BaseStrategy
+from autotune.strategies._random import RandomStrategy
+from autotune.testing.strategies import StrategyConformance
+
+
+class TestRandomStrategy(StrategyConformance):
+    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
+        return RandomStrategy(space, seed)

@@ -1,0 +1,82 @@
+"""The tuning loop end to end with real workers: planted faults, winners, resume."""
+
+import pytest
+
+from autotune.db import open_database
+from autotune.kernels import load_kernels
+from autotune.measure import LocalRunner
+from autotune.program import host_target
+from autotune.records import Status
+from autotune.tuner import Tuner, TuneOptions
+from tests._helpers import FAST_TIMING, FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+def _planted(name):
+    return next(d for d in load_kernels(FIXTURES / "planted.py") if d.name == name)
+
+
+def _tune(db, decl, **kw):
+    options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, scope="params", **kw)
+    with LocalRunner() as runner:
+        return Tuner(runner, db, host_target(), options).tune(decl)
+
+
+def test_crashing_and_wrong_candidates_are_recorded_and_the_right_winner_found(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    summary = _tune(db, _planted("scale"), budget=20, strategy="exhaustive")
+    assert summary["status"] == "tuned"
+    # 2 x 2 x 2 configs minus the baseline: 4 crash (OFFSET), 2 wrong (BIAS), 1 winner.
+    assert summary["trials"] == 7
+    assert summary["failed"] == 4
+    assert summary["rejected_wrong"] == 2
+    assert summary["best_config"] == {"kernel.BIAS": 0.0, "kernel.OFFSET": 0, "kernel.REPEAT": 1}
+    assert summary["speedup"] > 1.5 and summary["speedup_ci95"][0] > 1.0
+    assert summary["best_s"] == pytest.approx(summary["baseline_s"] / summary["speedup"])
+    trials = db.trials(summary["workload_key"], host_target().key)
+    crashed = [t for t in trials if t.config["kernel.OFFSET"] != 0]
+    assert all(t.result.status is Status.RUN_FAILED for t in crashed)
+    assert all("SIGSEGV" in t.result.error for t in crashed)
+    wrong = [t for t in trials if t.result.status is Status.WRONG_RESULT]
+    assert all("differ beyond" in t.result.error for t in wrong)
+
+
+def test_wrong_results_are_never_reported_as_best(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    summary = _tune(db, _planted("scale"), budget=20, strategy="exhaustive")
+    assert summary["best_config"]["kernel.BIAS"] == 0.0
+
+
+def test_baseline_failing_its_reference_is_skipped_with_reason(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    summary = _tune(db, _planted("fails_reference"), budget=5)
+    assert summary["status"] == "skipped"
+    assert "baseline fails its reference check" in summary["reason"]
+
+
+def test_a_hanging_candidate_times_out_and_tuning_continues(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=5, scope="params", budget=5)
+    with LocalRunner() as runner:
+        summary = Tuner(runner, db, host_target(), options).tune(_planted("hangs"))
+    assert summary["status"] == "tuned"
+    assert summary["failed"] == 1 and summary["best_config"] is None
+    [trial] = db.trials(summary["workload_key"], host_target().key)
+    assert trial.result.status is Status.TIMEOUT
+
+
+def test_resume_never_measures_a_config_twice(tmp_path):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    decl = _planted("scale")
+    first = _tune(open_database(url), decl, budget=3, strategy="exhaustive")
+    assert first["measured_this_run"] == 3
+    second = _tune(open_database(url), decl, budget=10, strategy="exhaustive")
+    assert second["resumed"] == 3
+    assert second["measured_this_run"] == 4  # the rest of the 7 candidates
+    assert second["trials"] == 7
+    db = open_database(url)
+    keys = [t.config_key for t in db.trials(first["workload_key"], host_target().key)]
+    assert len(keys) == len(set(keys)) == 7
+    third = _tune(db, decl, budget=10, strategy="exhaustive")
+    assert third["measured_this_run"] == 0 and third["resumed"] == 7
