@@ -29,11 +29,22 @@ def speedup_text(summary: dict[str, Any]) -> str:
 
 def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results") -> Table:
     table = Table(title=title)
-    for column in ("kernel", "status", "baseline", "best", "speedup [95% CI]", "trials", "failed", "wrong"):
+    for column in (
+        "kernel",
+        "status",
+        "baseline",
+        "best",
+        "speedup [95% CI]",
+        "trials",
+        "failed",
+        "wrong",
+    ):
         table.add_column(column, justify="left" if column in ("kernel", "status") else "right")
     for s in summaries:
         if s["status"] != "tuned":
-            table.add_row(s["kernel"], f"skipped: {s.get('reason', '')}", "-", "-", "-", "-", "-", "-")
+            table.add_row(
+                s["kernel"], f"skipped: {s.get('reason', '')}", "-", "-", "-", "-", "-", "-"
+            )
             continue
         table.add_row(
             s["kernel"],
@@ -86,8 +97,6 @@ class ProgressCallback(BaseCallback):
         self.progress.update(self._task, completed=spent, note=note)
 
     def on_kernel_end(self, summary: dict[str, Any]) -> None:
-        if summary["status"] == "tuned":
-            note = f"done: {summary['speedup']:.3f}x"
-        else:
-            note = "skipped"
+        tuned = summary["status"] == "tuned"
+        note = f"done: {summary['speedup']:.3f}x" if tuned else "skipped"
         self.progress.update(self._task, note=note)

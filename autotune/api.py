@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from autotune.callbacks import BaseCallback
-from autotune.db import open_database
+from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
 from autotune.kernels import KernelDecl, load_kernels
 from autotune.measure import BaseRunner, KernelRef, LocalRunner, MeasureRequest
@@ -18,22 +18,22 @@ from autotune.measure._replay import ReplayData, ReplayRunner
 from autotune.passes import cpu_search_space
 from autotune.program import host_target
 from autotune.records import Status
-from autotune.tuner import Tuner, TuneOptions
+from autotune.tuner import TuneOptions, Tuner
 
 #: Sampled configs used to estimate the invalid share of a space.
 INVALID_SHARE_SAMPLES = 2000
 
 
-def select_kernels(
-    source: Path, spec: Path | None, names: Sequence[str] = ()
-) -> list[KernelDecl]:
+def select_kernels(source: Path, spec: Path | None, names: Sequence[str] = ()) -> list[KernelDecl]:
     """Load the kernels of ``source`` and keep those named (all when none are named)."""
     decls = load_kernels(source, spec)
     if names:
         known = {d.name for d in decls}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise InputError(f"{source}: no kernel named {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise InputError(
+                f"{source}: no kernel named {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         decls = [d for d in decls if d.name in names]
     return decls
 
@@ -51,13 +51,12 @@ class TuneRun:
 def tune_kernels(
     decls: Sequence[KernelDecl],
     options: TuneOptions,
-    db_url: str,
+    db: BaseDatabase,
     spec: Path | None = None,
     replay: str | None = None,
     callbacks: Sequence[BaseCallback] = (),
 ) -> TuneRun:
-    """Tune ``decls`` and record every trial in the database at ``db_url``."""
-    db = open_database(db_url)
+    """Tune ``decls`` and record every trial in ``db``, which is closed afterwards."""
     runner: BaseRunner
     if replay is not None:
         data = _replay_data(replay)
@@ -65,7 +64,9 @@ def tune_kernels(
     else:
         runner, target = LocalRunner(), host_target()
     tuner = Tuner(runner, db, target, options, callbacks)
-    db.start_run(tuner.run_id, " ".join(sys.argv), {"target": target.as_dict(), "options": repr(options)})
+    db.start_run(
+        tuner.run_id, " ".join(sys.argv), {"target": target.as_dict(), "options": repr(options)}
+    )
     summaries: list[dict[str, Any]] = []
     try:
         for decl in decls:
@@ -110,7 +111,9 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
 
     space = cpu_search_space(decl, allow_fastmath=options.allow_fastmath, scope=options.scope)
     rng = np.random.default_rng(options.seed)
-    invalid = sum(space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES))
+    invalid = sum(
+        space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
+    )
     ref = KernelRef(decl.source, str(spec) if spec else None, decl.name, options.size, options.seed)
     with LocalRunner() as runner:
         started = time.perf_counter()

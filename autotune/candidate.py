@@ -11,7 +11,12 @@ from typing import Any
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal configs give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_reject)
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), default=_reject, allow_nan=False
+        )
+    except ValueError:
+        raise ValueError(f"config values must be finite JSON numbers: {value!r}") from None
 
 
 def _reject(value: Any) -> Any:

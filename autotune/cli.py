@@ -33,9 +33,9 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
             _fail(exc, debug)
             code = EXIT_USAGE
         except KeyboardInterrupt:
-            console.print(
-                "[yellow]interrupted[/]: every finished trial is saved; "
-                "run the same command again to resume"
+            click.echo(
+                "interrupted: every finished trial is saved; run the same command again to resume",
+                err=True,
             )
             code = EXIT_INTERRUPTED
         except AutotuneError as exc:
@@ -48,8 +48,8 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
 
 def _fail(exc: BaseException, debug: bool) -> None:
     if debug:
-        console.print(traceback.format_exc(), markup=False, highlight=False)
-    console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        click.echo(traceback.format_exc(), err=True)
+    click.echo(f"error: {' '.join(str(exc).split())}", err=True)
 
 
 @click.group()
@@ -59,7 +59,10 @@ def main() -> None:
 
 
 _db_option = click.option(
-    "--db", "db_url", default="sqlite:///autotune.db", show_default=True,
+    "--db",
+    "db_url",
+    default="sqlite:///autotune.db",
+    show_default=True,
     help="Database URL (any SQLAlchemy URL, or a file path for SQLite).",
 )
 
@@ -67,26 +70,66 @@ _db_option = click.option(
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--kernel", "kernels", multiple=True, help="Tune only this kernel (repeatable).")
-@click.option("--spec", type=click.Path(path_type=Path), help="Spec file (default: SOURCE's .autotune.toml).")
-@click.option("--budget", default=60, show_default=True, type=click.IntRange(min=0),
-              help="Unique configs to build and measure per kernel.")
+@click.option(
+    "--spec", type=click.Path(path_type=Path), help="Spec file (default: SOURCE's .autotune.toml)."
+)
+@click.option(
+    "--budget",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Unique configs to build and measure per kernel.",
+)
 @click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
 @_db_option
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for search and inputs.")
 @click.option("--size", help="Problem size name declared by the kernel (default: its first).")
-@click.option("--strategy", default="auto", show_default=True,
-              help="Search strategy: auto, random or exhaustive.")
+@click.option(
+    "--strategy",
+    default="auto",
+    show_default=True,
+    help="Search strategy: auto, random or exhaustive.",
+)
 @click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
-@click.option("--space", "scope", type=click.Choice(["all", "compiler", "params"]), default="all",
-              show_default=True, help="Tune compiler options, kernel parameters, or both.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON.")
-@click.option("--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate.")
+@click.option(
+    "--space",
+    "scope",
+    type=click.Choice(["all", "compiler", "params"]),
+    default="all",
+    show_default=True,
+    help="Tune compiler options, kernel parameters, or both.",
+)
+@click.option(
+    "--confirm-top",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Best candidates re-measured in a fresh process.",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate."
+)
 @click.option("--replay", help="Answer from recorded measurements (replay file or database URL).")
 @_guarded
 def tune(
-    source: Path, kernels: tuple[str, ...], spec: Path | None, budget: int, time_limit: float | None,
-    db_url: str, seed: int, size: str | None, strategy: str, no_fastmath: bool,
-    scope: str, json_path: Path | None, dry_run: bool, replay: str | None,
+    source: Path,
+    kernels: tuple[str, ...],
+    spec: Path | None,
+    budget: int,
+    time_limit: float | None,
+    db_url: str,
+    seed: int,
+    size: str | None,
+    strategy: str,
+    no_fastmath: bool,
+    scope: str,
+    confirm_top: int,
+    json_path: Path | None,
+    dry_run: bool,
+    replay: str | None,
 ) -> int:
     """Tune the kernels declared in SOURCE (a Python file or a spec file)."""
     from autotune import api
@@ -96,14 +139,24 @@ def tune(
 
     check_toolchain()
     if strategy != "auto" and strategy not in STRATEGIES:
-        raise InputError(f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
+        raise InputError(
+            f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
+        )
     decls = api.select_kernels(source, spec, kernels)
     for decl in decls:
         if size is not None and size not in decl.sizes:
-            raise InputError(f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}")
+            raise InputError(
+                f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}"
+            )
     options = TuneOptions(
-        budget=budget, time_limit_s=time_limit, seed=seed, size=size,
-        strategy=strategy, allow_fastmath=not no_fastmath, scope=scope,
+        budget=budget,
+        time_limit_s=time_limit,
+        seed=seed,
+        size=size,
+        strategy=strategy,
+        allow_fastmath=not no_fastmath,
+        scope=scope,
+        confirm_top=confirm_top,
     )
     if dry_run:
         for decl in decls:
@@ -112,13 +165,18 @@ def tune(
     if replay is not None and db_url == "sqlite:///autotune.db" and "--db" not in sys.argv:
         db_url = "sqlite://"  # a replay must not mix recorded answers into the real database
     from autotune._display import ProgressCallback, results_table
+    from autotune.db import open_database
 
+    db = open_database(db_url)
     with ProgressCallback(console) as progress:
-        run = api.tune_kernels(decls, options, db_url, spec, replay, [progress])
+        run = api.tune_kernels(decls, options, db, spec, replay, [progress])
     out.print(results_table(run.summaries))
     for s in run.summaries:
         if s["status"] == "tuned" and s["best_config"]:
-            out.print(f"[bold]{s['kernel']}[/] best config: {json.dumps(s['best_config'], sort_keys=True)}")
+            out.print(
+                f"[bold]{s['kernel']}[/] best config: "
+                + json.dumps(s["best_config"], sort_keys=True)
+            )
     if json_path is not None:
         json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
     return run.exit_code
@@ -148,7 +206,9 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
 @main.command()
 @click.option("--kernel", help="Only this kernel.")
 @_db_option
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the summaries as JSON.")
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write the summaries as JSON."
+)
 @_guarded
 def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
     """List the best known config per kernel."""
@@ -161,7 +221,9 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
     finally:
         db.close()
     if not summaries:
-        console.print(f"no tuning results in {db_url}" + (f" for kernel {kernel!r}" if kernel else ""))
+        console.print(
+            f"no tuning results in {db_url}" + (f" for kernel {kernel!r}" if kernel else "")
+        )
         return EXIT_FAILED if kernel else EXIT_OK
     out.print(results_table(summaries, title=f"Best known configs ({db_url})"))
     for s in summaries:
@@ -175,7 +237,9 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
 @main.command()
 @_db_option
 @click.option("--kernel", help="Only this kernel.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Replay file to write.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Replay file to write."
+)
 @_guarded
 def export(db_url: str, kernel: str | None, output: Path) -> int:
     """Write recorded measurements as a replay file (for ``tune --replay``)."""

@@ -65,6 +65,10 @@ class Int(BaseParam):
     default_value: int | None = None
 
     def __post_init__(self) -> None:
+        if not all(_is_int(v) for v in (self.low, self.high, self.step)):
+            raise ValueError(
+                f"Int bounds and step must be integers, got {self.low}, {self.high}, {self.step}"
+            )
         if self.step < 1 or self.high < self.low:
             raise ValueError(f"invalid Int range [{self.low}, {self.high}] step {self.step}")
         if self.default_value is not None and not self.validate(self.default_value):
@@ -106,7 +110,7 @@ class Pow2(BaseParam):
 
     def __post_init__(self) -> None:
         for v in (self.low, self.high):
-            if v < 1 or v & (v - 1):
+            if not _is_int(v) or v < 1 or v & (v - 1):
                 raise ValueError(f"Pow2 bounds must be powers of two, got {v}")
         if self.high < self.low:
             raise ValueError(f"invalid Pow2 range [{self.low}, {self.high}]")
@@ -164,14 +168,13 @@ class Choice(BaseParam):
         return iter(self.choices)
 
     def validate(self, value: JSONValue) -> bool:
-        # bool is an int subclass: keep True distinct from 1.
-        return any(type(value) is type(c) and value == c for c in self.choices)
+        return any(_same(value, c) for c in self.choices)
 
     def describe(self) -> str:
         return "choice {" + ", ".join(repr(c) for c in self.choices) + "}"
 
 
-def Bool(default: bool = False) -> Choice:  # noqa: N802 - reads like a type at call sites
+def Bool(default: bool = False) -> Choice:
     """A boolean parameter whose default is ``default``."""
     return Choice((default, not default))
 
@@ -200,7 +203,12 @@ class Permutation(BaseParam):
         return (list(p) for p in itertools.permutations(self.items))
 
     def validate(self, value: JSONValue) -> bool:
-        return isinstance(value, list) and sorted(value) == sorted(self.items)
+        return (
+            isinstance(value, list)
+            and len(value) == len(self.items)
+            and all(isinstance(v, str) for v in value)
+            and set(value) == set(self.items)
+        )
 
     def describe(self) -> str:
         return "permutation of (" + ", ".join(self.items) + ")"
@@ -211,6 +219,10 @@ class Subset(BaseParam):
     """A subset of ``items``, as a list in the items' order; empty is the default."""
 
     items: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(set(self.items)) != len(self.items):
+            raise ValueError(f"Subset items must be distinct: {self.items}")
 
     @property
     def default(self) -> list[str]:
@@ -230,6 +242,7 @@ class Subset(BaseParam):
     def validate(self, value: JSONValue) -> bool:
         return (
             isinstance(value, list)
+            and all(isinstance(v, str) for v in value)
             and len(set(value)) == len(value)
             and value == [it for it in self.items if it in value]
         )
@@ -252,6 +265,8 @@ class Seq(BaseParam):
     def __post_init__(self) -> None:
         if not self.choices or self.min_len < 0 or self.max_len < max(self.min_len, 1):
             raise ValueError("Sequence needs choices and 0 <= min_len <= max_len, max_len >= 1")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError(f"Sequence choices must be distinct: {self.choices}")
 
     @property
     def default(self) -> list[str]:
@@ -281,7 +296,6 @@ class Seq(BaseParam):
         return f"sequence of {len(self.choices)} passes, length {self.min_len}..{self.max_len}"
 
 
-
 @dataclass(frozen=True, slots=True)
 class Condition:
     """``param`` is active only while ``parent`` holds one of ``values``."""
@@ -290,7 +304,7 @@ class Condition:
     values: tuple[JSONValue, ...]
 
     def holds(self, config: Mapping[str, JSONValue]) -> bool:
-        return self.parent in config and any(config[self.parent] == v for v in self.values)
+        return self.parent in config and any(_same(config[self.parent], v) for v in self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +435,15 @@ class SearchSpace:
                 cond = f"if {e.condition.parent} in {list(e.condition.values)}"
             rows.append((e.name, e.param.describe(), cond))
         return rows
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _same(a: JSONValue, b: JSONValue) -> bool:
+    """Equality that keeps ``True`` distinct from ``1`` (bool is an int subclass)."""
+    return type(a) is type(b) and a == b
 
 
 def _freeze(value: JSONValue) -> Any:

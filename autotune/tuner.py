@@ -42,7 +42,7 @@ class TuneOptions:
     size: str | None = None
     strategy: str = "auto"
     allow_fastmath: bool = True
-    timing: TimingSettings = TimingSettings()
+    timing: TimingSettings = field(default_factory=TimingSettings)
     confirm_top: int = 3
     candidate_timeout_s: float | None = None
     scope: str = "all"
@@ -79,7 +79,9 @@ class Tuner:
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
-        return cpu_search_space(decl, allow_fastmath=self.options.allow_fastmath, scope=self.options.scope)
+        return cpu_search_space(
+            decl, allow_fastmath=self.options.allow_fastmath, scope=self.options.scope
+        )
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
         """Tune one kernel and return its JSON summary (``status`` tuned or skipped)."""
@@ -117,7 +119,9 @@ class Tuner:
         for record in prior:
             search.records[record.config_key] = record
         if prior:
-            strategy.tell([Candidate.from_config(r.config) for r in prior], [r.result for r in prior])
+            strategy.tell(
+                [Candidate.from_config(r.config) for r in prior], [r.result for r in prior]
+            )
             search.resumed = len(prior)
         deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
         while search.spent < opts.budget and (deadline is None or time.monotonic() < deadline):
@@ -134,15 +138,26 @@ class Tuner:
                 request = MeasureRequest(candidate.config, opts.timing, timeout)
                 result = self.runner.measure(ref, [request])[0]
                 search.spent += 1
-            record = self._record(decl.name, search.workload, candidate, "search", result, search.spent)
+            record = self._record(
+                decl.name, search.workload, candidate, "search", result, search.spent
+            )
             search.records[candidate.key] = record
             strategy.tell([candidate], [result])
 
     def _confirm(
-        self, decl: KernelDecl, ref: KernelRef, search: _Search, baseline: MeasureResult, timeout: float
+        self,
+        decl: KernelDecl,
+        ref: KernelRef,
+        search: _Search,
+        baseline: MeasureResult,
+        timeout: float,
     ) -> dict[str, Any]:
         contenders = sorted(
-            (r for r in search.records.values() if r.result.status is Status.OK and (r.result.speedup or 0) > 1.0),
+            (
+                r
+                for r in search.records.values()
+                if r.result.status is Status.OK and (r.result.speedup or 0) > 1.0
+            ),
             key=lambda r: -(r.result.speedup or 0),
         )[: self.options.confirm_top]
         confirmed: list[tuple[TrialRecord, MeasureResult]] = []
@@ -196,7 +211,11 @@ class Tuner:
             record, result = winner
             assert result.timing is not None
             baseline_s = result.timing.baseline_s
-            speedup, ci, best_config = result.timing.speedup, result.timing.speedup_ci95, record.config
+            speedup, ci, best_config = (
+                result.timing.speedup,
+                result.timing.speedup_ci95,
+                record.config,
+            )
         return {
             "kernel": decl.name,
             "status": "tuned",
@@ -226,7 +245,9 @@ def choose_winner(
     overlaps the best one's, the simplest (fewest non-default settings) wins: they are
     within noise of each other.
     """
-    beating = [(rec, res) for rec, res in confirmed if res.timing and res.timing.speedup_ci95[0] > 1.0]
+    beating = [
+        (rec, res) for rec, res in confirmed if res.timing and res.timing.speedup_ci95[0] > 1.0
+    ]
     if not beating:
         return None
     best = max(beating, key=lambda rr: rr[1].timing.speedup if rr[1].timing else 0.0)
@@ -234,7 +255,13 @@ def choose_winner(
     best_lo = best[1].timing.speedup_ci95[0]
     ties = [rr for rr in beating if rr[1].timing and rr[1].timing.speedup_ci95[1] >= best_lo]
     default = space.default_config()
-    return min(ties, key=lambda rr: (_changes(rr[0].config, default), -(rr[1].timing.speedup if rr[1].timing else 0)))
+    return min(
+        ties,
+        key=lambda rr: (
+            _changes(rr[0].config, default),
+            -(rr[1].timing.speedup if rr[1].timing else 0),
+        ),
+    )
 
 
 def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:

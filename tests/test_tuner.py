@@ -7,7 +7,7 @@ from autotune.kernels import load_kernels
 from autotune.measure import LocalRunner
 from autotune.program import host_target
 from autotune.records import Status
-from autotune.tuner import Tuner, TuneOptions
+from autotune.tuner import TuneOptions, Tuner
 from tests._helpers import FAST_TIMING, FIXTURES
 
 pytestmark = pytest.mark.slow

@@ -24,6 +24,8 @@ from autotune.program import Workload, normalize_ir
 _NOT_KERNEL_IR = {"wrapper", "cfunc_wrapper", "nrt_module"}
 _captured: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 _capture_installed = False
+# Printing a module costs milliseconds; candidates never need their IR recorded.
+_capture_paused = False
 
 
 def install_ir_capture() -> None:
@@ -40,7 +42,7 @@ def install_ir_capture() -> None:
     original = nb_codegen.CPUCodeLibrary.add_ir_module
 
     def add_ir_module(self: Any, ir_module: Any) -> None:
-        if ir_module.name not in _NOT_KERNEL_IR:
+        if not _capture_paused and ir_module.name not in _NOT_KERNEL_IR:
             _captured.setdefault(self, []).append(str(ir_module))
         original(self, ir_module)
 
@@ -105,7 +107,9 @@ class NumbaBuilder(BaseBuilder):
     def build(self, decl: KernelDecl, config: dict[str, Any], args: tuple[Any, ...]) -> BuildResult:
         import numba
 
+        global _capture_paused
         start = time.perf_counter()
+        _capture_paused = True
         try:
             options = BuildOptions.from_config(config)
             params = {**decl.default_params(), **options.params}
@@ -114,6 +118,8 @@ class NumbaBuilder(BaseBuilder):
                 dispatcher.compile(signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
+        finally:
+            _capture_paused = False
         return BuildResult(dispatcher, time.perf_counter() - start)
 
 

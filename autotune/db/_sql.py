@@ -7,6 +7,7 @@ Optuna keeps its own tables in the same database, so one URL holds everything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -128,7 +129,9 @@ class SQLDatabase(BaseDatabase):
         inspector = sa.inspect(conn)
         if not inspector.has_table("autotune_meta"):
             metadata.create_all(conn)
-            conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            conn.execute(
+                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
             return
         row = conn.execute(
             sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
@@ -141,36 +144,30 @@ class SQLDatabase(BaseDatabase):
             )
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
-                raise DatabaseError(f"database {self.url} has schema v{version}, which cannot be migrated")
+                raise DatabaseError(
+                    f"database {self.url} has schema v{version}, which cannot be migrated"
+                )
             MIGRATIONS[version](conn)
             version += 1
             conn.execute(
-                meta_table.update().where(meta_table.c.key == "schema_version").values(value=str(version))
+                meta_table.update()
+                .where(meta_table.c.key == "schema_version")
+                .values(value=str(version))
             )
         metadata.create_all(conn)
 
     def add_workload(self, workload: Workload, source: str) -> None:
-        with self._engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(workloads_table.c.workload_key).where(
-                    workloads_table.c.workload_key == workload.key
-                )
-            ).first()
-            if exists:
-                return
-            try:
-                conn.execute(
-                    workloads_table.insert().values(
-                        workload_key=workload.key,
-                        kernel=workload.kernel,
-                        ir_hash=workload.ir_hash,
-                        arg_types=workload.arg_types,
-                        source=source,
-                        ir_text=workload.ir_text,
-                    )
-                )
-            except IntegrityError:
-                pass  # another writer stored it first
+        row = {
+            "workload_key": workload.key,
+            "kernel": workload.kernel,
+            "ir_hash": workload.ir_hash,
+            "arg_types": workload.arg_types,
+            "source": source,
+            "ir_text": workload.ir_text,
+        }
+        # Another writer may store the same workload first; one copy is enough.
+        with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
+            conn.execute(workloads_table.insert().values(**row))
 
     def workloads(self, kernel: str | None = None) -> list[Workload]:
         query = sa.select(workloads_table)
@@ -189,7 +186,9 @@ class SQLDatabase(BaseDatabase):
             return False
         return True
 
-    def trials(self, workload_key: str, target_key: str, phase: str | None = "search") -> list[TrialRecord]:
+    def trials(
+        self, workload_key: str, target_key: str, phase: str | None = "search"
+    ) -> list[TrialRecord]:
         query = sa.select(trials_table).where(
             trials_table.c.workload_key == workload_key,
             trials_table.c.target_key == target_key,
@@ -212,7 +211,10 @@ class SQLDatabase(BaseDatabase):
         with self._engine.begin() as conn:
             conn.execute(
                 runs_table.insert().values(
-                    run_id=run_id, command=command, info_json=json.dumps(info), started_at=time.time()
+                    run_id=run_id,
+                    command=command,
+                    info_json=json.dumps(info),
+                    started_at=time.time(),
                 )
             )
 

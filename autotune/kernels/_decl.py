@@ -61,17 +61,21 @@ class KernelDecl:
         if not callable(self.inputs):
             raise InputError(f"{where}: inputs must be a callable input factory")
         if not self.outputs:
-            raise InputError(f"{where}: declare at least one output (an argument index or 'return')")
+            raise InputError(
+                f"{where}: declare at least one output (an argument index or 'return')"
+            )
         nargs = len(inspect.signature(self.pyfunc).parameters)
         for out in self.outputs:
             if out == RETURN:
                 continue
             if not isinstance(out, int) or isinstance(out, bool) or not 0 <= out < nargs:
-                raise InputError(f"{where}: output {out!r} is not an argument index in [0, {nargs})")
+                raise InputError(
+                    f"{where}: output {out!r} is not an argument index in [0, {nargs})"
+                )
         if self.rtol < 0 or self.atol < 0:
             raise InputError(f"{where}: rtol and atol must be >= 0")
-        if not self.sizes:
-            raise InputError(f"{where}: sizes must name at least one problem size")
+        if not self.sizes or not all(isinstance(v, dict) for v in self.sizes.values()):
+            raise InputError(f"{where}: sizes must map at least one size name to keyword arguments")
         used = set(_global_names(self.pyfunc.__code__))
         for pname, param in self.params.items():
             if not isinstance(param, BaseParam):
@@ -87,7 +91,9 @@ class KernelDecl:
         """The argument tuple for input set ``seed`` at problem size ``size``."""
         size = size or self.default_size
         if size not in self.sizes:
-            raise InputError(f"kernel {self.name!r} has no size {size!r}; known: {list(self.sizes)}")
+            raise InputError(
+                f"kernel {self.name!r} has no size {size!r}; known: {list(self.sizes)}"
+            )
         args = self.inputs(np.random.default_rng(seed), **self.sizes[size])
         return tuple(args)
 
@@ -117,6 +123,12 @@ class KernelDecl:
 
             self._default_dispatcher = numba.njit(self.bind(self.default_params()))
         return self._default_dispatcher(*args)
+
+
+def _sizes_or_default(
+    sizes: Mapping[str, Mapping[str, Any]] | None,
+) -> Mapping[str, Mapping[str, Any]]:
+    return {"default": {}} if sizes is None else sizes
 
 
 def _as_constant(item: tuple[str, Any]) -> tuple[str, Any]:
@@ -171,9 +183,11 @@ def kernel(
             rtol=rtol,
             atol=atol,
             params=dict(params or {}),
-            sizes={k: dict(v) for k, v in (sizes or {"default": {}}).items()},
+            sizes={k: dict(v) for k, v in _sizes_or_default(sizes).items()},
             allow_fastmath=fastmath,
-            constraints=[(getattr(c, "__name__", f"constraint{i}"), c) for i, c in enumerate(constraints)],
+            constraints=[
+                (getattr(c, "__name__", f"constraint{i}"), c) for i, c in enumerate(constraints)
+            ],
         )
 
     return wrap

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import tomllib
+import types
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -89,6 +90,10 @@ def _kernel(where: str, table: Any, module: ModuleType) -> KernelDecl:
         raise InputError(f"{where}: unknown keys {sorted(unknown)}")
     fname = _typed(where, table, "function", str, required=True)
     func = _module_function(where, module, fname)
+    if isinstance(func, KernelDecl):
+        raise InputError(f"{where}: {fname!r} is already declared with @autotune.kernel")
+    if not isinstance(getattr(func, "py_func", func), types.FunctionType):
+        raise InputError(f"{where}: {fname!r} is not a Python function or @njit dispatcher")
     where = f"{where} ({fname})"
     ref_name = _typed(where, table, "reference", str)
     reference = _module_function(where, module, ref_name) if ref_name else None
@@ -138,7 +143,7 @@ def _outputs(where: str, value: Any) -> tuple[int | str, ...]:
         raise InputError(f"{where}: 'outputs' is required (argument indices and/or \"return\")")
     for item in items:
         if item != RETURN and (not isinstance(item, int) or isinstance(item, bool)):
-            raise InputError(f"{where}: output {item!r} must be an argument index or \"return\"")
+            raise InputError(f'{where}: output {item!r} must be an argument index or "return"')
     return tuple(items)
 
 
@@ -169,13 +174,22 @@ def _init_factory(where: str, spec: dict[str, Any], module: ModuleType) -> Calla
     return factory
 
 
+_ARG_KEYS = {"shape", "dtype", "fill", "low", "high", "value"}
+
+
 def _arg_maker(where: str, spec: Any) -> Callable[[np.random.Generator], Any]:
     if not isinstance(spec, dict):
         raise InputError(f"{where}: must be a table with shape/dtype/fill or value/dtype")
+    unknown = set(spec) - _ARG_KEYS
+    if unknown:
+        raise InputError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(_ARG_KEYS)})")
+    dtype_name = spec.get("dtype", "float64")
+    if not isinstance(dtype_name, str):
+        raise InputError(f"{where}: 'dtype' must be a NumPy dtype name, got {dtype_name!r}")
     try:
-        dtype = np.dtype(spec.get("dtype", "float64"))
+        dtype = np.dtype(dtype_name)
     except TypeError:
-        raise InputError(f"{where}: unknown dtype {spec.get('dtype')!r}") from None
+        raise InputError(f"{where}: unknown dtype {dtype_name!r}") from None
     if "value" in spec:
         value = spec["value"]
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -190,12 +204,21 @@ def _arg_maker(where: str, spec: Any) -> Callable[[np.random.Generator], Any]:
     if fill not in FILLS:
         raise InputError(f"{where}: 'fill' must be one of {FILLS}, got {fill!r}")
     low, high = spec.get("low", 0), spec.get("high", 100)
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, int):
+            raise InputError(f"{where}: '{name}' must be an integer, got {bound!r}")
+    if fill == "randint" and high <= low:
+        raise InputError(f"{where}: 'high' must be greater than 'low'")
     return lambda rng: _fill(rng, tuple(shape), dtype, fill, low, high)
 
 
 def _fill(
-    rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype[Any], fill: str,
-    low: int, high: int,
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    fill: str,
+    low: int,
+    high: int,
 ) -> np.ndarray[Any, Any]:
     if fill == "zeros":
         return np.zeros(shape, dtype)
@@ -211,6 +234,16 @@ def _fill(
 
 
 _PARAM_KINDS = ("int", "pow2", "choices", "permutation")
+
+
+def _default_first(where: str, values: list[Any], default: Any) -> list[Any]:
+    """``values`` with ``default`` moved to the front (the first choice is the default)."""
+    if default is None:
+        return values
+    same = [v for v in values if type(v) is type(default) and v == default]
+    if not same:
+        raise InputError(f"{where}: default {default!r} is not one of {values!r}")
+    return [default] + [v for v in values if not (type(v) is type(default) and v == default)]
 
 
 def _params(where: str, table: Any) -> dict[str, BaseParam]:
@@ -234,9 +267,12 @@ def _param(where: str, spec: Any) -> BaseParam:
         if not isinstance(value, list) or not value:
             raise InputError(f"{where}: '{kind}' must be a non-empty list")
         if kind == "choices":
-            if default is not None and default in value:
-                value = [default] + [v for v in value if v != default]
-            return Choice(tuple(value))
-        return Permutation(tuple(str(v) for v in value))
+            return Choice(tuple(_default_first(where, value, default)))
+        items = Permutation(tuple(str(v) for v in value))
+        if default is None:
+            return items
+        if not items.validate(default):
+            raise InputError(f"{where}: default {default!r} is not a permutation of {value!r}")
+        return Permutation(tuple(default))
     except (ValueError, TypeError) as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotune.measure._protocol import KernelRef
@@ -16,7 +16,7 @@ class MeasureRequest:
     """Measure ``config`` (``None``: the baseline against itself) with ``settings``."""
 
     config: dict[str, Any] | None
-    settings: TimingSettings = TimingSettings()
+    settings: TimingSettings = field(default_factory=TimingSettings)
     timeout_s: float = 120.0
 
 

@@ -65,7 +65,7 @@ class WorkerProcess:
         if self._ever_started:
             self.restarts += 1
         self._ever_started = True
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         # The worker imports this very package, installed or not.

@@ -62,7 +62,11 @@ class ReplayData:
             raise InputError(f"replay file not found: {path}") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not valid JSON: {exc}") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or data.get("version") != VERSION
+        ):
             raise InputError(f"{path}: not an {FORMAT} v{VERSION} file")
         try:
             target = Target(**{_TARGET_FIELDS[k]: v for k, v in data["target"].items()})
@@ -72,7 +76,9 @@ class ReplayData:
         return cls(target, kernels)
 
     @classmethod
-    def from_records(cls, target: Target, workloads: list[Workload], records: list[TrialRecord]) -> ReplayData:
+    def from_records(
+        cls, target: Target, workloads: list[Workload], records: list[TrialRecord]
+    ) -> ReplayData:
         kernels = {}
         for workload in workloads:
             mine = [r for r in records if r.workload_key == workload.key]
@@ -114,7 +120,9 @@ def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
 def _result_from_json(trial: dict[str, Any]) -> MeasureResult:
     timing = None
     if trial.get("baseline_rounds"):
-        timing = summarize(trial["baseline_rounds"], trial["candidate_rounds"], trial["calls_per_sample"])
+        timing = summarize(
+            trial["baseline_rounds"], trial["candidate_rounds"], trial["calls_per_sample"]
+        )
     return MeasureResult(
         status=Status(trial["status"]),
         error=trial.get("error", ""),
@@ -183,7 +191,9 @@ class ReplayRunner(BaseRunner):
     def _answer(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
         recorded = self._kernel(kernel)
         if recorded is None:
-            return MeasureResult(Status.SKIPPED, f"kernel {kernel.name!r} is not in the replay data")
+            return MeasureResult(
+                Status.SKIPPED, f"kernel {kernel.name!r} is not in the replay data"
+            )
         if request.config is None:
             if recorded.baseline is None:
                 return MeasureResult(Status.RUN_FAILED, "no baseline in the replay data")

@@ -16,7 +16,9 @@ import numpy as np
 BOOTSTRAP_RESAMPLES = 2000
 
 
-def round_ratios(baseline: Sequence[Sequence[float]], candidate: Sequence[Sequence[float]]) -> list[float]:
+def round_ratios(
+    baseline: Sequence[Sequence[float]], candidate: Sequence[Sequence[float]]
+) -> list[float]:
     if len(baseline) != len(candidate) or not baseline:
         raise ValueError("need the same, non-zero number of baseline and candidate rounds")
     return [float(np.median(b) / np.median(c)) for b, c in zip(baseline, candidate, strict=True)]

@@ -27,7 +27,9 @@ class _Subject:
     def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], restore: Sequence[int]):
         self.func = func
         self.args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-        self._pristine = [(self.args[i], args[i]) for i in restore if isinstance(args[i], np.ndarray)]
+        self._pristine = [
+            (self.args[i], args[i]) for i in restore if isinstance(args[i], np.ndarray)
+        ]
 
     def sample(self, calls: int) -> float:
         """Seconds per call, averaged over ``calls`` calls."""

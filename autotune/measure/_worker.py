@@ -23,10 +23,10 @@ class _KernelState:
     """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
 
     def __init__(self, ref: KernelRef, builder: Any) -> None:
+        from pathlib import Path
+
         from autotune.kernels import load_kernels
         from autotune.measure._verify import collect_outputs
-
-        from pathlib import Path
 
         decls = load_kernels(Path(ref.source), Path(ref.spec) if ref.spec else None)
         matches = [d for d in decls if d.name == ref.name]
@@ -42,7 +42,9 @@ class _KernelState:
         if reference is None:
             self._ensure_baseline()
             reference = self.baseline
-        self.expected = [collect_outputs(reference, args, self.decl.outputs) for args in self.input_sets]
+        self.expected = [
+            collect_outputs(reference, args, self.decl.outputs) for args in self.input_sets
+        ]
 
     def _ensure_baseline(self) -> None:
         if self.baseline is None:
@@ -99,7 +101,9 @@ class Worker:
             return self.measure(ref, request.get("config"), request["settings"])
         raise ValueError(f"unknown op {op!r}")
 
-    def measure(self, ref: KernelRef, config: dict[str, Any] | None, settings: Any) -> dict[str, Any]:
+    def measure(
+        self, ref: KernelRef, config: dict[str, Any] | None, settings: Any
+    ) -> dict[str, Any]:
         from autotune.measure._timing import time_paired
         from autotune.program import provenance
 
@@ -130,7 +134,9 @@ class Worker:
         return result
 
 
-def _result(status: str, error: str, compile_s: float, verify_s: float | None = None) -> dict[str, Any]:
+def _result(
+    status: str, error: str, compile_s: float, verify_s: float | None = None
+) -> dict[str, Any]:
     return {"status": status, "error": error, "compile_s": compile_s, "verify_s": verify_s}
 
 

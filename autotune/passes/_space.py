@@ -48,7 +48,11 @@ def _on_params(check: Any) -> Any:
     """Adapt a constraint on kernel parameters to one on whole configs."""
 
     def on_config(config: Mapping[str, Any]) -> bool | str:
-        params = {k.removeprefix(KERNEL_PREFIX): v for k, v in config.items() if k.startswith(KERNEL_PREFIX)}
+        params = {
+            k.removeprefix(KERNEL_PREFIX): v
+            for k, v in config.items()
+            if k.startswith(KERNEL_PREFIX)
+        }
         return bool(check(params)) if params else True
 
     return on_config
@@ -93,7 +97,9 @@ class BuildOptions:
             if not fastmath:
                 fastmath = False
         params = {
-            k.removeprefix(KERNEL_PREFIX): v for k, v in config.items() if k.startswith(KERNEL_PREFIX)
+            k.removeprefix(KERNEL_PREFIX): v
+            for k, v in config.items()
+            if k.startswith(KERNEL_PREFIX)
         }
         return cls(
             pipeline=PipelineConfig.from_config(config),

@@ -16,6 +16,7 @@ the suite closes a database and reopens it to check that data persists.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ class DatabaseConformance:
         raise NotImplementedError("subclasses of DatabaseConformance implement make_database")
 
     @pytest.fixture
-    def database(self, tmp_path: Path) -> Any:
+    def database(self, tmp_path: Path) -> Iterator[BaseDatabase]:
         db = self.make_database(tmp_path)
         yield db
         db.close()
@@ -181,7 +182,9 @@ class DatabaseConformance:
         database.add_trial(make_trial({"x": 1}))
         database.add_trial(make_trial({"x": 2}, workload_key=OTHER_WORKLOAD))
         database.add_trial(make_trial({"x": 3}, target_key=OTHER_TARGET))
-        database.add_trial(make_trial({"x": 4}, workload_key=OTHER_WORKLOAD, target_key=OTHER_TARGET))
+        database.add_trial(
+            make_trial({"x": 4}, workload_key=OTHER_WORKLOAD, target_key=OTHER_TARGET)
+        )
         assert [r.config for r in database.trials(WORKLOAD, TARGET)] == [{"x": 1}]
         assert [r.config for r in database.trials(OTHER_WORKLOAD, TARGET)] == [{"x": 2}]
         assert [r.config for r in database.trials(WORKLOAD, OTHER_TARGET)] == [{"x": 3}]

@@ -115,6 +115,18 @@ def medium_space() -> SearchSpace:
     return space
 
 
+def needle_space() -> SearchSpace:
+    """16,384 configs of which 5 are valid: tiles that divide the problem size 16384 and
+    are at least 1024 (a sampler hits one about once in 3,300 draws)."""
+    space = SearchSpace()
+    space.add("tile", Int(1, 16384))
+    space.add_constraint(
+        "divides-problem",
+        lambda c: (16384 % c["tile"] == 0 and c["tile"] >= 1024) or "tile must divide 16384",
+    )
+    return space
+
+
 def all_invalid_space() -> SearchSpace:
     """A space whose every config breaks a constraint: nothing may be proposed."""
     space = tiny_space()
@@ -142,7 +154,8 @@ def synthetic_result(candidate: Candidate, status: Status = Status.OK) -> Measur
     if status is not Status.OK:
         return MeasureResult(status, error=f"synthetic {status.value}")
     ratio = 0.5 + int(candidate.key[:8], 16) / 0x1_0000_0000
-    baseline = [[1e-3, 1.01e-3, 0.99e-3]] * 3
+    # One round keeps this cheap: a single round needs no bootstrap.
+    baseline = [[1e-3, 1.01e-3, 0.99e-3]]
     timing = summarize(baseline, [[t / ratio for t in r] for r in baseline], 1)
     return MeasureResult(Status.OK, timing=timing)
 
@@ -273,11 +286,16 @@ class StrategyConformance:
         assert first == second
 
     @pytest.mark.parametrize("status", [Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT])
-    def test_keeps_proposing_after_failed_trials(self, status: Status, conformance_seed: int) -> None:
+    def test_keeps_proposing_after_failed_trials(
+        self, status: Status, conformance_seed: int
+    ) -> None:
         space = medium_space()
         strategy = self.make_strategy(space, conformance_seed)
         proposed, exhausted = drain(
-            strategy, batch=4, limit=60, results=lambda cs: [synthetic_result(c, status) for c in cs]
+            strategy,
+            batch=4,
+            limit=60,
+            results=lambda cs: [synthetic_result(c, status) for c in cs],
         )
         assert not exhausted
         assert len(proposed) == 60
@@ -293,6 +311,19 @@ class StrategyConformance:
         assert exhausted
         assert sorted(c.key for c in proposed) == sorted(valid)
         assert strategy.ask(3) == []
+
+    @pytest.mark.timeout(60)
+    def test_empty_list_means_the_space_is_exhausted(self, conformance_seed: int) -> None:
+        # Giving up after a run of invalid draws is not exhaustion: the few valid
+        # configs of a constraint-heavy space must all be proposed first.
+        space = needle_space()
+        valid = {Candidate.from_config(c).key for c in valid_configs(space)}
+        for seed in range(conformance_seed, conformance_seed + 3):
+            strategy = self.make_strategy(space, seed)
+            proposed, exhausted = drain(strategy, batch=2, limit=len(valid) + 1)
+            assert exhausted
+            missing = valid - {c.key for c in proposed}
+            assert not missing, f"seed {seed}: {len(missing)} of {len(valid)} valid configs missed"
 
     @pytest.mark.timeout(60)
     def test_space_without_valid_configs_yields_nothing(self, conformance_seed: int) -> None:

@@ -33,7 +33,12 @@ def test_abort_during_build_is_build_failed_and_the_pool_restarts():
 def test_segfault_while_running_is_run_failed():
     with LocalRunner() as runner:
         [result] = runner.measure(
-            _ref("scale"), [MeasureRequest({"kernel.OFFSET": 1 << 40, "kernel.BIAS": 0.0, "kernel.REPEAT": 4}, FAST_TIMING)]
+            _ref("scale"),
+            [
+                MeasureRequest(
+                    {"kernel.OFFSET": 1 << 40, "kernel.BIAS": 0.0, "kernel.REPEAT": 4}, FAST_TIMING
+                )
+            ],
         )
     assert result.status is Status.RUN_FAILED
     assert "SIGSEGV" in result.error
@@ -41,14 +46,23 @@ def test_segfault_while_running_is_run_failed():
 
 def test_timeout_kills_the_worker():
     with LocalRunner() as runner:
-        [result] = runner.measure(_ref("hangs"), [MeasureRequest({"kernel.SPIN": 1}, FAST_TIMING, timeout_s=3)])
+        [result] = runner.measure(
+            _ref("hangs"), [MeasureRequest({"kernel.SPIN": 1}, FAST_TIMING, timeout_s=3)]
+        )
     assert result.status is Status.TIMEOUT
     assert "3 s" in result.error
 
 
 def test_ok_result_carries_paired_samples_and_provenance():
     with LocalRunner() as runner:
-        [result] = runner.measure(_ref("scale"), [MeasureRequest({"kernel.OFFSET": 0, "kernel.BIAS": 0.0, "kernel.REPEAT": 1}, FAST_TIMING)])
+        [result] = runner.measure(
+            _ref("scale"),
+            [
+                MeasureRequest(
+                    {"kernel.OFFSET": 0, "kernel.BIAS": 0.0, "kernel.REPEAT": 1}, FAST_TIMING
+                )
+            ],
+        )
     assert result.status is Status.OK
     timing = result.timing
     assert len(timing.baseline_rounds) == len(timing.candidate_rounds) >= FAST_TIMING.min_rounds
@@ -73,7 +87,9 @@ def test_worker_reports_a_kernel_that_prints_without_breaking_the_protocol(tmp_p
         "def k(x, out):\n    for i in range(8):\n        out[i] = x[i]\n"
     )
     with LocalRunner() as runner:
-        [result] = runner.measure(KernelRef(str(source), None, "k"), [MeasureRequest(None, FAST_TIMING)])
+        [result] = runner.measure(
+            KernelRef(str(source), None, "k"), [MeasureRequest(None, FAST_TIMING)]
+        )
     assert result.status is Status.OK
 
 
@@ -83,3 +99,31 @@ def test_worker_process_survives_being_killed_between_calls():
         worker.kill()
         second = worker.call({"op": "ping"}, timeout=60)
     assert first["pid"] != second["pid"]
+
+
+def test_workload_key_is_the_same_in_separate_processes():
+    ref = _ref("scale")
+    with LocalRunner() as first, LocalRunner() as second:
+        second.measure(ref, [MeasureRequest(None, FAST_TIMING)])  # compile other things first
+        a, b = first.lower(ref).workload, second.lower(ref).workload
+    assert a is not None and b is not None
+    assert a.key == b.key and a.ir_hash == b.ir_hash
+
+
+def _measure_in_daemon(queue):
+    with LocalRunner() as runner:
+        [result] = runner.measure(_ref("scale"), [MeasureRequest(None, FAST_TIMING)])
+    queue.put(str(result.status))
+
+
+def test_runner_works_inside_a_daemonic_process():
+    """Dask workers are daemonic and cannot have multiprocessing children."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_measure_in_daemon, args=(queue,), daemon=True)
+    proc.start()
+    status = queue.get(timeout=120)
+    proc.join(timeout=30)
+    assert status == "ok"

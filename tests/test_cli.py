@@ -1,0 +1,212 @@
+"""The command line as a user meets it: exit codes, one-line errors, JSON, resume."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from autotune.cli import main
+from tests._helpers import CORPUS, FIXTURES
+
+JSON_KEYS = {
+    "kernel",
+    "status",
+    "ir_hash",
+    "baseline_s",
+    "best_s",
+    "speedup",
+    "speedup_ci95",
+    "best_config",
+    "trials",
+    "failed",
+    "rejected_wrong",
+}
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "t.db"
+
+
+def _assert_bad_input(code, output, db, *fragments):
+    assert code == 2, output
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), output
+    for fragment in fragments:
+        assert fragment in output
+    assert not db.exists(), "bad input must not write the database"
+
+
+def test_missing_file(tmp_path, db):
+    code, output = run("tune", tmp_path / "nope.py", "--db", db)
+    _assert_bad_input(code, output, db, "no such file")
+
+
+def test_syntax_error_names_the_line(tmp_path, db):
+    source = tmp_path / "broken.py"
+    source.write_text("import autotune\n\ndef f(:\n    pass\n")
+    code, output = run("tune", source, "--db", db)
+    _assert_bad_input(code, output, db, "syntax error", ":3")
+
+
+def test_file_without_kernels(tmp_path, db):
+    source = tmp_path / "empty.py"
+    source.write_text("x = 1\n")
+    code, output = run("tune", source, "--db", db)
+    _assert_bad_input(code, output, db, "no kernels declared")
+
+
+def test_spec_with_wrong_types(tmp_path, db):
+    (tmp_path / "lib.py").write_text("def f(x, out):\n    out[0] = x[0]\n")
+    (tmp_path / "lib.autotune.toml").write_text(
+        '[[kernel]]\nfunction = "f"\noutputs = [1]\nrtol = "tight"\n'
+        'inputs = [{shape = [4]}, {shape = [4], fill = "zeros"}]\n'
+    )
+    code, output = run("tune", tmp_path / "lib.py", "--db", db)
+    _assert_bad_input(code, output, db, "rtol")
+
+
+def test_spec_naming_an_unknown_function(tmp_path, db):
+    (tmp_path / "lib.py").write_text("def f(x, out):\n    out[0] = x[0]\n")
+    (tmp_path / "lib.autotune.toml").write_text(
+        '[[kernel]]\nfunction = "g"\noutputs = [1]\ninputs = [{shape = [4]}, {shape = [4]}]\n'
+    )
+    code, output = run("tune", tmp_path / "lib.py", "--db", db)
+    _assert_bad_input(code, output, db, "no function 'g'")
+
+
+def test_unknown_kernel_name(db):
+    code, output = run("tune", CORPUS / "dot.py", "--kernel", "nope", "--db", db)
+    _assert_bad_input(code, output, db, "no kernel named nope")
+
+
+def test_unknown_size(db):
+    code, output = run("tune", CORPUS / "dot.py", "--size", "huge", "--db", db)
+    _assert_bad_input(code, output, db, "no size 'huge'")
+
+
+def test_database_that_does_not_connect(tmp_path):
+    code, output = run("tune", CORPUS / "dot.py", "--db", "postgresql+nosuchdriver://x/y")
+    assert code == 2 and output.startswith("error:") and "cannot open database" in output
+
+
+def test_debug_shows_the_traceback(tmp_path, db):
+    code, output = run("tune", tmp_path / "nope.py", "--db", db, "--debug")
+    assert code == 2 and "Traceback" in output
+
+
+@pytest.mark.slow
+def test_skipped_kernel_exits_1_with_its_reason(tmp_path, db):
+    out = tmp_path / "r.json"
+    code, output = run(
+        "tune",
+        FIXTURES / "planted.py",
+        "--kernel",
+        "fails_reference",
+        "--db",
+        db,
+        "--json",
+        out,
+        "--budget",
+        "2",
+    )
+    assert code == 1, output
+    [summary] = json.loads(out.read_text())
+    assert summary["status"] == "skipped" and "reference" in summary["reason"]
+
+
+@pytest.mark.slow
+def test_tune_writes_json_resumes_and_show_lists_it(tmp_path, db):
+    out = tmp_path / "r.json"
+    args = (
+        "tune",
+        CORPUS / "dot.py",
+        "--size",
+        "small",
+        "--budget",
+        "3",
+        "--db",
+        db,
+        "--json",
+        out,
+    )
+    code, output = run(*args)
+    assert code == 0, output
+    [summary] = json.loads(out.read_text())
+    assert set(summary) >= JSON_KEYS
+    assert summary["status"] == "tuned" and summary["trials"] == 3
+    assert summary["best_s"] == pytest.approx(summary["baseline_s"] / summary["speedup"])
+    lo, hi = summary["speedup_ci95"]
+    if summary["best_config"] is None:
+        assert summary["speedup"] == 1.0
+    else:
+        assert 1.0 < lo <= summary["speedup"] <= hi
+    code, output = run(*args)  # same command again: resumes and measures 3 new configs
+    [again] = json.loads(out.read_text())
+    assert again["resumed"] == 3 and again["measured_this_run"] == 3 and again["trials"] == 6
+    code, output = run("show", "--db", db, "--kernel", "dot")
+    assert code == 0 and "dot" in output
+
+
+@pytest.mark.slow
+def test_export_and_replay_reproduce_the_search(tmp_path, db):
+    out, replay, again = tmp_path / "r.json", tmp_path / "replay.json", tmp_path / "again.json"
+    code, _ = run(
+        "tune", CORPUS / "dot.py", "--size", "small", "--budget", "4", "--db", db, "--json", out
+    )
+    assert code == 0
+    code, output = run("export", "--db", db, "-o", replay)
+    assert code == 0, output
+    data = json.loads(replay.read_text())
+    assert data["format"] == "autotune-replay" and len(data["kernels"][0]["trials"]) == 5
+    code, output = run(
+        "tune",
+        CORPUS / "dot.py",
+        "--size",
+        "small",
+        "--budget",
+        "4",
+        "--replay",
+        replay,
+        "--json",
+        again,
+    )
+    assert code == 0, output
+    [original], [replayed] = json.loads(out.read_text()), json.loads(again.read_text())
+    assert replayed["trials"] == original["trials"] == 4
+    assert replayed["ir_hash"] == original["ir_hash"]
+
+
+@pytest.mark.slow
+def test_dry_run_prints_the_space_and_writes_nothing(db):
+    code, output = run(
+        "tune", CORPUS / "matmul_tiled.py", "--size", "small", "--dry-run", "--db", db
+    )
+    assert code == 0, output
+    assert "kernel.TILE" in output and "passes.sequence" in output
+    assert "per candidate" in output and "invalid share" in output
+    assert not db.exists()
+
+
+@pytest.mark.slow
+def test_a_kernel_whose_baseline_does_not_compile_is_skipped_and_the_others_tuned(tmp_path, db):
+    out = tmp_path / "r.json"
+    code, output = run("tune", FIXTURES / "mixed.py", "--budget", "2", "--db", db, "--json", out)
+    assert code == 1, output
+    by_name = {s["kernel"]: s for s in json.loads(out.read_text())}
+    assert by_name["broken"]["status"] == "skipped"
+    assert "no_such_attribute" in by_name["broken"]["reason"]
+    assert by_name["fine"]["status"] == "tuned" and by_name["fine"]["trials"] == 2
+
+
+def test_unsupported_toolchain_is_refused_with_a_clear_message(monkeypatch, db):
+    import numba
+
+    monkeypatch.setattr(numba, "__version__", "0.61.0")
+    code, output = run("tune", CORPUS / "dot.py", "--db", db)
+    _assert_bad_input(code, output, db, "numba 0.61.0 is not supported", "numba>=0.68,<0.69")
