@@ -39,7 +39,7 @@ class Candidate:
 
     @property
     def config(self) -> dict[str, Any]:
-        return json.loads(self.config_json)  # type: ignore[no-any-return]
+        return json.loads(self.config_json)
 
     @property
     def key(self) -> str:

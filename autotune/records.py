@@ -35,7 +35,9 @@ class TimingSettings:
     Each *round* takes ``samples_per_round`` samples of the baseline and of the
     candidate, alternating which goes first. One *sample* repeats the call until it
     lasts at least ``min_sample_s``. Rounds continue until ``max_rounds`` or until
-    ``min_rounds`` are done and ``max_time_s`` has passed.
+    ``min_rounds`` are done and ``max_time_s`` has passed. After two rounds, a
+    candidate slower than ``early_stop_ratio`` times the baseline in every round is
+    not timed further: it cannot win.
     """
 
     min_rounds: int = 3
@@ -49,7 +51,7 @@ class TimingSettings:
     def confirm(self) -> TimingSettings:
         """The heavier settings used to confirm a winner in a fresh process."""
         return TimingSettings(
-            min_rounds=max(8, self.min_rounds),
+            min_rounds=max(10, self.min_rounds),
             max_rounds=max(15, self.max_rounds),
             samples_per_round=self.samples_per_round,
             min_sample_s=self.min_sample_s,

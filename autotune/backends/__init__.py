@@ -15,4 +15,4 @@ def get_builder(name: str) -> BaseBuilder:
     if name not in BUILDERS:
         raise KeyError(f"unknown builder {name!r}; known: {sorted(BUILDERS)}")
     module, cls = BUILDERS[name].split(":")
-    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), cls)()

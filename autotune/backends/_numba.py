@@ -46,7 +46,7 @@ def install_ir_capture() -> None:
             _captured.setdefault(self, []).append(str(ir_module))
         original(self, ir_module)
 
-    nb_codegen.CPUCodeLibrary.add_ir_module = add_ir_module
+    nb_codegen.CPUCodeLibrary.add_ir_module = add_ir_module  # type: ignore[method-assign]
     _capture_installed = True
 
 
@@ -82,7 +82,7 @@ class NumbaBuilder(BaseBuilder):
         sig = signature_of(args)
         dispatcher = numba.njit(decl.bind(decl.default_params()))
         dispatcher.compile(sig)
-        library = dispatcher.overloads[sig].library
+        library = dispatcher.overloads[sig].library  # type: ignore[attr-defined]
         # Callee IR is sorted so the key does not depend on compile order.
         own = _captured.get(library, [])
         callees = [t for t in _library_ir(library, set()) if t not in own]

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from autotune.candidate import canonical_json
 from autotune.db._base import BaseDatabase
 from autotune.errors import DatabaseError
-from autotune.measure._timing import summarize
+from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
-from autotune.records import MeasureResult, Status, TrialRecord
+from autotune.records import TrialRecord
 
 SCHEMA_VERSION = 1
 DEFAULT_URL = "sqlite:///autotune.db"
@@ -291,18 +291,8 @@ def _trial_row(record: TrialRecord) -> dict[str, Any]:
 
 
 def _record_from_row(row: Any) -> TrialRecord:
-    timing = None
-    if row["samples_json"]:
-        s = json.loads(row["samples_json"])
-        timing = summarize(s["baseline_rounds"], s["candidate_rounds"], s["calls_per_sample"])
-    result = MeasureResult(
-        status=Status(row["status"]),
-        error=row["error"],
-        compile_s=row["compile_s"],
-        verify_s=row["verify_s"],
-        timing=timing,
-        provenance=json.loads(row["provenance_json"]),
-    )
+    rounds = json.loads(row["samples_json"]) if row["samples_json"] else None
+    result = result_from_mapping(row, rounds, json.loads(row["provenance_json"]))
     return TrialRecord(
         kernel=row["kernel"],
         workload_key=row["workload_key"],

@@ -134,7 +134,7 @@ def _module_function(where: str, module: ModuleType, name: str) -> Callable[...,
     func = getattr(module, name, None)
     if func is None or not callable(func):
         raise InputError(f"{where}: module {module.__file__} has no function {name!r}")
-    return func  # type: ignore[no-any-return]
+    return func
 
 
 def _outputs(where: str, value: Any) -> tuple[int | str, ...]:

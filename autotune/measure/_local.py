@@ -7,7 +7,7 @@ from typing import Any
 from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
 from autotune.measure._pool import WorkerFailure, WorkerProcess
 from autotune.measure._protocol import KernelRef
-from autotune.measure._timing import summarize
+from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
 from autotune.records import MeasureResult, Status
 
@@ -78,15 +78,4 @@ def result_from_reply(reply: dict[str, Any]) -> MeasureResult:
     if reply["event"] == "error":
         # An exception escaped a step: Python-level errors while running the kernel.
         return MeasureResult(Status.RUN_FAILED, reply["error"])
-    timing = None
-    if reply.get("timing") is not None:
-        t = reply["timing"]
-        timing = summarize(t["baseline_rounds"], t["candidate_rounds"], t["calls_per_sample"])
-    return MeasureResult(
-        status=Status(reply["status"]),
-        error=reply.get("error", ""),
-        compile_s=reply.get("compile_s"),
-        verify_s=reply.get("verify_s"),
-        timing=timing,
-        provenance=reply.get("provenance", {}),
-    )
+    return result_from_mapping(reply, reply.get("timing"), reply.get("provenance", {}))

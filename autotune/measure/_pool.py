@@ -109,7 +109,7 @@ class WorkerProcess:
                 if message.get("event") == "stage":
                     stage = message["stage"]
                     continue
-                return message  # type: ignore[no-any-return]
+                return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.kill()

@@ -33,7 +33,7 @@ from autotune.candidate import Candidate
 from autotune.errors import InputError
 from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
 from autotune.measure._protocol import KernelRef
-from autotune.measure._timing import summarize
+from autotune.measure._timing import result_from_mapping
 from autotune.program import Target, Workload
 from autotune.records import MeasureResult, Status, TrialRecord
 
@@ -118,19 +118,7 @@ def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
 
 
 def _result_from_json(trial: dict[str, Any]) -> MeasureResult:
-    timing = None
-    if trial.get("baseline_rounds"):
-        timing = summarize(
-            trial["baseline_rounds"], trial["candidate_rounds"], trial["calls_per_sample"]
-        )
-    return MeasureResult(
-        status=Status(trial["status"]),
-        error=trial.get("error", ""),
-        compile_s=trial.get("compile_s"),
-        verify_s=trial.get("verify_s"),
-        timing=timing,
-        provenance={"replayed": True},
-    )
+    return result_from_mapping(trial, trial, {"replayed": True})
 
 
 def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from autotune.measure._stats import flat_median, iqr, round_ratios, speedup_with_ci
-from autotune.records import Timing, TimingSettings
+from autotune.records import MeasureResult, Status, Timing, TimingSettings
 
 MAX_CALLS_PER_SAMPLE = 100_000
 
@@ -121,4 +121,25 @@ def summarize(base_rounds: list[list[float]], cand_rounds: list[list[float]], ca
         candidate_iqr_s=iqr([x for r in cand_rounds for x in r]),
         speedup=speedup,
         speedup_ci95=ci,
+    )
+
+
+def result_from_mapping(
+    data: Mapping[str, Any], rounds: Mapping[str, Any] | None, provenance: dict[str, Any]
+) -> MeasureResult:
+    """Rebuild a :class:`MeasureResult` from stored fields (``status``, ``error``,
+    ``compile_s``, ``verify_s``) and raw rounds; statistics are recomputed from the rounds.
+    """
+    timing = None
+    if rounds and rounds.get("baseline_rounds"):
+        timing = summarize(
+            rounds["baseline_rounds"], rounds["candidate_rounds"], rounds["calls_per_sample"]
+        )
+    return MeasureResult(
+        status=Status(data["status"]),
+        error=data.get("error") or "",
+        compile_s=data.get("compile_s"),
+        verify_s=data.get("verify_s"),
+        timing=timing,
+        provenance=provenance,
     )

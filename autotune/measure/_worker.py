@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from autotune.measure._protocol import KernelRef, recv, send
@@ -23,8 +24,6 @@ class _KernelState:
     """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
 
     def __init__(self, ref: KernelRef, builder: Any) -> None:
-        from pathlib import Path
-
         from autotune.kernels import load_kernels
         from autotune.measure._verify import collect_outputs
 
@@ -38,7 +37,7 @@ class _KernelState:
         self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
         self.baseline: Any = None
         self.baseline_compile_s = 0.0
-        reference = self.decl.reference
+        reference: Any = self.decl.reference
         if reference is None:
             self._ensure_baseline()
             reference = self.baseline

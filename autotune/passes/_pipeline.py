@@ -104,9 +104,9 @@ class _Factories:
 
         self._tm = codegen._tm
         self._cfg = cfg
-        self._refprune = bool(nb_config.LLVM_REFPRUNE_PASS)
+        self._refprune = bool(getattr(nb_config, "LLVM_REFPRUNE_PASS", True))
         self._refprune_flags = nb_codegen._parse_refprune_flags()
-        self._opt_nonzero = int(nb_config.OPT) != 0
+        self._opt_nonzero = int(getattr(nb_config, "OPT", 3)) != 0
 
     def _with_refprune(self, pm: Any) -> Any:
         if self._refprune:
