@@ -92,6 +92,11 @@ _db_option = click.option(
 )
 @click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
 @click.option(
+    "--no-simplify",
+    is_flag=True,
+    help="Report the winner as found, without dropping options that do not matter.",
+)
+@click.option(
     "--space",
     "scope",
     type=click.Choice(["all", "compiler", "params"]),
@@ -125,6 +130,7 @@ def tune(
     size: str | None,
     strategy: str,
     no_fastmath: bool,
+    no_simplify: bool,
     scope: str,
     confirm_top: int,
     json_path: Path | None,
@@ -157,6 +163,7 @@ def tune(
         allow_fastmath=not no_fastmath,
         scope=scope,
         confirm_top=confirm_top,
+        simplify=not no_simplify,
     )
     if dry_run:
         for decl in decls:

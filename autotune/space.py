@@ -354,6 +354,11 @@ class SearchSpace:
     def default_config(self) -> Config:
         return self._complete(lambda e: e.param.default)
 
+    def with_defaults(self, config: Mapping[str, JSONValue]) -> Config:
+        """``config`` made complete: active parameters it lacks take their defaults,
+        and parameters made inactive by its values are dropped."""
+        return self._complete(lambda e: config.get(e.name, e.param.default))
+
     def sample(self, rng: np.random.Generator) -> Config:
         return self._complete(lambda e: e.param.sample(rng))
 

@@ -33,7 +33,10 @@ class TuneOptions:
     ``budget`` counts unique configs built and measured in this run (ok, wrong, failed,
     timeout); invalid configs and ones answered from the database do not count.
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
-    fresh worker; only a confirmed CI that excludes 1.0 makes a winner.
+    fresh worker; only a confirmed CI that excludes 1.0 makes a winner. With
+    ``simplify``, the winner's non-default options are then reset one group at a time,
+    keeping each reset that stays within noise (these re-measurements are reported as
+    ``simplify_trials``, outside the budget).
     """
 
     budget: int = 60
@@ -46,6 +49,7 @@ class TuneOptions:
     confirm_top: int = 3
     candidate_timeout_s: float | None = None
     scope: str = "all"
+    simplify: bool = True
 
 
 @dataclass
@@ -57,6 +61,7 @@ class _Search:
     records: dict[str, TrialRecord] = field(default_factory=dict)
     spent: int = 0
     resumed: int = 0
+    simplify_trials: int = 0
 
 
 class Tuner:
@@ -169,7 +174,45 @@ class Tuner:
             if result.status is Status.OK and result.timing is not None:
                 confirmed.append((record, result))
         winner = choose_winner(confirmed, search.space)
+        if winner is not None and self.options.simplify:
+            winner = self._simplify(decl, ref, search, winner, timeout)
         return self._summary(decl, search, baseline, winner)
+
+    def _simplify(
+        self,
+        decl: KernelDecl,
+        ref: KernelRef,
+        search: _Search,
+        winner: tuple[TrialRecord, MeasureResult],
+        timeout: float,
+    ) -> tuple[TrialRecord, MeasureResult]:
+        """Drop options of the winner that do not matter beyond noise.
+
+        Each reset is timed paired against the current best in the search worker and
+        kept unless it is slower beyond noise. A simplified config must then beat the
+        baseline again in a fresh process, or the winner stands.
+        """
+        space, settings = search.space, self.options.timing.confirm()
+        default = space.default_config()
+        best_config = winner[0].config
+        for group in option_groups(best_config, default):
+            trial = space.with_defaults({k: v for k, v in best_config.items() if k not in group})
+            if trial in (best_config, default) or space.violation(trial) is not None:
+                continue
+            candidate = Candidate.from_config(trial)
+            request = MeasureRequest(trial, settings, timeout, against=best_config)
+            result = self.runner.measure(ref, [request])[0]
+            self._record(decl.name, search.workload, candidate, "simplify", result, search.spent)
+            search.simplify_trials += 1
+            if _not_slower(result):
+                best_config = trial
+        if best_config == winner[0].config:
+            return winner
+        candidate = Candidate.from_config(best_config)
+        final = self.runner.confirm(ref, MeasureRequest(best_config, settings, timeout))
+        record = self._record(decl.name, search.workload, candidate, "confirm", final, search.spent)
+        beats = final.timing is not None and final.timing.speedup_ci95[0] > 1.0
+        return (record, final) if final.status is Status.OK and beats else winner
 
     def _record(
         self,
@@ -233,6 +276,7 @@ class Tuner:
             "invalid": sum(1 for s in statuses if s is Status.INVALID),
             "measured_this_run": search.spent,
             "resumed": search.resumed,
+            "simplify_trials": search.simplify_trials,
         }
 
 
@@ -262,6 +306,30 @@ def choose_winner(
             -(rr[1].timing.speedup if rr[1].timing else 0),
         ),
     )
+
+
+def option_groups(config: dict[str, Any], default: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The winner's non-default settings, grouped by what is reset together.
+
+    A pass order (mode and sequence) goes first, then fastmath (it changes semantics),
+    then every other option on its own.
+    """
+    changed = [k for k, v in config.items() if default.get(k) != v]
+    groups: list[tuple[str, ...]] = []
+    for prefix in ("passes.", "flags.fastmath"):
+        members = tuple(k for k in changed if k.startswith(prefix))
+        if members:
+            groups.append(members)
+    grouped = {k for g in groups for k in g}
+    groups.extend((k,) for k in changed if k not in grouped)
+    return groups
+
+
+def _not_slower(result: MeasureResult) -> bool:
+    """Whether an A/B result shows the candidate no slower than what it was paired with."""
+    if result.status is not Status.OK or result.timing is None:
+        return False
+    return result.timing.speedup_ci95[1] >= 1.0
 
 
 def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:

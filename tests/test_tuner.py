@@ -80,3 +80,44 @@ def test_resume_never_measures_a_config_twice(tmp_path):
     assert len(keys) == len(set(keys)) == 7
     third = _tune(db, decl, budget=10, strategy="exhaustive")
     assert third["measured_this_run"] == 0 and third["resumed"] == 7
+
+
+def test_simplification_drops_options_that_do_not_matter(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    decl = _planted("scale_with_noise_param")
+    options = TuneOptions(
+        timing=FAST_TIMING,
+        candidate_timeout_s=30,
+        scope="params",
+        budget=10,
+        strategy="exhaustive",
+        confirm_top=3,
+    )
+    with LocalRunner() as runner:
+        summary = Tuner(runner, db, host_target(), options).tune(decl)
+    assert summary["best_config"] == {"kernel.REPEAT": 1, "kernel.UNROLL_HINT": 0}
+    assert summary["speedup_ci95"][0] > 1.0
+
+
+def test_option_groups_reset_pass_orders_and_fastmath_together():
+    from autotune.tuner import option_groups
+
+    default = {
+        "passes.mode": "default",
+        "flags.fastmath": "off",
+        "pipeline.speed_level": 3,
+        "kernel.T": 8,
+    }
+    winner = {
+        "passes.mode": "after",
+        "passes.sequence": ["sroa"],
+        "flags.fastmath": "subset",
+        "flags.fastmath_flags": ["reassoc"],
+        "pipeline.speed_level": 2,
+        "kernel.T": 8,
+    }
+    assert option_groups(winner, default) == [
+        ("passes.mode", "passes.sequence"),
+        ("flags.fastmath", "flags.fastmath_flags"),
+        ("pipeline.speed_level",),
+    ]

@@ -13,11 +13,17 @@ from autotune.records import MeasureResult, TimingSettings
 
 @dataclass(frozen=True, slots=True)
 class MeasureRequest:
-    """Measure ``config`` (``None``: the baseline against itself) with ``settings``."""
+    """Measure ``config`` (``None``: the baseline against itself) with ``settings``.
+
+    The candidate is timed paired with the baseline, or with the build of ``against``
+    when given (an A/B comparison of two configs; the result's ``baseline_*`` figures
+    then belong to ``against``).
+    """
 
     config: dict[str, Any] | None
     settings: TimingSettings = field(default_factory=TimingSettings)
     timeout_s: float = 120.0
+    against: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ def _measure_in(worker: WorkerProcess, kernel: KernelRef, request: MeasureReques
         "kernel": kernel,
         "config": request.config,
         "settings": request.settings,
+        "against": request.against,
     }
     reply = worker.call(message, timeout=request.timeout_s)
     if isinstance(reply, WorkerFailure):

@@ -97,11 +97,17 @@ class Worker:
             workload = state.builder.lower(state.decl, state.input_sets[0])
             return {"workload": asdict(workload)}
         if op == "measure":
-            return self.measure(ref, request.get("config"), request["settings"])
+            return self.measure(
+                ref, request.get("config"), request["settings"], request.get("against")
+            )
         raise ValueError(f"unknown op {op!r}")
 
     def measure(
-        self, ref: KernelRef, config: dict[str, Any] | None, settings: Any
+        self,
+        ref: KernelRef,
+        config: dict[str, Any] | None,
+        settings: Any,
+        against: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         from autotune.measure._timing import time_paired
         from autotune.program import provenance
@@ -109,6 +115,12 @@ class Worker:
         state = self._kernel(ref)
         self.stage("build")
         state._ensure_baseline()
+        reference = state.baseline
+        if against is not None:
+            other = state.builder.build(state.decl, against, state.input_sets[0])
+            if other.artifact is None:
+                return _result("run_failed", f"config to compare against: {other.error}", 0.0)
+            reference = other.artifact
         if config is None:
             func, compile_s = state.baseline, state.baseline_compile_s
         else:
@@ -126,7 +138,7 @@ class Worker:
                 why = f"baseline fails its reference check: {why}"
             return _result(status, why, compile_s, verify_s)
         self.stage("time")
-        timing = time_paired(state.baseline, func, state.input_sets[0], state.restore, settings)
+        timing = time_paired(reference, func, state.input_sets[0], state.restore, settings)
         result = _result("ok", "", compile_s, verify_s)
         result["timing"] = asdict(timing)
         result["provenance"] = provenance()
