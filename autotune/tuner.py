@@ -35,8 +35,9 @@ class TuneOptions:
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
     fresh worker; only a confirmed CI that excludes 1.0 makes a winner. With
     ``simplify``, the winner's non-default options are then reset one group at a time,
-    keeping each reset that stays within noise (these re-measurements are reported as
-    ``simplify_trials``, outside the budget).
+    keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
+    code compiled twice can differ by a few percent through code layout). These
+    re-measurements are reported as ``simplify_trials``, outside the budget.
     """
 
     budget: int = 60
@@ -50,6 +51,7 @@ class TuneOptions:
     candidate_timeout_s: float | None = None
     scope: str = "all"
     simplify: bool = True
+    tie_tolerance: float = 0.02
 
 
 @dataclass
@@ -204,7 +206,7 @@ class Tuner:
             result = self.runner.measure(ref, [request])[0]
             self._record(decl.name, search.workload, candidate, "simplify", result, search.spent)
             search.simplify_trials += 1
-            if _not_slower(result):
+            if _not_slower(result, self.options.tie_tolerance):
                 best_config = trial
         if best_config == winner[0].config:
             return winner
@@ -325,11 +327,12 @@ def option_groups(config: dict[str, Any], default: dict[str, Any]) -> list[tuple
     return groups
 
 
-def _not_slower(result: MeasureResult) -> bool:
-    """Whether an A/B result shows the candidate no slower than what it was paired with."""
+def _not_slower(result: MeasureResult, tolerance: float) -> bool:
+    """Whether an A/B result shows the candidate no slower than what it was paired with,
+    beyond noise and ``tolerance``."""
     if result.status is not Status.OK or result.timing is None:
         return False
-    return result.timing.speedup_ci95[1] >= 1.0
+    return result.timing.speedup_ci95[1] >= 1.0 - tolerance
 
 
 def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:
