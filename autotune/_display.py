@@ -22,9 +22,10 @@ def human_seconds(seconds: float | None) -> str:
 
 
 def speedup_text(summary: dict[str, Any]) -> str:
+    if not summary.get("best_config"):
+        return "none"
     lo, hi = summary["speedup_ci95"]
-    text = f"{summary['speedup']:.3f}x [{lo:.3f}, {hi:.3f}]"
-    return text if summary.get("best_config") else text + " (baseline)"
+    return f"{summary['speedup']:.2f}x ({lo:.2f}-{hi:.2f})"
 
 
 def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results") -> Table:
@@ -34,17 +35,16 @@ def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results"
         "status",
         "baseline",
         "best",
-        "speedup [95% CI]",
+        "speedup (95% CI)",
         "trials",
         "failed",
         "wrong",
     ):
-        table.add_column(column, justify="left" if column in ("kernel", "status") else "right")
+        left = column in ("kernel", "status")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
     for s in summaries:
         if s["status"] != "tuned":
-            table.add_row(
-                s["kernel"], f"skipped: {s.get('reason', '')}", "-", "-", "-", "-", "-", "-"
-            )
+            table.add_row(s["kernel"], s["status"], "-", "-", "-", "-", "-", "-")
             continue
         table.add_row(
             s["kernel"],
@@ -57,6 +57,28 @@ def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results"
             str(s["rejected_wrong"]),
         )
     return table
+
+
+def result_notes(summaries: list[dict[str, Any]], limit: int = 300) -> list[str]:
+    """One line per kernel saying what won (only the changes from Numba's default) or
+    why it was skipped."""
+    lines = []
+    for s in summaries:
+        if s["status"] != "tuned":
+            reason = s.get("reason", "")
+            lines.append(
+                f"{s['kernel']}: skipped: {reason[:limit]}{'...' if len(reason) > limit else ''}"
+            )
+        elif s.get("best_changes"):
+            changes = ", ".join(f"{k}={_value(v)}" for k, v in sorted(s["best_changes"].items()))
+            lines.append(f"{s['kernel']}: {changes}")
+        else:
+            lines.append(f"{s['kernel']}: nothing beats Numba's default build beyond noise")
+    return lines
+
+
+def _value(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 class ProgressCallback(BaseCallback):

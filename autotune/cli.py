@@ -19,7 +19,8 @@ from autotune.errors import AutotuneError, DatabaseError, InputError, ToolchainE
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 console = Console(stderr=True)
-out = Console()
+# Piped output has no width; tables read better with a little more than 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 110)
 
 
 def _guarded(func: Callable[..., int]) -> Callable[..., None]:
@@ -171,19 +172,15 @@ def tune(
         return EXIT_OK
     if replay is not None and db_url == "sqlite:///autotune.db" and "--db" not in sys.argv:
         db_url = "sqlite://"  # a replay must not mix recorded answers into the real database
-    from autotune._display import ProgressCallback, results_table
+    from autotune._display import ProgressCallback, result_notes, results_table
     from autotune.db import open_database
 
     db = open_database(db_url)
     with ProgressCallback(console) as progress:
         run = api.tune_kernels(decls, options, db, spec, replay, [progress])
     out.print(results_table(run.summaries))
-    for s in run.summaries:
-        if s["status"] == "tuned" and s["best_config"]:
-            out.print(
-                f"[bold]{s['kernel']}[/] best config: "
-                + json.dumps(s["best_config"], sort_keys=True)
-            )
+    for line in result_notes(run.summaries):
+        out.print(line, markup=False, highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
     return run.exit_code
@@ -219,7 +216,7 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
 @_guarded
 def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
     """List the best known config per kernel."""
-    from autotune._display import results_table
+    from autotune._display import result_notes, results_table
     from autotune.db import open_database
 
     db = open_database(db_url)
@@ -233,9 +230,8 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
         )
         return EXIT_FAILED if kernel else EXIT_OK
     out.print(results_table(summaries, title=f"Best known configs ({db_url})"))
-    for s in summaries:
-        if s.get("best_config"):
-            out.print(f"[bold]{s['kernel']}[/]: {json.dumps(s['best_config'], sort_keys=True)}")
+    for line in result_notes(summaries):
+        out.print(line, markup=False, highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(summaries, indent=2) + "\n")
     return EXIT_OK

@@ -272,6 +272,7 @@ class Tuner:
             "speedup": speedup,
             "speedup_ci95": list(ci),
             "best_config": best_config,
+            "best_changes": _changes_from(best_config, search.space.default_config()),
             "trials": sum(1 for s in statuses if s.counts_against_budget),
             "failed": sum(1 for s in statuses if s in _FAILED),
             "rejected_wrong": sum(1 for s in statuses if s is Status.WRONG_RESULT),
@@ -333,6 +334,10 @@ def _not_slower(result: MeasureResult, tolerance: float) -> bool:
     if result.status is not Status.OK or result.timing is None:
         return False
     return result.timing.speedup_ci95[1] >= 1.0 - tolerance
+
+
+def _changes_from(config: dict[str, Any] | None, default: dict[str, Any]) -> dict[str, Any]:
+    return {} if config is None else {k: v for k, v in config.items() if default.get(k) != v}
 
 
 def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:

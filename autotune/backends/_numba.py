@@ -10,6 +10,7 @@ signatures, which ordinary kernels with array arguments do not have.
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from collections.abc import Iterator
@@ -123,6 +124,9 @@ class NumbaBuilder(BaseBuilder):
         return BuildResult(dispatcher, time.perf_counter() - start)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = " ".join(_ANSI.sub("", str(exc)).split())
     return f"{type(exc).__name__}: {text[:500]}"

@@ -20,6 +20,10 @@ from typing import Any, BinaryIO
 from autotune.measure._protocol import KernelRef, recv, send
 
 
+class BaselineError(Exception):
+    """The kernel's baseline (Numba's default build) does not compile."""
+
+
 class _KernelState:
     """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
 
@@ -49,7 +53,7 @@ class _KernelState:
         if self.baseline is None:
             built = self.builder.build_baseline(self.decl, self.input_sets[0])
             if built.artifact is None:
-                raise RuntimeError(f"baseline does not compile: {built.error}")
+                raise BaselineError(built.error)
             self.baseline, self.baseline_compile_s = built.artifact, built.compile_s
 
     def verify(self, func: Any) -> str | None:
@@ -168,9 +172,10 @@ def main() -> None:
         try:
             reply = {"event": "result", **worker.handle(request)}
         except Exception as exc:
+            kind = "" if isinstance(exc, BaselineError) else f"{type(exc).__name__}: "
             reply = {
                 "event": "error",
-                "error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:800]}",
+                "error": kind + " ".join(str(exc).split())[:800],
                 "traceback": traceback.format_exc(),
             }
         send(out, reply)
