@@ -36,6 +36,24 @@ def normalize_ir(text: str) -> str:
     return text
 
 
+_MANGLED = re.compile(r"_ZN[\w$.]+")
+_BYTE_ARRAY = re.compile(r"\[\d+ x i8\]")  # string constants that embed mangled names
+
+
+def code_hash(optimized_ir: str) -> str:
+    """Hash of optimized IR that is equal exactly when two builds made the same code.
+
+    Numba's mangled names carry a per-compile id and an encoding of the compile flags,
+    so they are renamed in order of first appearance; other symbols (libm, intrinsics,
+    vector math) keep their names because calling a different one is different code.
+    """
+    text = normalize_ir(optimized_ir)
+    names: dict[str, str] = {}
+    text = _MANGLED.sub(lambda m: names.setdefault(m.group(0), f"_Zfn{len(names)}"), text)
+    text = _BYTE_ARRAY.sub("[N x i8]", text)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class Workload:
     """A lowered kernel: normalized unoptimized IR and the keys derived from it."""

@@ -85,6 +85,8 @@ class MeasureResult:
     verify_s: float | None = None
     timing: Timing | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Hash of the optimized code (see :func:`autotune.program.code_hash`), when built.
+    code_hash: str | None = None
 
     @property
     def speedup(self) -> float | None:

@@ -163,7 +163,9 @@ class Tuner:
             (
                 r
                 for r in search.records.values()
-                if r.result.status is Status.OK and (r.result.speedup or 0) > 1.0
+                if r.result.status is Status.OK
+                and (r.result.speedup or 0) > 1.0
+                and not same_code(r.result, baseline)
             ),
             key=lambda r: -(r.result.speedup or 0),
         )[: self.options.confirm_top]
@@ -175,7 +177,7 @@ class Tuner:
             self._record(decl.name, search.workload, candidate, "confirm", result, search.spent)
             if result.status is Status.OK and result.timing is not None:
                 confirmed.append((record, result))
-        winner = choose_winner(confirmed, search.space)
+        winner = choose_winner(confirmed, search.space, self.options.tie_tolerance)
         if winner is not None and self.options.simplify:
             winner = self._simplify(decl, ref, search, winner, timeout)
         return self._summary(decl, search, baseline, winner)
@@ -190,9 +192,10 @@ class Tuner:
     ) -> tuple[TrialRecord, MeasureResult]:
         """Drop options of the winner that do not matter beyond noise.
 
-        Each reset is timed paired against the current best in the search worker and
-        kept unless it is slower beyond noise. A simplified config must then beat the
-        baseline again in a fresh process, or the winner stands.
+        Each reset is built and timed paired against the current best in the search
+        worker. It is kept when it compiles to identical code, or when it is not slower
+        beyond noise. A simplified config must then beat the baseline again in a fresh
+        process, or the winner stands.
         """
         space, settings = search.space, self.options.timing.confirm()
         default = space.default_config()
@@ -206,7 +209,10 @@ class Tuner:
             result = self.runner.measure(ref, [request])[0]
             self._record(decl.name, search.workload, candidate, "simplify", result, search.spent)
             search.simplify_trials += 1
-            if _not_slower(result, self.options.tie_tolerance):
+            identical = result.code_hash is not None and result.code_hash == (
+                result.provenance.get("reference_code_hash")
+            )
+            if identical or _not_slower(result, self.options.tie_tolerance):
                 best_config = trial
         if best_config == winner[0].config:
             return winner
@@ -284,16 +290,25 @@ class Tuner:
 
 
 def choose_winner(
-    confirmed: list[tuple[TrialRecord, MeasureResult]], space: SearchSpace
+    confirmed: list[tuple[TrialRecord, MeasureResult]],
+    space: SearchSpace,
+    tie_tolerance: float = 0.0,
 ) -> tuple[TrialRecord, MeasureResult] | None:
     """The confirmed candidate to report, or ``None`` when none beats the baseline.
 
-    Only a confirmed CI whose lower bound exceeds 1.0 counts. Among candidates whose CI
+    Only a confirmed speedup of at least ``1 + tie_tolerance`` whose CI lies above 1.0
+    counts: smaller differences are within what code layout alone does (candidates
+    compiling to the baseline's own code never reach confirmation). Among candidates
+    whose CI
     overlaps the best one's, the simplest (fewest non-default settings) wins: they are
     within noise of each other.
     """
     beating = [
-        (rec, res) for rec, res in confirmed if res.timing and res.timing.speedup_ci95[0] > 1.0
+        (rec, res)
+        for rec, res in confirmed
+        if res.timing
+        and res.timing.speedup_ci95[0] > 1.0
+        and res.timing.speedup >= 1.0 + tie_tolerance
     ]
     if not beating:
         return None
@@ -326,6 +341,12 @@ def option_groups(config: dict[str, Any], default: dict[str, Any]) -> list[tuple
     grouped = {k for g in groups for k in g}
     groups.extend((k,) for k in changed if k not in grouped)
     return groups
+
+
+def same_code(result: MeasureResult, other: MeasureResult) -> bool:
+    """Whether two builds produced identical optimized code: any difference between
+    their timings is noise or code layout, never a real speedup."""
+    return result.code_hash is not None and result.code_hash == other.code_hash
 
 
 def _not_slower(result: MeasureResult, tolerance: float) -> bool:

@@ -18,6 +18,8 @@ class BuildResult:
     artifact: Callable[..., Any] | None
     compile_s: float
     error: str = ""
+    #: Equal for two builds exactly when they produced the same optimized code.
+    code_hash: str | None = None
 
 
 class BaseBuilder(ABC):

@@ -19,7 +19,7 @@ from typing import Any
 from autotune.backends._base import BaseBuilder, BuildResult
 from autotune.kernels import KernelDecl
 from autotune.passes import BuildOptions, numba_pipeline
-from autotune.program import Workload, normalize_ir
+from autotune.program import Workload, code_hash, normalize_ir
 
 # Modules Numba adds for every library; they describe the calling convention, not the kernel.
 _NOT_KERNEL_IR = {"wrapper", "cfunc_wrapper", "nrt_module"}
@@ -103,7 +103,7 @@ class NumbaBuilder(BaseBuilder):
             dispatcher.compile(signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
-        return BuildResult(dispatcher, time.perf_counter() - start)
+        return _built(dispatcher, args, time.perf_counter() - start)
 
     def build(self, decl: KernelDecl, config: dict[str, Any], args: tuple[Any, ...]) -> BuildResult:
         import numba
@@ -121,7 +121,12 @@ class NumbaBuilder(BaseBuilder):
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
         finally:
             _capture_paused = False
-        return BuildResult(dispatcher, time.perf_counter() - start)
+        return _built(dispatcher, args, time.perf_counter() - start)
+
+
+def _built(dispatcher: Any, args: tuple[Any, ...], compile_s: float) -> BuildResult:
+    optimized = dispatcher.inspect_llvm(signature_of(args))
+    return BuildResult(dispatcher, compile_s, code_hash=code_hash(optimized))
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -69,6 +69,7 @@ trials_table = sa.Table(
     sa.Column("speedup_lo", sa.Float),
     sa.Column("speedup_hi", sa.Float),
     sa.Column("samples_json", sa.Text),
+    sa.Column("code_hash", sa.String(32)),
     sa.Column("provenance_json", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint(
@@ -285,6 +286,7 @@ def _trial_row(record: TrialRecord) -> dict[str, Any]:
         "speedup_lo": None if timing is None else timing.speedup_ci95[0],
         "speedup_hi": None if timing is None else timing.speedup_ci95[1],
         "samples_json": samples,
+        "code_hash": result.code_hash,
         "provenance_json": json.dumps(result.provenance),
         "created_at": record.created_at or time.time(),
     }

@@ -143,6 +143,7 @@ def _result_to_json(config: dict[str, Any] | None, result: MeasureResult) -> dic
         "error": result.error,
         "compile_s": result.compile_s,
         "verify_s": result.verify_s,
+        "code_hash": result.code_hash,
     }
     if result.timing is not None:
         out["calls_per_sample"] = result.timing.calls_per_sample

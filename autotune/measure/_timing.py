@@ -142,4 +142,5 @@ def result_from_mapping(
         verify_s=data.get("verify_s"),
         timing=timing,
         provenance=provenance,
+        code_hash=data.get("code_hash"),
     )

@@ -41,6 +41,7 @@ class _KernelState:
         self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
         self.baseline: Any = None
         self.baseline_compile_s = 0.0
+        self.baseline_code_hash: str | None = None
         reference: Any = self.decl.reference
         if reference is None:
             self._ensure_baseline()
@@ -55,6 +56,7 @@ class _KernelState:
             if built.artifact is None:
                 raise BaselineError(built.error)
             self.baseline, self.baseline_compile_s = built.artifact, built.compile_s
+            self.baseline_code_hash = built.code_hash
 
     def verify(self, func: Any) -> str | None:
         from autotune.measure._verify import collect_outputs, compare_outputs
@@ -119,19 +121,20 @@ class Worker:
         state = self._kernel(ref)
         self.stage("build")
         state._ensure_baseline()
-        reference = state.baseline
+        reference, reference_hash = state.baseline, state.baseline_code_hash
         if against is not None:
             other = state.builder.build(state.decl, against, state.input_sets[0])
             if other.artifact is None:
                 return _result("run_failed", f"config to compare against: {other.error}", 0.0)
-            reference = other.artifact
+            reference, reference_hash = other.artifact, other.code_hash
         if config is None:
             func, compile_s = state.baseline, state.baseline_compile_s
+            func_hash = state.baseline_code_hash
         else:
             built = state.builder.build(state.decl, config, state.input_sets[0])
             if built.artifact is None:
                 return _result("build_failed", built.error, built.compile_s)
-            func, compile_s = built.artifact, built.compile_s
+            func, compile_s, func_hash = built.artifact, built.compile_s, built.code_hash
         self.stage("verify")
         started = time.perf_counter()
         why = state.verify(func)
@@ -140,12 +143,13 @@ class Worker:
             status = "wrong_result"
             if config is None:
                 why = f"baseline fails its reference check: {why}"
-            return _result(status, why, compile_s, verify_s)
+            return {**_result(status, why, compile_s, verify_s), "code_hash": func_hash}
         self.stage("time")
         timing = time_paired(reference, func, state.input_sets[0], state.restore, settings)
         result = _result("ok", "", compile_s, verify_s)
         result["timing"] = asdict(timing)
-        result["provenance"] = provenance()
+        result["code_hash"] = func_hash
+        result["provenance"] = {**provenance(), "reference_code_hash": reference_hash}
         return result
 
 

@@ -64,6 +64,19 @@ def test_default_config_reproduces_numbas_default_build(builder):
     assert normalize_ir(baseline.inspect_llvm(sig)) == normalize_ir(default.inspect_llvm(sig))
 
 
+def test_code_hash_says_whether_two_builds_made_the_same_code(builder):
+    args = axpy.make_inputs(0)
+    space = cpu_search_space(axpy)
+    baseline = builder.build_baseline(axpy, args)
+    default = builder.build(axpy, space.default_config(), args)
+    o0 = builder.build(axpy, {**space.default_config(), "pipeline.speed_level": 0}, args)
+    # error_model only changes code that can raise; this kernel cannot, but the flag
+    # changes every mangled name.
+    numpy_errors = builder.build(axpy, {**space.default_config(), "flags.error_model": "numpy"}, args)
+    assert baseline.code_hash == default.code_hash == numpy_errors.code_hash
+    assert o0.code_hash != baseline.code_hash
+
+
 def test_kernel_parameters_are_compile_time_constants(builder):
     x, out = axpy.make_inputs(0)
     built = builder.build(axpy, {"kernel.ALPHA": 3.0}, (x, out))
