@@ -56,11 +56,18 @@ def code_hash(optimized_ir: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """A lowered kernel: normalized unoptimized IR and the keys derived from it."""
+    """A lowered kernel: normalized unoptimized IR and the keys derived from it.
+
+    ``inputs`` describes the problem instance (array shapes and scalar argument
+    values). It is part of the key: the same IR timed at two problem sizes gives two
+    measurements that cannot stand in for each other. ``ir_hash`` alone identifies the
+    program across sizes.
+    """
 
     kernel: str
     arg_types: str
     ir_text: str
+    inputs: str = ""
 
     @property
     def ir_hash(self) -> str:
@@ -68,7 +75,7 @@ class Workload:
 
     @property
     def key(self) -> str:
-        payload = f"{self.ir_hash}|{self.arg_types}".encode()
+        payload = f"{self.ir_hash}|{self.arg_types}|{self.inputs}".encode()
         return hashlib.sha256(payload).hexdigest()[:16]
 
 

@@ -33,7 +33,8 @@ class TuneOptions:
     ``budget`` counts unique configs built and measured in this run (ok, wrong, failed,
     timeout); invalid configs and ones answered from the database do not count.
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
-    fresh worker; only a confirmed CI that excludes 1.0 makes a winner. With
+    fresh worker; a winner needs a confirmed CI above 1.0 and a speedup of at least
+    ``1 + tie_tolerance``. With
     ``simplify``, the winner's non-default options are then reset one group at a time,
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
@@ -122,7 +123,11 @@ class Tuner:
         strategy = make_strategy(opts.strategy, search.space, opts.seed, opts.budget)
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate
-        prior = self.db.trials(search.workload.key, self.target.key, "search")
+        prior = [
+            r
+            for r in self.db.trials(search.workload.key, self.target.key, "search")
+            if search.space.violation(r.config) is None  # e.g. fastmath since disallowed
+        ]
         for record in prior:
             search.records[record.config_key] = record
         if prior:

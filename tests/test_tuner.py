@@ -121,3 +121,21 @@ def test_option_groups_reset_pass_orders_and_fastmath_together():
         ("flags.fastmath", "flags.fastmath_flags"),
         ("pipeline.speed_level",),
     ]
+
+
+def test_resume_ignores_records_outside_the_current_space(tmp_path):
+    """Trials with fastmath from an earlier run must not win a --no-fastmath run."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    decl = _planted("scale")
+    options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, budget=4, seed=3)
+    with LocalRunner() as runner:
+        first = Tuner(runner, open_database(url), host_target(), options).tune(decl)
+    db = open_database(url)
+    recorded = db.trials(first["workload_key"], host_target().key)
+    assert any(r.config.get("flags.fastmath", "off") != "off" for r in recorded)
+    strict = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, budget=0, allow_fastmath=False)
+    with LocalRunner() as runner:
+        second = Tuner(runner, db, host_target(), strict).tune(decl)
+    kept = [r for r in recorded if "flags.fastmath" not in r.config]
+    assert second["resumed"] == len(kept)
+    assert second["best_config"] is None or "flags.fastmath" not in second["best_config"]

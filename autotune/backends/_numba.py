@@ -60,6 +60,15 @@ def _library_ir(library: Any, seen: set[int]) -> Iterator[str]:
         yield from _library_ir(dep, seen)
 
 
+def describe_inputs(args: tuple[Any, ...]) -> str:
+    """Array shapes and scalar values: what makes one problem instance of a kernel."""
+    parts = []
+    for arg in args:
+        shape = getattr(arg, "shape", None)
+        parts.append("x".join(map(str, shape)) if shape is not None else repr(arg))
+    return "(" + ", ".join(parts) + ")"
+
+
 def signature_of(args: tuple[Any, ...]) -> tuple[Any, ...]:
     import numba
 
@@ -92,6 +101,7 @@ class NumbaBuilder(BaseBuilder):
             kernel=decl.name,
             arg_types="(" + ", ".join(str(t) for t in sig) + ")",
             ir_text="\n".join(texts),
+            inputs=describe_inputs(args),
         )
 
     def build_baseline(self, decl: KernelDecl, args: tuple[Any, ...]) -> BuildResult:

@@ -42,6 +42,7 @@ workloads_table = sa.Table(
     sa.Column("kernel", sa.String(255), nullable=False),
     sa.Column("ir_hash", sa.String(32), nullable=False),
     sa.Column("arg_types", sa.Text, nullable=False),
+    sa.Column("inputs", sa.Text, nullable=False),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("ir_text", sa.Text, nullable=False),
 )
@@ -163,6 +164,7 @@ class SQLDatabase(BaseDatabase):
             "kernel": workload.kernel,
             "ir_hash": workload.ir_hash,
             "arg_types": workload.arg_types,
+            "inputs": workload.inputs,
             "source": source,
             "ir_text": workload.ir_text,
         }
@@ -176,7 +178,7 @@ class SQLDatabase(BaseDatabase):
             query = query.where(workloads_table.c.kernel == kernel)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [Workload(r["kernel"], r["arg_types"], r["ir_text"]) for r in rows]
+        return [Workload(r["kernel"], r["arg_types"], r["ir_text"], r["inputs"]) for r in rows]
 
     def add_trial(self, record: TrialRecord) -> bool:
         row = _trial_row(record)

@@ -7,7 +7,8 @@ Replay file format (JSON)::
       "target": {"cpu_name": ..., "cpu_features": ..., "numba": ..., "llvmlite": ...},
       "kernels": [
         {
-          "kernel": "matmul", "arg_types": "(...)", "ir_text": "...",
+          "kernel": "matmul", "arg_types": "(...)", "inputs": "(256x256, ...)",
+          "ir_text": "...",
           "workload_key": "...",
           "trials": [
             {"config": {...}, "status": "ok", "error": "", "compile_s": 0.09,
@@ -105,7 +106,7 @@ _TARGET_FIELDS = {
 
 
 def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
-    workload = Workload(data["kernel"], data["arg_types"], data["ir_text"])
+    workload = Workload(data["kernel"], data["arg_types"], data["ir_text"], data["inputs"])
     baseline = None
     results = {}
     for trial in data["trials"]:
@@ -130,6 +131,7 @@ def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:
     return {
         "kernel": kernel.workload.kernel,
         "arg_types": kernel.workload.arg_types,
+        "inputs": kernel.workload.inputs,
         "ir_text": kernel.workload.ir_text,
         "workload_key": kernel.workload.key,
         "trials": trials,
