@@ -80,25 +80,26 @@ def tune_kernels(
 
 def _replay_data(replay: str) -> ReplayData:
     if "://" in replay:
-        db = open_database(replay)
-        try:
-            return ReplayData.from_records(host_target(), db.workloads(), db.all_trials())
-        finally:
-            db.close()
+        return recorded_on_this_host(replay)
     return ReplayData.load(Path(replay))
 
 
-def export_replay(db_url: str, kernel: str | None = None) -> dict[str, Any]:
-    """The replay JSON of every search trial in ``db_url`` measured on this host's target."""
+def recorded_on_this_host(db_url: str, kernel: str | None = None) -> ReplayData:
+    """Every trial in ``db_url`` measured on this host's target, as replay data."""
     db = open_database(db_url)
     try:
         target = host_target()
         records = [r for r in db.all_trials(kernel) if r.target_key == target.key]
         keys = {r.workload_key for r in records}
         workloads = [w for w in db.workloads(kernel) if w.key in keys]
-        return ReplayData.from_records(target, workloads, records).to_json()
+        return ReplayData.from_records(target, workloads, records)
     finally:
         db.close()
+
+
+def export_replay(db_url: str, kernel: str | None = None) -> dict[str, Any]:
+    """The replay JSON of every trial in ``db_url`` measured on this host's target."""
+    return recorded_on_this_host(db_url, kernel).to_json()
 
 
 def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) -> dict[str, Any]:

@@ -158,7 +158,9 @@ class ReplayRunner(BaseRunner):
     """Answers every request from :class:`ReplayData`.
 
     A config that was never recorded comes back ``invalid`` ("not in the replay data"),
-    which spends no budget. ``confirm`` returns the recorded search measurement.
+    which spends no budget, and so does an A/B request (``against``): recordings pair
+    every config with the baseline only. ``confirm`` returns the recorded search
+    measurement.
     """
 
     def __init__(self, data: ReplayData) -> None:
@@ -185,6 +187,8 @@ class ReplayRunner(BaseRunner):
             return MeasureResult(
                 Status.SKIPPED, f"kernel {kernel.name!r} is not in the replay data"
             )
+        if request.against is not None:
+            return MeasureResult(Status.INVALID, "A/B comparisons are not in the replay data")
         if request.config is None:
             if recorded.baseline is None:
                 return MeasureResult(Status.RUN_FAILED, "no baseline in the replay data")
