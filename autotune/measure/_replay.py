@@ -80,12 +80,16 @@ class ReplayData:
     def from_records(
         cls, target: Target, workloads: list[Workload], records: list[TrialRecord]
     ) -> ReplayData:
-        kernels = {}
+        kernels: dict[str, ReplayKernel] = {}
         for workload in workloads:
             mine = [r for r in records if r.workload_key == workload.key]
             baseline = next((r.result for r in reversed(mine) if r.phase == "baseline"), None)
             results = {r.config_key: (r.config, r.result) for r in mine if r.phase == "search"}
-            kernels[workload.kernel] = ReplayKernel(workload, baseline, results)
+            # One instance per kernel name: where a kernel was tuned at several problem
+            # sizes, the one with the most measurements is kept.
+            known = kernels.get(workload.kernel)
+            if known is None or len(results) > len(known.results):
+                kernels[workload.kernel] = ReplayKernel(workload, baseline, results)
         return cls(target, kernels)
 
     def to_json(self) -> dict[str, Any]:
