@@ -1,6 +1,7 @@
-"""Cost models: IR and config features, and the estimator interface models follow."""
+"""Cost models: IR and config features, the estimator interface, a forest model."""
 
 from autotune.cost_model._base import BaseCostModel
 from autotune.cost_model._features import config_features, ir_features, vectorize
+from autotune.cost_model._forest import ForestCostModel
 
-__all__ = ["BaseCostModel", "config_features", "ir_features", "vectorize"]
+__all__ = ["BaseCostModel", "ForestCostModel", "config_features", "ir_features", "vectorize"]

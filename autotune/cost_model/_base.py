@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 
-class BaseCostModel(ABC):
+class BaseCostModel(BaseEstimator, ABC):
     """Predicts the speedup of configs of a workload from features.
 
     Contract (scikit-learn conventions):
-        * ``__init__`` only stores hyperparameters, so ``sklearn.base.clone`` works.
-        * ``fit(X, y)`` learns from feature rows ``X`` and measured speedups ``y`` and
-          returns ``self``; learned state lives in attributes ending in ``_``.
-        * ``predict(X)`` returns one predicted speedup per row, higher is better.
+        * ``__init__`` only stores its keyword arguments under their own names, so
+          ``get_params`` and ``sklearn.base.clone`` work.
+        * ``fit(X, y)`` learns from feature rows ``X`` (shape ``(n, d)``) and measured
+          speedups ``y`` (positive, shape ``(n,)``) and returns ``self``; learned state
+          lives in attributes ending in ``_``.
+        * ``predict(X)`` returns one positive predicted speedup per row (higher is
+          better); calling it before ``fit`` raises ``ValueError``.
+        * Given the same parameters and data, ``fit`` then ``predict`` is deterministic.
     """
 
     @abstractmethod
@@ -23,11 +27,3 @@ class BaseCostModel(ABC):
 
     @abstractmethod
     def predict(self, X: np.ndarray) -> np.ndarray: ...
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {}
-
-    def set_params(self, **params: Any) -> BaseCostModel:
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
