@@ -16,7 +16,7 @@ def _reference(A, s, q, p, r):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 420, "m": 380}, "medium": {"n": 2100, "m": 1900}},
+    sizes={"small": {"n": 420, "m": 380}, "medium": {"n": 1500, "m": 1400}},
     outputs=[1, 2],
     reference=_reference,
     rtol=1e-9,

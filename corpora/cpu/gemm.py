@@ -20,8 +20,8 @@ def _reference(alpha, beta, C, A, B):
 @autotune.kernel(
     inputs=_inputs,
     sizes={
-        "small": {"ni": 64, "nj": 72, "nk": 80},
-        "medium": {"ni": 240, "nj": 256, "nk": 272},
+        "small": {"ni": 100, "nj": 110, "nk": 120},
+        "medium": {"ni": 400, "nj": 420, "nk": 440},
     },
     outputs=[2],
     reference=_reference,

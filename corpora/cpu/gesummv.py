@@ -25,7 +25,7 @@ def _reference(alpha, beta, A, B, tmp, x, y):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 300}, "medium": {"n": 1500}},
+    sizes={"small": {"n": 300}, "medium": {"n": 1200}},
     outputs=[4, 6],
     reference=_reference,
     rtol=1e-9,
