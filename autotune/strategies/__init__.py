@@ -13,6 +13,7 @@ __all__ = ["STRATEGIES", "BaseStrategy", "make_strategy"]
 STRATEGIES = {
     "random": "autotune.strategies._random:RandomStrategy",
     "exhaustive": "autotune.strategies._exhaustive:ExhaustiveStrategy",
+    "tpe": "autotune.strategies._optuna:OptunaStrategy",
 }
 
 

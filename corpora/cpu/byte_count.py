@@ -23,7 +23,7 @@ def _reference(data, counts):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 200_000}, "medium": {"n": 8_000_000}},
+    sizes={"small": {"n": 200_000}, "medium": {"n": 12_000_000}},
     outputs=[1],
     reference=_reference,
     rtol=0.0,

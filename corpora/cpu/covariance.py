@@ -22,7 +22,7 @@ def _reference(data, cov, mean):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 90, "m": 80}, "medium": {"n": 360, "m": 320}},
+    sizes={"small": {"n": 90, "m": 80}, "medium": {"n": 300, "m": 270}},
     outputs=[0, 1, 2],
     reference=_reference,
     rtol=1e-9,

@@ -31,8 +31,8 @@ def _reference(ex, ey, hz, fict):
     },
     outputs=[0, 1, 2],
     reference=_reference,
-    rtol=1e-9,
-    atol=1e-9,
+    rtol=1e-10,
+    atol=1e-11,
 )
 def fdtd2d(ex, ey, hz, fict):
     nx, ny = ex.shape

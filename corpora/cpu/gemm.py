@@ -4,8 +4,6 @@ PolyBench's loop order: for each row i, scale the row of C by beta, then accumul
 alpha * A[i, k] * B[k, j] with k outside j.
 """
 
-import numpy as np
-
 import autotune
 
 

@@ -31,7 +31,7 @@ def _reference(seq, table):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 120}, "medium": {"n": 500}},
+    sizes={"small": {"n": 120}, "medium": {"n": 380}},
     outputs=[1],
     reference=_reference,
     rtol=0.0,

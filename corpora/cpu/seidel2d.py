@@ -24,9 +24,15 @@ def _reference(A, tsteps):
         for i in range(1, n - 1):
             up, row, down = A[i - 1], A[i], A[i + 1]  # ``up`` already holds this step's row
             c = (
-                up[:-2] + up[1:-1] + up[2:] + row[1:-1] + row[2:]
-                + down[:-2] + down[1:-1] + down[2:]
-            )  # fmt: skip
+                up[:-2]
+                + up[1:-1]
+                + up[2:]
+                + row[1:-1]
+                + row[2:]
+                + down[:-2]
+                + down[1:-1]
+                + down[2:]
+            )
             # The recurrence along j (left neighbour already updated), as a convolution;
             # the leading 9 * A[i, 0] term feeds in the fixed left boundary.
             c = np.concatenate(([9.0 * row[0]], c))

@@ -35,7 +35,7 @@ def _reference(indptr, indices, data, x, y):
     outputs=[4],
     reference=_reference,
     rtol=1e-9,
-    atol=1e-12,
+    atol=1e-10,
 )
 def spmv_csr(indptr, indices, data, x, y):
     n = y.shape[0]

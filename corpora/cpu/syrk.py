@@ -20,7 +20,7 @@ def _reference(alpha, beta, C, A):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 80, "m": 64}, "medium": {"n": 320, "m": 256}},
+    sizes={"small": {"n": 80, "m": 64}, "medium": {"n": 300, "m": 250}},
     outputs=[2],
     reference=_reference,
     rtol=1e-9,
