@@ -224,8 +224,9 @@ class Tuner:
         candidate = Candidate.from_config(best_config)
         final = self.runner.confirm(ref, MeasureRequest(best_config, settings, timeout))
         record = self._record(decl.name, search.workload, candidate, "confirm", final, search.spent)
-        beats = final.timing is not None and final.timing.speedup_ci95[0] > 1.0
-        return (record, final) if final.status is Status.OK and beats else winner
+        if choose_winner([(record, final)], space, self.options.tie_tolerance) is None:
+            return winner  # the simpler config does not hold up on its own
+        return record, final
 
     def _record(
         self,
