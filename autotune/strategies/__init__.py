@@ -14,6 +14,9 @@ STRATEGIES = {
     "random": "autotune.strategies._random:RandomStrategy",
     "exhaustive": "autotune.strategies._exhaustive:ExhaustiveStrategy",
     "tpe": "autotune.strategies._optuna:OptunaStrategy",
+    "mutation": "autotune.strategies._local:MutationStrategy",
+    "evolution": "autotune.strategies._local:EvolutionStrategy",
+    "bandit": "autotune.strategies._bandit:AUCBanditStrategy",
 }
 
 

@@ -33,6 +33,11 @@ class BaseStrategy(ABC):
     def mark_seen(self, candidate: Candidate) -> None:
         self._seen.add(candidate.key)
 
+    def share_seen(self, seen: set[str]) -> None:
+        """Use ``seen`` as the memory of proposed configs, shared with other strategies
+        (a meta-strategy's techniques must never propose what another one did)."""
+        self._seen = seen
+
     @abstractmethod
     def ask(self, n: int = 1) -> list[Candidate]: ...
 

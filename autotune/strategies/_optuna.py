@@ -238,7 +238,7 @@ class OptunaStrategy(BaseStrategy):
         from autotune.strategies._random import RandomStrategy
 
         fallback = RandomStrategy(self.space, int(self._rng.integers(2**31)))
-        fallback._seen = self._seen  # share what has been seen, so nothing repeats
+        fallback.share_seen(self._seen)  # so nothing repeats
         found = fallback.ask(1)
         return found[0] if found else None
 

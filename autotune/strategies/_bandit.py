@@ -1,0 +1,82 @@
+"""A meta-strategy that shares the budget among techniques by their recent credit.
+
+Credit is the area under the curve of recent successes, as in OpenTuner's AUC bandit:
+of each technique's last ``window`` proposals, those that set a new best count, the
+more recent ones more. An exploration bonus keeps rarely used techniques in play.
+Every technique is told every result, so each learns from all measurements; they share
+one memory of what was proposed, so no config is proposed twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+
+from autotune.candidate import Candidate
+from autotune.records import MeasureResult, Status
+from autotune.space import SearchSpace
+from autotune.strategies._base import BaseStrategy
+
+
+class AUCBanditStrategy(BaseStrategy):
+    """Chooses, for each proposal, the technique with the highest credit plus bonus."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        techniques: Sequence[str] = ("random", "tpe", "mutation", "evolution"),
+        window: int = 30,
+        exploration: float = 0.2,
+    ) -> None:
+        super().__init__(space, seed)
+        from autotune.strategies import make_strategy
+
+        self.techniques = {
+            name: make_strategy(name, space, seed + i, budget=0)
+            for i, name in enumerate(techniques)
+        }
+        for technique in self.techniques.values():
+            technique.share_seen(self._seen)
+        self._history: dict[str, deque[int]] = {n: deque(maxlen=window) for n in techniques}
+        self._uses = dict.fromkeys(techniques, 0)
+        self._owner: dict[str, str] = {}
+        self._best = 0.0
+        self._exploration = exploration
+
+    def credit(self, name: str) -> float:
+        """Area under the recent-success curve of ``name``, plus its exploration bonus."""
+        history = self._history[name]
+        total = sum(self._uses.values())
+        if not self._uses[name]:
+            return math.inf
+        weights = len(history) * (len(history) + 1) / 2
+        auc = sum((i + 1) * hit for i, hit in enumerate(history)) / weights if history else 0.0
+        return auc + self._exploration * math.sqrt(2 * math.log(max(total, 1)) / self._uses[name])
+
+    def ask(self, n: int = 1) -> list[Candidate]:
+        out: list[Candidate] = []
+        exhausted: set[str] = set()
+        while len(out) < n and len(exhausted) < len(self.techniques):
+            # Ties go to the technique listed first, which keeps runs deterministic.
+            name = max((t for t in self.techniques if t not in exhausted), key=self.credit)
+            found = self.techniques[name].ask(1)
+            if not found:
+                exhausted.add(name)
+                continue
+            self._uses[name] += 1
+            self._owner[found[0].key] = name
+            out.append(found[0])
+        return out
+
+    def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
+        super().tell(candidates, results)
+        for candidate, result in zip(candidates, results, strict=True):
+            speedup = result.speedup if result.status is Status.OK and result.speedup else 0.0
+            owner = self._owner.pop(candidate.key, None)
+            if owner is not None:
+                self._history[owner].append(int(speedup > self._best))
+            self._best = max(self._best, speedup)
+        for technique in self.techniques.values():
+            technique.tell(candidates, results)
