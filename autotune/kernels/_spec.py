@@ -252,6 +252,24 @@ def _params(where: str, table: Any) -> dict[str, BaseParam]:
     return {name: _param(f"{where}.params.{name}", spec) for name, spec in table.items()}
 
 
+def param_to_spec(param: BaseParam) -> dict[str, Any]:
+    """The spec-file table of ``param`` (the inverse of :func:`param_from_spec`)."""
+    if isinstance(param, Int):
+        return {"int": [param.low, param.high], "step": param.step, "default": param.default}
+    if isinstance(param, Pow2):
+        return {"pow2": [param.low, param.high], "default": param.default}
+    if isinstance(param, Choice):
+        return {"choices": list(param.choices)}
+    if isinstance(param, Permutation):
+        return {"permutation": list(param.items)}
+    raise TypeError(f"{type(param).__name__} has no spec-file form")
+
+
+def param_from_spec(where: str, spec: Any) -> BaseParam:
+    """A parameter from its spec-file table; raises InputError naming ``where``."""
+    return _param(where, spec)
+
+
 def _param(where: str, spec: Any) -> BaseParam:
     kinds = [k for k in _PARAM_KINDS if isinstance(spec, dict) and k in spec]
     if len(kinds) != 1:

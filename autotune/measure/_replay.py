@@ -48,6 +48,8 @@ class ReplayKernel:
     baseline: MeasureResult | None
     #: config key -> (config, result)
     results: dict[str, tuple[dict[str, Any], MeasureResult]]
+    #: For space files: each dimension's spec-file table, in order.
+    space: dict[str, Any] | None = None
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
             baseline = result
         else:
             results[Candidate.from_config(trial["config"]).key] = (trial["config"], result)
-    return ReplayKernel(workload, baseline, results)
+    return ReplayKernel(workload, baseline, results, data.get("space"))
 
 
 def _result_from_json(trial: dict[str, Any]) -> MeasureResult:
@@ -132,7 +134,7 @@ def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:
         trials.append(_result_to_json(None, kernel.baseline))
     for config, result in kernel.results.values():
         trials.append(_result_to_json(config, result))
-    return {
+    out: dict[str, Any] = {
         "kernel": kernel.workload.kernel,
         "arg_types": kernel.workload.arg_types,
         "inputs": kernel.workload.inputs,
@@ -140,6 +142,9 @@ def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:
         "workload_key": kernel.workload.key,
         "trials": trials,
     }
+    if kernel.space is not None:
+        out["space"] = kernel.space
+    return out
 
 
 def _result_to_json(config: dict[str, Any] | None, result: MeasureResult) -> dict[str, Any]:
