@@ -67,7 +67,7 @@ def main(names: list[str]) -> None:
     for name in names or list(RECIPES):
         started = time.perf_counter()
 
-        def progress(i: int, n: int, result, name=name) -> None:
+        def progress(i: int, n: int, result, name=name, started=started) -> None:
             if i % 25 == 0 or i == n:
                 print(f"{name}: {i}/{n} configs, {time.perf_counter() - started:.0f} s", flush=True)
 
