@@ -14,7 +14,6 @@ import argparse
 import statistics
 from pathlib import Path
 
-from autotune.candidate import Candidate
 from autotune.measure._record import space_from_definition
 from autotune.measure._replay import ReplayData
 from autotune.records import MeasureResult, Status
