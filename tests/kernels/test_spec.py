@@ -765,3 +765,13 @@ def test_spec_naming_another_module_than_the_source_is_refused(tmp_path: Path) -
     (tmp_path / "second_src.py").write_text(MODULE)
     with pytest.raises(InputError, match="names module"):
         load_kernels(tmp_path / "second_src.py", spec=other)
+
+
+def test_param_tables_round_trip_through_their_spec_form():
+    from autotune.kernels._spec import param_from_spec, param_to_spec
+    from autotune.space import Choice, Int, Permutation, Pow2
+
+    for param in (Int(0, 10, 2, 4), Pow2(4, 64, 16), Choice(("b", "a", "c")), Permutation(("j", "i"))):
+        again = param_from_spec("p", param_to_spec(param))
+        assert again == param
+        assert again.default == param.default
