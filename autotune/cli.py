@@ -89,7 +89,7 @@ _db_option = click.option(
     "--strategy",
     default="auto",
     show_default=True,
-    help="Search strategy: auto, random or exhaustive.",
+    help="Search strategy: auto, random, exhaustive, tpe, mutation, evolution or bandit.",
 )
 @click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
 @click.option(
