@@ -58,7 +58,9 @@ class Condition:
     values: tuple[JSONValue, ...]
 
     def holds(self, config: Mapping[str, JSONValue]) -> bool:
-        return self.parent in config and any(same_value(config[self.parent], v) for v in self.values)
+        return self.parent in config and any(
+            same_value(config[self.parent], v) for v in self.values
+        )
 
 
 @dataclass(frozen=True, slots=True)
