@@ -58,7 +58,7 @@ import json
 import re
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,11 @@ def encode(value: Any) -> Any:
         text = json.dumps(value, sort_keys=True, separators=(";", ":"))
     # A comma would break the cache key; an error-class name would mark the entry failed.
     text = text.replace(",", ";")
-    return f"value_{text}" if text in ("ErrorConfig", INVALID, COMPILATION_FAILED, RUNTIME_FAILED) else text
+    return (
+        f"value_{text}"
+        if text in ("ErrorConfig", INVALID, COMPILATION_FAILED, RUNTIME_FAILED)
+        else text
+    )
 
 
 def dimensions(kernel: ReplayKernel) -> list[KTDimension]:
@@ -166,8 +170,12 @@ def dimensions(kernel: ReplayKernel) -> list[KTDimension]:
         original = list(space[name].values())
         pairs = [(encode(v), v) for v in original]
         values = [p[0] for p in pairs]
-        if len({(type(v).__name__, v) for v in values}) != len(values) or len(set(map(str, values))) != len(values):
-            raise ValueError(f"{name}: values {original!r} do not map to distinct Kernel Tuner values")
+        if len({(type(v).__name__, v) for v in values}) != len(values) or len(
+            set(map(str, values))
+        ) != len(values):
+            raise ValueError(
+                f"{name}: values {original!r} do not map to distinct Kernel Tuner values"
+            )
         if all(isinstance(v, int | float) for v in values):
             pairs.sort(key=lambda p: p[0])
         dims.append(
@@ -183,7 +191,9 @@ def cache_key(values: list[Any] | tuple[Any, ...]) -> str:
 
 def reference_ms(kernel: ReplayKernel) -> float:
     baselines = [
-        r.timing.baseline_s for _, r in kernel.results.values() if r.status is Status.OK and r.timing
+        r.timing.baseline_s
+        for _, r in kernel.results.values()
+        if r.status is Status.OK and r.timing
     ]
     if baselines:
         return 1000 * statistics.median(baselines)
@@ -196,7 +206,7 @@ def convert(kernel: ReplayKernel, out: Path, device_name: str) -> KTCache:
     """Write ``kernel``'s recorded space as a Kernel Tuner cache file at ``out``."""
     dims = dimensions(kernel)
     ref = reference_ms(kernel)
-    stamp = str(datetime.now(timezone.utc))
+    stamp = str(datetime.now(UTC))
     cache: dict[str, dict[str, Any]] = {}
     speedups: dict[str, float] = {}
     errors: dict[str, int] = {}

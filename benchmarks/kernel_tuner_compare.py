@@ -52,11 +52,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _kt_cache import KTCache, cache_key, convert_file  # noqa: E402
-from strategies_replay import STRATEGIES as AUTOTUNE_STRATEGIES  # noqa: E402
-from strategies_replay import best_so_far, evaluations_to_reach  # noqa: E402
+from _kt_cache import KTCache, cache_key, convert_file
+from strategies_replay import STRATEGIES as AUTOTUNE_STRATEGIES
+from strategies_replay import best_so_far, evaluations_to_reach
 
-from autotune.measure._replay import ReplayData  # noqa: E402
+from autotune.measure._replay import ReplayData
 
 ROOT = Path(__file__).resolve().parents[1]
 KT_STRATEGIES = (
@@ -226,8 +226,8 @@ def run_space(
                     warnings.simplefilter("ignore")
                     curve = best_so_far(kernel, strategy, seed, budget)
             except (Exception, RunTimeout) as exc:
-                cell.errors.append(f"seed {seed}: {type(exc).__name__}: {exc}")
-                print(f"  {name}: autotune {strategy} seed {seed} failed: {cell.errors[-1]}", flush=True)
+                cell.errors.append(f"seed {seed} failed: {type(exc).__name__}: {exc}")
+                print(f"  {name}: autotune {strategy} {cell.errors[-1]}", flush=True)
                 if len(cell.errors) >= args.max_errors:
                     break
                 continue
@@ -243,10 +243,13 @@ def run_space(
                     results = kt_run(kt, strategy, seed, budget, kt_options(strategy, args))
                 curve, used = kt_curve(kt, results, budget)
             except (Exception, RunTimeout) as exc:
-                cell.errors.append(f"seed {seed}: {type(exc).__name__}: {exc}")
-                print(f"  {name}: Kernel Tuner {strategy} seed {seed} failed: {cell.errors[-1]}", flush=True)
+                cell.errors.append(f"seed {seed} failed: {type(exc).__name__}: {exc}")
+                print(f"  {name}: Kernel Tuner {strategy} {cell.errors[-1]}", flush=True)
                 if len(cell.errors) >= args.max_errors:
-                    print(f"  {name}: giving up on {strategy} after {len(cell.errors)} errors", flush=True)
+                    print(
+                        f"  {name}: giving up on {strategy} after {len(cell.errors)} errors",
+                        flush=True,
+                    )
                     break
                 continue
             cell.used.append(used)
@@ -343,7 +346,11 @@ def main() -> None:
         print(
             f"Kernel Tuner {version}; strategies taking a seed option: {', '.join(takes) or 'none'}; "
             f"all runs seed Python's random and NumPy's global state"
-            + ("; tune_kernel(seed=) is passed too" if any(sig for _, sig in seeded.values()) else "")
+            + (
+                "; tune_kernel(seed=) is passed too"
+                if any(sig for _, sig in seeded.values())
+                else ""
+            )
         )
 
     paths = sorted(args.spaces.glob("*.json"))

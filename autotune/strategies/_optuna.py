@@ -196,9 +196,7 @@ class OptunaStrategy(BaseStrategy):
                 # multivariate/group TPE is marked experimental; it is what handles
                 # conditional spaces well.
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                sampler = optuna.samplers.TPESampler(
-                    seed=seed, multivariate=True, group=True, warn_independent_sampling=False
-                )
+                sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
         self.study = optuna.create_study(
             direction="maximize",
             sampler=sampler,
