@@ -120,7 +120,14 @@ class Tuner:
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
-        strategy = make_strategy(opts.strategy, search.space, opts.seed, opts.budget)
+        strategy = make_strategy(
+            opts.strategy,
+            search.space,
+            opts.seed,
+            opts.budget,
+            storage=self.db.optuna_storage,
+            study_name=f"autotune:{decl.name}:{search.workload.key}:{self.run_id}",
+        )
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate
         prior = [

@@ -210,3 +210,15 @@ def test_unsupported_toolchain_is_refused_with_a_clear_message(monkeypatch, db):
     monkeypatch.setattr(numba, "__version__", "0.61.0")
     code, output = run("tune", CORPUS / "dot.py", "--db", db)
     _assert_bad_input(code, output, db, "numba 0.61.0 is not supported", "numba>=0.68,<0.69")
+
+
+@pytest.mark.slow
+def test_optuna_studies_live_in_the_tuning_database(tmp_path, db):
+    import optuna
+
+    code, output = run("tune", CORPUS / "dot.py", "--size", "small", "--budget", "3",
+                       "--strategy", "tpe", "--db", db, "--no-simplify")
+    assert code == 0, output
+    summaries = optuna.get_all_study_summaries(storage=f"sqlite:///{db}")
+    assert len(summaries) == 1 and summaries[0].study_name.startswith("autotune:dot:")
+    assert summaries[0].n_trials >= 3

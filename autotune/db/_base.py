@@ -21,6 +21,11 @@ class BaseDatabase(ABC):
         * Safe for use from one thread at a time per instance.
     """
 
+    @property
+    def optuna_storage(self) -> str | None:
+        """An SQLAlchemy URL where Optuna studies can live beside the records, if any."""
+        return None
+
     @abstractmethod
     def add_workload(self, workload: Workload, source: str) -> None: ...
 

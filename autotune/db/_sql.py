@@ -158,6 +158,11 @@ class SQLDatabase(BaseDatabase):
             )
         metadata.create_all(conn)
 
+    @property
+    def optuna_storage(self) -> str | None:
+        # An in-memory SQLite database cannot be shared with Optuna's own engine.
+        return None if self.url in ("sqlite://", "sqlite:///:memory:") else self.url
+
     def add_workload(self, workload: Workload, source: str) -> None:
         row = {
             "workload_key": workload.key,

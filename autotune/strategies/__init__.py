@@ -20,13 +20,30 @@ STRATEGIES = {
 }
 
 
-def make_strategy(name: str, space: SearchSpace, seed: int, budget: int) -> BaseStrategy:
+#: Strategies that keep an Optuna study and accept ``storage``/``study_name``.
+USES_OPTUNA = {"tpe", "bandit"}
+
+
+def make_strategy(
+    name: str,
+    space: SearchSpace,
+    seed: int,
+    budget: int,
+    storage: str | None = None,
+    study_name: str | None = None,
+) -> BaseStrategy:
     """The strategy called ``name``; ``auto`` is exhaustive when the whole space fits the
-    budget, else random."""
+    budget, else random. ``storage`` (an SQLAlchemy URL) and ``study_name`` say where
+    strategies built on Optuna keep their study."""
     if name == "auto":
         name = "exhaustive" if space.size() <= budget else "random"
     if name not in STRATEGIES:
         raise KeyError(f"unknown strategy {name!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
     module, cls = STRATEGIES[name].split(":")
-    strategy: BaseStrategy = getattr(importlib.import_module(module), cls)(space, seed)
+    factory = getattr(importlib.import_module(module), cls)
+    strategy: BaseStrategy
+    if name in USES_OPTUNA and storage is not None:
+        strategy = factory(space, seed, storage=storage, study_name=study_name)
+    else:
+        strategy = factory(space, seed)
     return strategy

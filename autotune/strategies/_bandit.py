@@ -29,12 +29,14 @@ class AUCBanditStrategy(BaseStrategy):
         techniques: Sequence[str] = ("random", "tpe", "mutation", "evolution"),
         window: int = 30,
         exploration: float = 0.2,
+        storage: str | None = None,
+        study_name: str | None = None,
     ) -> None:
         super().__init__(space, seed)
         from autotune.strategies import make_strategy
 
         self.techniques = {
-            name: make_strategy(name, space, seed + i, budget=0)
+            name: make_strategy(name, space, seed + i, 0, storage, study_name)
             for i, name in enumerate(techniques)
         }
         for technique in self.techniques.values():

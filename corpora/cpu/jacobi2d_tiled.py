@@ -45,7 +45,7 @@ def _reference(A, B, tsteps):
 
 @autotune.kernel(
     inputs=_inputs,
-    sizes={"small": {"n": 131, "tsteps": 11}, "medium": {"n": 1500, "tsteps": 5}},
+    sizes={"small": {"n": 131, "tsteps": 11}, "medium": {"n": 1500, "tsteps": 4}},
     outputs=[0],
     reference=_reference,
     rtol=1e-10,
