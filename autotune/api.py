@@ -86,7 +86,7 @@ def _replay_data(replay: str) -> ReplayData:
 
 def recorded_on_this_host(db_url: str, kernel: str | None = None) -> ReplayData:
     """Every trial in ``db_url`` measured on this host's target, as replay data."""
-    db = open_database(db_url)
+    db = open_database(db_url, must_exist=True)
     try:
         target = host_target()
         records = [r for r in db.all_trials(kernel) if r.target_key == target.key]

@@ -219,7 +219,7 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
     from autotune._display import result_notes, results_table
     from autotune.db import open_database
 
-    db = open_database(db_url)
+    db = open_database(db_url, must_exist=True)
     try:
         summaries = db.latest_summaries(kernel)
     finally:
@@ -234,6 +234,33 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
         out.print(line, markup=False, highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(summaries, indent=2) + "\n")
+    return EXIT_OK
+
+
+@main.command()
+@_db_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory for index.html and summary.md.",
+)
+@click.option("--title", default="autotune report", show_default=True, help="Page title.")
+@_guarded
+def report(db_url: str, output: Path, title: str) -> int:
+    """Write an HTML report (with plots) and a markdown summary of a tuning database."""
+    from autotune.db import open_database
+    from autotune.report import write_report
+
+    db = open_database(db_url, must_exist=True)
+    try:
+        if not db.latest_summaries():
+            raise InputError(f"no tuning results in {db_url}")
+        page = write_report(db, output, title)
+    finally:
+        db.close()
+    console.print(f"wrote {page} and {output / 'summary.md'}")
     return EXIT_OK
 
 

@@ -216,8 +216,19 @@ def test_unsupported_toolchain_is_refused_with_a_clear_message(monkeypatch, db):
 def test_optuna_studies_live_in_the_tuning_database(tmp_path, db):
     import optuna
 
-    code, output = run("tune", CORPUS / "dot.py", "--size", "small", "--budget", "3",
-                       "--strategy", "tpe", "--db", db, "--no-simplify")
+    code, output = run(
+        "tune",
+        CORPUS / "dot.py",
+        "--size",
+        "small",
+        "--budget",
+        "3",
+        "--strategy",
+        "tpe",
+        "--db",
+        db,
+        "--no-simplify",
+    )
     assert code == 0, output
     summaries = optuna.get_all_study_summaries(storage=f"sqlite:///{db}")
     assert len(summaries) == 1 and summaries[0].study_name.startswith("autotune:dot:")

@@ -13,6 +13,19 @@ __all__ = [
 ]
 
 
-def open_database(url: str = DEFAULT_URL) -> SQLDatabase:
-    """Open (creating or migrating) the database at ``url``."""
+def open_database(url: str = DEFAULT_URL, must_exist: bool = False) -> SQLDatabase:
+    """Open (creating or migrating) the database at ``url``.
+
+    With ``must_exist``, a SQLite file that is not there is an error instead of a new,
+    empty database (for commands that only read).
+    """
+    from pathlib import Path
+
+    from autotune.errors import DatabaseError
+
+    url = normalize_url(url)
+    if must_exist and url.startswith("sqlite:///") and url not in ("sqlite:///:memory:",):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise DatabaseError(f"no database at {path}")
     return SQLDatabase(url)

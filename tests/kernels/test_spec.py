@@ -771,7 +771,12 @@ def test_param_tables_round_trip_through_their_spec_form():
     from autotune.kernels._spec import param_from_spec, param_to_spec
     from autotune.space import Choice, Int, Permutation, Pow2
 
-    for param in (Int(0, 10, 2, 4), Pow2(4, 64, 16), Choice(("b", "a", "c")), Permutation(("j", "i"))):
+    for param in (
+        Int(0, 10, 2, 4),
+        Pow2(4, 64, 16),
+        Choice(("b", "a", "c")),
+        Permutation(("j", "i")),
+    ):
         again = param_from_spec("p", param_to_spec(param))
         assert again == param
         assert again.default == param.default
