@@ -84,9 +84,7 @@ def _table_rows(summaries: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for s in sorted(summaries, key=lambda s: s["kernel"]):
         if s.get("status") != "tuned":
-            rows.append(
-                [s["kernel"], "skipped", "-", "-", s.get("reason", ""), "-", "-", "-"]
-            )
+            rows.append([s["kernel"], "skipped", "-", "-", s.get("reason", ""), "-", "-", "-"])
             continue
         lo, hi = s["speedup_ci95"]
         rows.append(
@@ -208,7 +206,7 @@ def _convergence_chart(data: ReportData) -> str:
     for kernel, curve in sorted(data.curves.items()):
         ax.plot(range(1, len(curve) + 1), curve, label=kernel)
     ax.set_xlabel("trial")
-    ax.set_ylabel("best speedup so far")
+    ax.set_ylabel("best search-phase speedup so far")
     if len(data.curves) <= 12:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _png(fig)

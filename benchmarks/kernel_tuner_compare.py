@@ -26,8 +26,9 @@ device, where evaluating takes far longer than predicting, it refits every round
 is what ``"multi-fast"`` does always. Other strategies run with Kernel Tuner's defaults;
 note that ``simulated_annealing``'s schedule ends after about 75% of ``max_fevals``
 unique evaluations (``T`` 0.1 -> 0.0001 on a schedule sized for 1 -> 0.0001) and that
-``dual_annealing``'s ``maxfun`` counts repeated configs, so both can stop short of the
-budget; the second table shows how many unique evaluations each really used.
+``dual_annealing``'s ``maxfun`` and ``genetic_algorithm``'s stop rule (evaluations, repeats
+included, up to the space size) count repeated configs, so these three can stop short of
+the budget; the second table shows how many unique evaluations each really used.
 
     pip install kernel-tuner
     python benchmarks/kernel_tuner_compare.py [--seeds 30] [--budget 200] [--spaces DIR]

@@ -19,8 +19,8 @@ may be overwritten once rows ``r - 1 .. r + 1`` of ``B`` exist, because no later
 Small ``TILE_I`` keeps the rows both sweeps touch in cache between them; a block of
 ``TILE_I >= n - 2`` rows (2048 at both sizes, everything from 256 up at the small size)
 is the unfused two-sweep pass. ``n - 2`` is not a multiple of any tile, so the last row
-block is always a partial one. Every combination computes the
-same arithmetic in the same order, so results are identical.
+block is always a partial one. Every combination computes each grid point from the same
+values in the same order, so results are identical.
 """
 
 import autotune
