@@ -21,19 +21,25 @@ from autotune.records import MeasureResult, Status, Timing, TimingSettings
 MAX_CALLS_PER_SAMPLE = 100_000
 
 
-class _Subject:
-    """A callable with its arguments and what to restore before each call."""
+class _SharedArguments:
+    """One set of argument arrays that every timed function runs on.
 
-    def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], restore: Sequence[int]):
-        self.func = func
+    Baseline and candidate must read and write the very same arrays: separate copies
+    sit at different addresses, and placement alone (cache-set conflicts, 4K aliasing
+    between an input and an output) can move a kernel's time by tens of percent. Output
+    arguments are restored from pristine copies before every call, outside the timed
+    region.
+    """
+
+    def __init__(self, args: tuple[Any, ...], restore: Sequence[int]) -> None:
         self.args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
         self._pristine = [
             (self.args[i], args[i]) for i in restore if isinstance(args[i], np.ndarray)
         ]
 
-    def sample(self, calls: int) -> float:
-        """Seconds per call, averaged over ``calls`` calls."""
-        func, args = self.func, self.args
+    def sample(self, func: Callable[..., Any], calls: int) -> float:
+        """Seconds per call of ``func``, averaged over ``calls`` calls."""
+        args = self.args
         if not self._pristine:
             start = time.perf_counter()
             for _ in range(calls):
@@ -49,11 +55,13 @@ class _Subject:
         return total / calls
 
 
-def calls_per_sample(subject: _Subject, settings: TimingSettings) -> int:
+def calls_per_sample(
+    shared: _SharedArguments, func: Callable[..., Any], settings: TimingSettings
+) -> int:
     """How many calls make one sample last at least ``settings.min_sample_s``."""
     for _ in range(max(1, settings.warmup_calls)):
-        one = subject.sample(1)
-    one = min(one, subject.sample(1))
+        one = shared.sample(func, 1)
+    one = min(one, shared.sample(func, 1))
     if one <= 0:
         return MAX_CALLS_PER_SAMPLE
     return int(min(MAX_CALLS_PER_SAMPLE, max(1, math.ceil(settings.min_sample_s / one))))
@@ -70,9 +78,9 @@ def time_paired(
 
     Both sides use the same number of calls per sample, calibrated on the baseline.
     """
-    base, cand = _Subject(baseline, args, restore), _Subject(candidate, args, restore)
-    calls = calls_per_sample(base, settings)
-    calls_per_sample(cand, settings)  # warm the candidate too
+    shared = _SharedArguments(args, restore)
+    calls = calls_per_sample(shared, baseline, settings)
+    calls_per_sample(shared, candidate, settings)  # warm the candidate too
     base_rounds: list[list[float]] = []
     cand_rounds: list[list[float]] = []
     started = time.perf_counter()
@@ -84,11 +92,11 @@ def time_paired(
             for s in range(settings.samples_per_round):
                 # Alternate which side goes first so neither always follows the other.
                 if (r + s) % 2 == 0:
-                    b_samples.append(base.sample(calls))
-                    c_samples.append(cand.sample(calls))
+                    b_samples.append(shared.sample(baseline, calls))
+                    c_samples.append(shared.sample(candidate, calls))
                 else:
-                    c_samples.append(cand.sample(calls))
-                    b_samples.append(base.sample(calls))
+                    c_samples.append(shared.sample(candidate, calls))
+                    b_samples.append(shared.sample(baseline, calls))
             base_rounds.append(b_samples)
             cand_rounds.append(c_samples)
             done = r + 1
