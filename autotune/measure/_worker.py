@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from autotune.backends import BuildResult
 from autotune.measure._protocol import KernelRef, recv, send
 
 
@@ -39,24 +40,28 @@ class _KernelState:
         self.builder = builder
         self.input_sets = [self.decl.make_inputs(ref.seed + i, ref.size) for i in (0, 1)]
         self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
-        self.baseline: Any = None
-        self.baseline_compile_s = 0.0
-        self.baseline_code_hash: str | None = None
+        self.baseline: BuildResult | None = None
         reference: Any = self.decl.reference
         if reference is None:
-            self._ensure_baseline()
-            reference = self.baseline
+            reference = self.ensure_baseline().artifact
         self.expected = [
             collect_outputs(reference, args, self.decl.outputs) for args in self.input_sets
         ]
 
-    def _ensure_baseline(self) -> None:
+    def ensure_baseline(self) -> BuildResult:
+        """Numba's default build of the kernel, built once; raises if it does not compile."""
         if self.baseline is None:
             built = self.builder.build_baseline(self.decl, self.input_sets[0])
             if built.artifact is None:
                 raise BaselineError(built.error)
-            self.baseline, self.baseline_compile_s = built.artifact, built.compile_s
-            self.baseline_code_hash = built.code_hash
+            self.baseline = built
+        return self.baseline
+
+    def built(self, config: dict[str, Any] | None) -> BuildResult:
+        """The build of ``config``; ``None`` is the baseline, built once."""
+        if config is None:
+            return self.ensure_baseline()
+        return self.builder.build(self.decl, config, self.input_sets[0])
 
     def verify(self, func: Any) -> str | None:
         from autotune.measure._verify import collect_outputs, compare_outputs
@@ -115,41 +120,36 @@ class Worker:
         settings: Any,
         against: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Build ``config`` (``None``: the baseline), verify it, and time it paired with
+        the baseline, or with the build of ``against``."""
         from autotune.measure._timing import time_paired
         from autotune.program import provenance
 
         state = self._kernel(ref)
         self.stage("build")
-        state._ensure_baseline()
-        reference, reference_hash = state.baseline, state.baseline_code_hash
-        if against is not None:
-            other = state.builder.build(state.decl, against, state.input_sets[0])
-            if other.artifact is None:
-                return _result("run_failed", f"config to compare against: {other.error}", 0.0)
-            reference, reference_hash = other.artifact, other.code_hash
-        if config is None:
-            func, compile_s = state.baseline, state.baseline_compile_s
-            func_hash = state.baseline_code_hash
-        else:
-            built = state.builder.build(state.decl, config, state.input_sets[0])
-            if built.artifact is None:
-                return _result("build_failed", built.error, built.compile_s)
-            func, compile_s, func_hash = built.artifact, built.compile_s, built.code_hash
+        state.ensure_baseline()
+        reference = state.built(against)
+        if reference.artifact is None:
+            return _result("run_failed", f"config to compare against: {reference.error}", 0.0)
+        built = state.built(config)
+        if built.artifact is None:
+            return _result("build_failed", built.error, built.compile_s)
         self.stage("verify")
         started = time.perf_counter()
-        why = state.verify(func)
+        why = state.verify(built.artifact)
         verify_s = time.perf_counter() - started
         if why is not None:
-            status = "wrong_result"
             if config is None:
                 why = f"baseline fails its reference check: {why}"
-            return {**_result(status, why, compile_s, verify_s), "code_hash": func_hash}
+            result = _result("wrong_result", why, built.compile_s, verify_s)
+            return {**result, "code_hash": built.code_hash}
         self.stage("time")
-        timing = time_paired(reference, func, state.input_sets[0], state.restore, settings)
-        result = _result("ok", "", compile_s, verify_s)
+        args = state.input_sets[0]
+        timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
+        result = _result("ok", "", built.compile_s, verify_s)
         result["timing"] = asdict(timing)
-        result["code_hash"] = func_hash
-        result["provenance"] = {**provenance(), "reference_code_hash": reference_hash}
+        result["code_hash"] = built.code_hash
+        result["provenance"] = {**provenance(), "reference_code_hash": reference.code_hash}
         return result
 
 
