@@ -44,13 +44,14 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--size", default="medium")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "params_vs_exhaustive")
+    parser.add_argument("--kernels", default="", help="Comma-separated kernel names (default: all).")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     from autotune.kernels import load_kernels
 
     for path in sorted(CORPUS.glob("*.py")):
         for decl in load_kernels(path):
-            if not decl.params:
+            if not decl.params or (args.kernels and decl.name not in args.kernels.split(",")):
                 continue
             db = args.out / f"{decl.name}.db"
             db.unlink(missing_ok=True)
