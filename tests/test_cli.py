@@ -233,3 +233,70 @@ def test_optuna_studies_live_in_the_tuning_database(tmp_path, db):
     summaries = optuna.get_all_study_summaries(storage=f"sqlite:///{db}")
     assert len(summaries) == 1 and summaries[0].study_name.startswith("autotune:dot:")
     assert summaries[0].n_trials >= 3
+
+
+def _search_trials(db):
+    import sqlite3
+
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute(
+                "select config_key from autotune_trials where phase='search'"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_an_interrupted_run_resumes_without_measuring_anything_twice(tmp_path, db, signal_name):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "autotune.cli",
+        "tune",
+        str(CORPUS / "dot.py"),
+        "--size",
+        "small",
+        "--budget",
+        "40",
+        "--db",
+        str(db),
+        "--no-simplify",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(_search_trials(db)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, signal_name))
+    _, err = proc.communicate(timeout=60)
+    if signal_name == "SIGINT":
+        assert proc.returncode == 130 and "run the same command again" in err
+    before = {k for (k,) in _search_trials(db)}
+    assert 3 <= len(before) < 40
+    out = tmp_path / "r.json"
+    code, output = run(
+        "tune",
+        CORPUS / "dot.py",
+        "--size",
+        "small",
+        "--budget",
+        "2",
+        "--db",
+        db,
+        "--no-simplify",
+        "--json",
+        out,
+    )
+    assert code == 0, output
+    [summary] = json.loads(out.read_text())
+    assert summary["resumed"] == len(before)
+    keys = [k for (k,) in _search_trials(db)]
+    assert len(keys) == len(set(keys)) == len(before) + 2
