@@ -28,6 +28,11 @@ def run(*args):
     return result.exit_code, result.output
 
 
+def tune_dot(budget, *extra):
+    """``autotune tune`` on the small dot-product corpus kernel."""
+    return run("tune", CORPUS / "dot.py", "--size", "small", "--budget", budget, *extra)
+
+
 @pytest.fixture
 def db(tmp_path):
     return tmp_path / "t.db"
@@ -123,19 +128,8 @@ def test_skipped_kernel_exits_1_with_its_reason(tmp_path, db):
 @pytest.mark.slow
 def test_tune_writes_json_resumes_and_show_lists_it(tmp_path, db):
     out = tmp_path / "r.json"
-    args = (
-        "tune",
-        CORPUS / "dot.py",
-        "--size",
-        "small",
-        "--budget",
-        "3",
-        "--db",
-        db,
-        "--json",
-        out,
-    )
-    code, output = run(*args)
+    args = ("--db", db, "--json", out)
+    code, output = tune_dot(3, *args)
     assert code == 0, output
     [summary] = json.loads(out.read_text())
     assert set(summary) >= JSON_KEYS
@@ -146,7 +140,7 @@ def test_tune_writes_json_resumes_and_show_lists_it(tmp_path, db):
         assert summary["speedup"] == 1.0
     else:
         assert 1.0 < lo <= summary["speedup"] <= hi
-    code, output = run(*args)  # same command again: resumes and measures 3 new configs
+    code, output = tune_dot(3, *args)  # same command again: resumes and measures 3 new configs
     [again] = json.loads(out.read_text())
     assert again["resumed"] == 3 and again["measured_this_run"] == 3 and again["trials"] == 6
     code, output = run("show", "--db", db, "--kernel", "dot")
@@ -156,26 +150,13 @@ def test_tune_writes_json_resumes_and_show_lists_it(tmp_path, db):
 @pytest.mark.slow
 def test_export_and_replay_reproduce_the_search(tmp_path, db):
     out, replay, again = tmp_path / "r.json", tmp_path / "replay.json", tmp_path / "again.json"
-    code, _ = run(
-        "tune", CORPUS / "dot.py", "--size", "small", "--budget", "4", "--db", db, "--json", out
-    )
+    code, _ = tune_dot(4, "--db", db, "--json", out)
     assert code == 0
     code, output = run("export", "--db", db, "-o", replay)
     assert code == 0, output
     data = json.loads(replay.read_text())
     assert data["format"] == "autotune-replay" and len(data["kernels"][0]["trials"]) == 5
-    code, output = run(
-        "tune",
-        CORPUS / "dot.py",
-        "--size",
-        "small",
-        "--budget",
-        "4",
-        "--replay",
-        replay,
-        "--json",
-        again,
-    )
+    code, output = tune_dot(4, "--replay", replay, "--json", again)
     assert code == 0, output
     [original], [replayed] = json.loads(out.read_text()), json.loads(again.read_text())
     assert replayed["trials"] == original["trials"] == 4
@@ -216,19 +197,7 @@ def test_unsupported_toolchain_is_refused_with_a_clear_message(monkeypatch, db):
 def test_optuna_studies_live_in_the_tuning_database(tmp_path, db):
     import optuna
 
-    code, output = run(
-        "tune",
-        CORPUS / "dot.py",
-        "--size",
-        "small",
-        "--budget",
-        "3",
-        "--strategy",
-        "tpe",
-        "--db",
-        db,
-        "--no-simplify",
-    )
+    code, output = tune_dot(3, "--strategy", "tpe", "--db", db, "--no-simplify")
     assert code == 0, output
     summaries = optuna.get_all_study_summaries(storage=f"sqlite:///{db}")
     assert len(summaries) == 1 and summaries[0].study_name.startswith("autotune:dot:")
@@ -282,19 +251,7 @@ def test_an_interrupted_run_resumes_without_measuring_anything_twice(tmp_path, d
     before = {k for (k,) in _search_trials(db)}
     assert 3 <= len(before) < 40
     out = tmp_path / "r.json"
-    code, output = run(
-        "tune",
-        CORPUS / "dot.py",
-        "--size",
-        "small",
-        "--budget",
-        "2",
-        "--db",
-        db,
-        "--no-simplify",
-        "--json",
-        out,
-    )
+    code, output = tune_dot(2, "--db", db, "--no-simplify", "--json", out)
     assert code == 0, output
     [summary] = json.loads(out.read_text())
     assert summary["resumed"] == len(before)
