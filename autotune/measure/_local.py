@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 from typing import Any
 
 from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
+from autotune.measure._lock import BaseTimingLock
 from autotune.measure._pool import WorkerFailure, WorkerProcess
 from autotune.measure._protocol import KernelRef
 from autotune.measure._timing import result_from_mapping
@@ -21,11 +24,18 @@ class LocalRunner(BaseRunner):
     """Builds, verifies and times in one long-lived worker, restarted after a crash.
 
     Timing needs the machine's cores, so candidates are measured one at a time.
-    Confirmations run in a fresh worker that is discarded afterwards.
+    Confirmations run in a fresh worker that is discarded afterwards. With
+    ``timing_lock``, every timing phase (and only that) runs while the lock is held, so
+    runners in other processes on the machine may build and verify meanwhile but never
+    time at once; the result's provenance then says when the lock was held
+    (``timing_turn``). Every result's provenance names the machine (``hostname``).
     """
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, timing_lock: BaseTimingLock | None = None
+    ) -> None:
         self._env = env
+        self._timing_lock = timing_lock
         self._worker = WorkerProcess(env)
 
     @property
@@ -46,18 +56,23 @@ class LocalRunner(BaseRunner):
             if self._worker.calls >= MAX_CALLS_PER_WORKER:
                 self._worker.close()
                 self._worker = WorkerProcess(self._env)
-            results.append(_measure_in(self._worker, kernel, request))
+            results.append(_measure_in(self._worker, kernel, request, self._timing_lock))
         return results
 
     def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
         with WorkerProcess(self._env) as fresh:
-            return _measure_in(fresh, kernel, request)
+            return _measure_in(fresh, kernel, request, self._timing_lock)
 
     def close(self) -> None:
         self._worker.close()
 
 
-def _measure_in(worker: WorkerProcess, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
+def _measure_in(
+    worker: WorkerProcess,
+    kernel: KernelRef,
+    request: MeasureRequest,
+    timing_lock: BaseTimingLock | None = None,
+) -> MeasureResult:
     message = {
         "op": "measure",
         "kernel": kernel,
@@ -65,13 +80,23 @@ def _measure_in(worker: WorkerProcess, kernel: KernelRef, request: MeasureReques
         "settings": request.settings,
         "against": request.against,
     }
-    reply = worker.call(message, timeout=request.timeout_s)
+    reply = worker.call(message, timeout=request.timeout_s, timing_lock=timing_lock)
     if isinstance(reply, WorkerFailure):
         if reply.kind == "timeout":
-            return MeasureResult(Status.TIMEOUT, f"{reply.message} (during {reply.stage})")
-        status = Status.BUILD_FAILED if reply.stage in _BUILD_STAGES else Status.RUN_FAILED
-        return MeasureResult(status, reply.message)
-    return result_from_reply(reply)
+            result = MeasureResult(Status.TIMEOUT, f"{reply.message} (during {reply.stage})")
+        else:
+            status = Status.BUILD_FAILED if reply.stage in _BUILD_STAGES else Status.RUN_FAILED
+            result = MeasureResult(status, reply.message)
+        return _on_this_host(result, {})
+    return _on_this_host(result_from_reply(reply), reply.get("timing_turn"))
+
+
+def _on_this_host(result: MeasureResult, timing_turn: dict[str, Any] | None) -> MeasureResult:
+    """Name the machine in every result (failures carry no worker provenance)."""
+    extra: dict[str, Any] = {"hostname": socket.gethostname()}
+    if timing_turn:
+        extra["timing_turn"] = timing_turn
+    return dataclasses.replace(result, provenance={**extra, **result.provenance})
 
 
 def result_from_reply(reply: dict[str, Any]) -> MeasureResult:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autotune.measure._lock import BaseTimingLock
 from autotune.measure._protocol import pop_message, read_available, send
 
 STDERR_TAIL = 2000
@@ -42,6 +43,32 @@ def describe_exit(returncode: int | None) -> str:
             name = f"signal {-returncode}"
         return f"killed by {name}"
     return f"exited with status {returncode}"
+
+
+class _Turn:
+    """One hold of a timing lock around a worker's timing phase."""
+
+    def __init__(self, lock: BaseTimingLock) -> None:
+        self.lock = lock
+        self.granted_at: float | None = None
+        self.ended_at: float | None = None
+        self.waited_s = 0.0
+
+    def begin(self) -> float:
+        """Block until the lock is held; the seconds spent waiting."""
+        started = time.monotonic()
+        self.lock.acquire()
+        self.granted_at = time.time()
+        self.waited_s = time.monotonic() - started
+        return self.waited_s
+
+    def end(self) -> None:
+        if self.granted_at is not None and self.ended_at is None:
+            self.ended_at = time.time()
+            self.lock.release()
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"granted_at": self.granted_at, "ended_at": self.ended_at, "waited_s": self.waited_s}
 
 
 class WorkerProcess:
@@ -85,29 +112,60 @@ class WorkerProcess:
         self.calls = 0
         return self._wait(self._startup_timeout, "start")
 
-    def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | WorkerFailure:
-        """Send ``request``; the reply, or a :class:`WorkerFailure` within ``timeout``."""
+    def call(
+        self,
+        request: dict[str, Any],
+        timeout: float,
+        timing_lock: BaseTimingLock | None = None,
+    ) -> dict[str, Any] | WorkerFailure:
+        """Send ``request``; the reply, or a :class:`WorkerFailure` within ``timeout``.
+
+        With ``timing_lock``, the worker waits before its timing phase until the lock is
+        held, and the lock is released when the reply (or a failure) arrives. Time spent
+        waiting for the lock does not count against ``timeout``; the reply then carries
+        ``timing_turn``: when the lock was granted and given back (``time.time()``), and
+        how long the wait took.
+        """
         if self._proc is None or self._proc.poll() is not None:
             started = self._start()
             if isinstance(started, WorkerFailure):
                 return started
         assert self._proc is not None and self._proc.stdin is not None
+        if timing_lock is not None:
+            request = {**request, "gated": True}
         try:
             send(self._proc.stdin, request)  # type: ignore[arg-type]
         except (BrokenPipeError, OSError):
             return self._died("send")
         self.calls += 1
-        return self._wait(timeout, "queued")
+        if timing_lock is None:
+            return self._wait(timeout, "queued")
+        turn = _Turn(timing_lock)
+        try:
+            reply = self._wait(timeout, "queued", turn)
+        finally:
+            turn.end()
+        if isinstance(reply, dict) and turn.granted_at is not None:
+            reply["timing_turn"] = turn.as_dict()
+        return reply
 
-    def _wait(self, timeout: float, stage: str) -> dict[str, Any] | WorkerFailure:
+    def _wait(
+        self, timeout: float, stage: str, turn: _Turn | None = None
+    ) -> dict[str, Any] | WorkerFailure:
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         deadline = time.monotonic() + timeout
         while True:
             complete, message = pop_message(self._buffer)
             if complete:
-                if message.get("event") == "stage":
+                event = message.get("event")
+                if event == "stage":
                     stage = message["stage"]
+                    continue
+                if event == "gate" and turn is not None:
+                    deadline += turn.begin()
+                    if not self._go():
+                        return self._died("time")
                     continue
                 return message
             remaining = deadline - time.monotonic()
@@ -117,6 +175,15 @@ class WorkerProcess:
             ready, _, _ = select.select([fd], [], [], remaining)
             if ready and not read_available(fd, self._buffer):
                 return self._died(stage)
+
+    def _go(self) -> bool:
+        """Tell a worker waiting at its timing gate to go on; ``False`` if it is gone."""
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            send(self._proc.stdin, {"op": "go"})  # type: ignore[arg-type]
+        except (BrokenPipeError, OSError):
+            return False
+        return True
 
     def _died(self, stage: str) -> WorkerFailure:
         assert self._proc is not None

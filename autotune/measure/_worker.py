@@ -76,13 +76,22 @@ class _KernelState:
 
 
 class Worker:
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, inp: BinaryIO | None = None) -> None:
         self._out = out
+        self._in = inp
         self._kernels: dict[KernelRef, _KernelState] = {}
         self._builders: dict[str, Any] = {}
 
     def stage(self, name: str) -> None:
         send(self._out, {"event": "stage", "stage": name})
+
+    def wait_for_turn(self) -> None:
+        """Block until the parent holds the machine's timing lock and says go."""
+        assert self._in is not None, "a gated request needs the request stream"
+        send(self._out, {"event": "gate"})
+        message = recv(self._in)
+        if message.get("op") != "go":
+            raise RuntimeError(f"expected 'go' at the timing gate, got {message!r}")
 
     def _builder(self, name: str) -> Any:
         if name not in self._builders:
@@ -109,7 +118,11 @@ class Worker:
             return {"workload": asdict(workload)}
         if op == "measure":
             return self.measure(
-                ref, request.get("config"), request["settings"], request.get("against")
+                ref,
+                request.get("config"),
+                request["settings"],
+                request.get("against"),
+                gated=bool(request.get("gated")),
             )
         raise ValueError(f"unknown op {op!r}")
 
@@ -119,9 +132,11 @@ class Worker:
         config: dict[str, Any] | None,
         settings: Any,
         against: dict[str, Any] | None = None,
+        gated: bool = False,
     ) -> dict[str, Any]:
         """Build ``config`` (``None``: the baseline), verify it, and time it paired with
-        the baseline, or with the build of ``against``."""
+        the baseline, or with the build of ``against``. ``gated``: wait for the parent's
+        go before timing (it holds the machine's timing lock meanwhile)."""
         from autotune.measure._timing import time_paired
         from autotune.program import provenance
 
@@ -143,6 +158,8 @@ class Worker:
                 why = f"baseline fails its reference check: {why}"
             result = _result("wrong_result", why, built.compile_s, verify_s)
             return {**result, "code_hash": built.code_hash}
+        if gated:
+            self.wait_for_turn()
         self.stage("time")
         args = state.input_sets[0]
         timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
@@ -164,7 +181,7 @@ def main() -> None:
     os.dup2(2, 1)  # kernels that print now write to stderr
     sys.stdout = sys.stderr
     stdin = sys.stdin.buffer
-    worker = Worker(out)
+    worker = Worker(out, stdin)
     send(out, {"event": "ready", "pid": os.getpid()})
     while True:
         try:
