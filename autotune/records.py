@@ -37,7 +37,11 @@ class TimingSettings:
     lasts at least ``min_sample_s``. Rounds continue until ``max_rounds`` or until
     ``min_rounds`` are done and ``max_time_s`` has passed. After two rounds, a
     candidate slower than ``early_stop_ratio`` times the baseline in every round is
-    not timed further: it cannot win.
+    not timed further: it cannot win. With ``hopeless_speedup`` above 0, a candidate
+    whose single warmed-up call is slower than the baseline's by more than that
+    (speedup below it) is not timed in rounds at all: that one call, paired with the
+    baseline's, is its only round (an unoptimized build can run 100 times slower, and
+    rounds of it cost seconds while telling nothing more).
     """
 
     min_rounds: int = 3
@@ -47,6 +51,7 @@ class TimingSettings:
     max_time_s: float = 1.5
     warmup_calls: int = 1
     early_stop_ratio: float = 0.8
+    hopeless_speedup: float = 0.0
 
     def confirm(self) -> TimingSettings:
         """The heavier settings used to confirm a winner in a fresh process."""

@@ -1,5 +1,6 @@
 """Shared helpers for tests that run the real worker pool."""
 
+from itertools import pairwise
 from pathlib import Path
 
 from autotune.records import TimingSettings
@@ -11,3 +12,10 @@ CORPUS = Path(__file__).parents[1] / "corpora" / "cpu"
 FAST_TIMING = TimingSettings(
     min_rounds=2, max_rounds=3, samples_per_round=2, min_sample_s=0.002, max_time_s=0.2
 )
+
+
+def assert_timing_turns_never_overlap(turns):
+    """``turns``: the ``timing_turn`` provenance of measurements taken on one machine."""
+    spans = sorted((t["granted_at"], t["ended_at"]) for t in turns)
+    for (_, end), (start, _) in pairwise(spans):
+        assert end <= start, "two timing phases overlapped"

@@ -10,7 +10,7 @@ import pytest
 
 from autotune.measure import HostFileLock, KernelRef, LocalRunner, MeasureRequest
 from autotune.records import Status
-from tests._helpers import FAST_TIMING, FIXTURES
+from tests._helpers import FAST_TIMING, FIXTURES, assert_timing_turns_never_overlap
 
 GOOD = {"kernel.OFFSET": 0, "kernel.BIAS": 0.0, "kernel.REPEAT": 1}
 CRASHES = {**GOOD, "kernel.OFFSET": 1 << 40}
@@ -109,9 +109,7 @@ def test_runners_sharing_a_lock_never_time_at_once(tmp_path):
         t.join()
     assert not errors, errors
     assert len(turns) == 8
-    spans = sorted((t["granted_at"], t["ended_at"]) for t in turns)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
-        assert end <= start, "two timing phases overlapped"
+    assert_timing_turns_never_overlap(turns)
 
 
 @pytest.mark.slow
