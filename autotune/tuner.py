@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from autotune.callbacks import AddToDatabase, BaseCallback
@@ -39,6 +40,12 @@ class TuneOptions:
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
     re-measurements are reported as ``simplify_trials``, outside the budget.
+
+    ``continue_run`` makes a run resumable under a fixed run id: search trials already
+    in the database count against ``budget`` (running again continues toward the same
+    total instead of measuring ``budget`` more), and the baseline, confirmation and
+    simplification trials that this run id recorded are taken from the database instead
+    of being measured again.
     """
 
     budget: int = 60
@@ -53,6 +60,7 @@ class TuneOptions:
     scope: str = "all"
     simplify: bool = True
     tie_tolerance: float = 0.02
+    continue_run: bool = False
 
 
 @dataclass
@@ -65,6 +73,14 @@ class _Search:
     spent: int = 0
     resumed: int = 0
     simplify_trials: int = 0
+    #: Budget spent by earlier runs (counted only with ``continue_run``).
+    spent_before: int = 0
+    #: Trials this run id recorded earlier, by (phase, config key).
+    earlier: dict[tuple[str, str], TrialRecord] = field(default_factory=dict)
+
+    @property
+    def budget_used(self) -> int:
+        return self.spent_before + self.spent
 
 
 class Tuner:
@@ -107,16 +123,55 @@ class Tuner:
             return _skipped(decl.name, f"baseline does not compile: {lowered.error}")
         workload = lowered.workload
         self.db.add_workload(workload, decl.source)
+        search = _Search(workload, self.space_for(decl), earlier=self._earlier_in_run(workload))
         started = time.perf_counter()
-        baseline = self.runner.measure(ref, [MeasureRequest(None, self.options.timing)])[0]
+        record = self._once(
+            decl.name,
+            search,
+            None,
+            "baseline",
+            partial(self._measure_one, ref, MeasureRequest(None, self.options.timing)),
+        )
+        baseline = record.result
         baseline_wall = time.perf_counter() - started
-        self._record(decl.name, workload, None, "baseline", baseline, spent=0)
         if baseline.status is not Status.OK:
             return _skipped(decl.name, _baseline_reason(baseline), workload)
+        # A baseline taken from the database cost no wall time here, but candidates will.
+        baseline_wall = max(baseline_wall, _measurement_s(baseline))
         timeout = self.options.candidate_timeout_s or max(30.0, 10 * baseline_wall + 20)
-        search = _Search(workload, self.space_for(decl))
         self._search(decl, ref, search, timeout)
         return self._confirm(decl, ref, search, baseline, timeout)
+
+    def _measure_one(self, ref: KernelRef, request: MeasureRequest) -> MeasureResult:
+        return self.runner.measure(ref, [request])[0]
+
+    def _earlier_in_run(self, workload: Workload) -> dict[tuple[str, str], TrialRecord]:
+        """Non-search trials that this run id recorded for ``workload`` before."""
+        if not self.options.continue_run:
+            return {}
+        return {
+            (r.phase, r.config_key): r
+            for r in self.db.trials(workload.key, self.target.key, phase=None)
+            if r.run_id == self.run_id and r.phase != "search"
+        }
+
+    def _once(
+        self,
+        kernel: str,
+        search: _Search,
+        candidate: Candidate | None,
+        phase: str,
+        measure: Callable[[], MeasureResult],
+    ) -> TrialRecord:
+        """The trial of ``candidate`` in ``phase``: recorded earlier by this run, or
+        measured now and recorded."""
+        key = "baseline" if candidate is None else candidate.key
+        earlier = search.earlier.get((phase, key))
+        if earlier is not None:
+            return earlier
+        return self._record(
+            kernel, search.workload, candidate, phase, measure(), search.budget_used
+        )
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
@@ -142,8 +197,12 @@ class Tuner:
                 [Candidate.from_config(r.config) for r in prior], [r.result for r in prior]
             )
             search.resumed = len(prior)
+        if opts.continue_run:
+            search.spent_before = sum(1 for r in prior if r.result.status.counts_against_budget)
         deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
-        while search.spent < opts.budget and (deadline is None or time.monotonic() < deadline):
+        while search.budget_used < opts.budget and (
+            deadline is None or time.monotonic() < deadline
+        ):
             asked = strategy.ask(1)
             if not asked:
                 break  # the space is exhausted
@@ -158,7 +217,7 @@ class Tuner:
                 result = self.runner.measure(ref, [request])[0]
                 search.spent += 1
             record = self._record(
-                decl.name, search.workload, candidate, "search", result, search.spent
+                decl.name, search.workload, candidate, "search", result, search.budget_used
             )
             search.records[candidate.key] = record
             strategy.tell([candidate], [result])
@@ -184,9 +243,14 @@ class Tuner:
         confirmed: list[tuple[TrialRecord, MeasureResult]] = []
         for record in contenders:
             request = MeasureRequest(record.config, self.options.timing.confirm(), timeout)
-            result = self.runner.confirm(ref, request)
             candidate = Candidate.from_config(record.config)
-            self._record(decl.name, search.workload, candidate, "confirm", result, search.spent)
+            result = self._once(
+                decl.name,
+                search,
+                candidate,
+                "confirm",
+                partial(self.runner.confirm, ref, request),
+            ).result
             if result.status is Status.OK and result.timing is not None:
                 confirmed.append((record, result))
         winner = choose_winner(confirmed, search.space, self.options.tie_tolerance)
@@ -218,8 +282,13 @@ class Tuner:
                 continue
             candidate = Candidate.from_config(trial)
             request = MeasureRequest(trial, settings, timeout, against=best_config)
-            result = self.runner.measure(ref, [request])[0]
-            self._record(decl.name, search.workload, candidate, "simplify", result, search.spent)
+            result = self._once(
+                decl.name,
+                search,
+                candidate,
+                "simplify",
+                partial(self._measure_one, ref, request),
+            ).result
             search.simplify_trials += 1
             identical = result.code_hash is not None and result.code_hash == (
                 result.provenance.get("reference_code_hash")
@@ -229,8 +298,11 @@ class Tuner:
         if best_config == winner[0].config:
             return winner
         candidate = Candidate.from_config(best_config)
-        final = self.runner.confirm(ref, MeasureRequest(best_config, settings, timeout))
-        record = self._record(decl.name, search.workload, candidate, "confirm", final, search.spent)
+        request = MeasureRequest(best_config, settings, timeout)
+        record = self._once(
+            decl.name, search, candidate, "confirm", partial(self.runner.confirm, ref, request)
+        )
+        final = record.result
         if choose_winner([(record, final)], space, self.options.tie_tolerance) is None:
             return winner  # the simpler config does not hold up on its own
         return record, final
@@ -376,6 +448,15 @@ def _changes_from(config: dict[str, Any] | None, default: dict[str, Any]) -> dic
 
 def _changes(config: dict[str, Any], default: dict[str, Any]) -> int:
     return sum(1 for k, v in config.items() if default.get(k) != v)
+
+
+def _measurement_s(result: MeasureResult) -> float:
+    """About how long measuring ``result`` took: build, verification and timed calls."""
+    timed = 0.0
+    if result.timing is not None:
+        rounds = result.timing.baseline_rounds + result.timing.candidate_rounds
+        timed = sum(map(sum, rounds)) * result.timing.calls_per_sample
+    return (result.compile_s or 0.0) + (result.verify_s or 0.0) + timed
 
 
 def _baseline_reason(result: MeasureResult) -> str:

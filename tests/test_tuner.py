@@ -1,7 +1,10 @@
 """The tuning loop end to end with real workers: planted faults, winners, resume."""
 
+from collections import Counter
+
 import pytest
 
+from autotune.callbacks import BaseCallback
 from autotune.db import open_database
 from autotune.kernels import load_kernels
 from autotune.measure import LocalRunner
@@ -139,3 +142,52 @@ def test_resume_ignores_records_outside_the_current_space(tmp_path):
     kept = [r for r in recorded if "flags.fastmath" not in r.config]
     assert second["resumed"] == len(kept)
     assert second["best_config"] is None or "flags.fastmath" not in second["best_config"]
+
+
+class _Phases(BaseCallback):
+    """Counts the trials measured (not taken from the database), by phase."""
+
+    def __init__(self):
+        self.measured = Counter()
+
+    def on_trial(self, record, spent):
+        self.measured[record.phase] += 1
+
+
+def _continue(url, budget, run_id="sweep-1"):
+    options = TuneOptions(
+        timing=FAST_TIMING,
+        candidate_timeout_s=30,
+        scope="params",
+        strategy="exhaustive",
+        budget=budget,
+        continue_run=True,
+    )
+    phases = _Phases()
+    with LocalRunner() as runner:
+        tuner = Tuner(runner, open_database(url), host_target(), options, [phases], run_id)
+        return tuner.tune(_planted("scale")), phases.measured
+
+
+def test_continuing_a_run_counts_earlier_trials_and_measures_nothing_twice(tmp_path):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    first, measured = _continue(url, budget=3)
+    assert first["measured_this_run"] == 3 and measured["baseline"] == 1
+    second, measured = _continue(url, budget=5)
+    # The same run again: two more search trials reach the total of 5, and the
+    # baseline and confirmations that run recorded are reused.
+    assert second["resumed"] == 3 and second["measured_this_run"] == 2
+    assert second["trials"] == 5
+    assert measured["baseline"] == 0 and measured["search"] == 2
+    third, measured = _continue(url, budget=5)
+    assert sum(measured.values()) == 0, measured
+    same = ("speedup", "speedup_ci95", "best_config", "baseline_s", "trials")
+    assert {k: third[k] for k in same} == {k: second[k] for k in same}
+
+
+def test_another_run_id_measures_its_own_baseline_and_confirmations(tmp_path):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    _continue(url, budget=7, run_id="a")
+    summary, measured = _continue(url, budget=7, run_id="b")
+    assert measured["search"] == 0 and summary["trials"] == 7
+    assert measured["baseline"] == 1 and measured["confirm"] >= 1
