@@ -18,6 +18,8 @@ class BaseDatabase(ABC):
         * Search-phase trials are unique per (workload, target, config): adding one that
           exists returns ``False`` and stores nothing, so concurrent writers neither
           lose nor duplicate records.
+        * ``start_run`` with a run id that exists resumes that run and changes nothing;
+          ``finish_run`` may be called more than once per run, adding summaries.
         * Safe for use from one thread at a time per instance.
     """
 

@@ -216,7 +216,8 @@ class SQLDatabase(BaseDatabase):
         return [_record_from_row(r) for r in rows]
 
     def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None:
-        with self._engine.begin() as conn:
+        # A run started before is being resumed: its first start stays on record.
+        with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
             conn.execute(
                 runs_table.insert().values(
                     run_id=run_id,

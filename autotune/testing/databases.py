@@ -230,6 +230,13 @@ class DatabaseConformance:
         assert database.latest_summaries("saxpy") == [latest[0]]
         assert database.latest_summaries("unknown") == []
 
+    def test_a_run_started_again_is_resumed(self, database: BaseDatabase) -> None:
+        database.start_run("run-1", "autotune sweep corpus", {})
+        database.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.1}])
+        database.start_run("run-1", "autotune sweep corpus", {})
+        database.finish_run("run-1", [{"kernel": "gemm", "speedup": 1.2}])
+        assert sorted(s["kernel"] for s in database.latest_summaries()) == ["gemm", "saxpy"]
+
     def test_data_survives_closing_and_reopening(self, tmp_path: Path) -> None:
         db = self.make_database(tmp_path)
         workload = Workload(kernel="saxpy", arg_types="(float64[::1],)", ir_text="define void @f()")
