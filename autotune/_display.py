@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from rich.console import Console
@@ -122,3 +123,78 @@ class ProgressCallback(BaseCallback):
         tuned = summary["status"] == "tuned"
         note = f"done: {summary['speedup']:.3f}x" if tuned else "skipped"
         self.progress.update(self._task, note=note)
+
+
+class SweepProgress:
+    """Progress of a sweep: a bar for the whole corpus and one per kernel being tuned.
+
+    Takes :class:`~autotune.sweep.SweepEvent` values from any thread. A kernel's bar is
+    replaced by one line with its result when it is done.
+    """
+
+    def __init__(self, console: Console, kernels: int, where: str = "") -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=console,
+            transient=False,
+        )
+        self._overall = self.progress.add_task("sweep", total=kernels, note=where)
+        self._tasks: dict[str, Any] = {}
+        self._best: dict[str, float] = {}
+        self._done: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> SweepProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def on_event(self, event: Any) -> None:
+        with self._lock:
+            if event.job in self._done:
+                return  # a late message from a worker
+            if event.kind == "start":
+                self._start(event.job, event.budget)
+            elif event.kind == "trial":
+                self._trial(event)
+            elif event.kind == "done":
+                self._finish(event.job, event.summary or {}, event.note)
+
+    def _start(self, job: str, budget: int) -> None:
+        # A kernel starts again when its task is retried after a lost worker.
+        if job in self._tasks:
+            self.progress.remove_task(self._tasks.pop(job))
+        self._best[job] = 1.0
+        self._tasks[job] = self.progress.add_task(f"  {job}", total=budget, note="baseline")
+
+    def _trial(self, event: Any) -> None:
+        task = self._tasks.get(event.job)
+        if task is None:
+            return
+        if event.speedup is not None:
+            self._best[event.job] = max(self._best[event.job], event.speedup)
+        note = f"best {self._best[event.job]:.3f}x" if event.phase == "search" else event.phase
+        self.progress.update(task, completed=event.used, note=note)
+
+    def _finish(self, job: str, summary: dict[str, Any], note: str) -> None:
+        self._done.add(job)
+        task = self._tasks.pop(job, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        self.progress.advance(self._overall)
+        line = f"{job}: {_outcome_text(summary)}" + (f" ({note})" if note else "")
+        self.progress.console.print(line, markup=False, highlight=False)
+
+
+def _outcome_text(summary: dict[str, Any]) -> str:
+    if summary.get("status") != "tuned":
+        return f"skipped: {' '.join(str(summary.get('reason', '')).split())[:200]}"
+    if not summary.get("best_config"):
+        return "nothing beats Numba's default beyond noise"
+    return speedup_text(summary)

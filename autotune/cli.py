@@ -1,4 +1,5 @@
-"""Command line: ``autotune tune | show | export``. Thin: parse, call the library, print."""
+"""Command line: ``autotune tune | sweep | show | report | export``. Thin: parse, call the
+library, print."""
 
 from __future__ import annotations
 
@@ -141,14 +142,10 @@ def tune(
     """Tune the kernels declared in SOURCE (a Python file or a spec file)."""
     from autotune import api
     from autotune._compat import check_toolchain
-    from autotune.strategies import STRATEGIES
     from autotune.tuner import TuneOptions
 
     check_toolchain()
-    if strategy != "auto" and strategy not in STRATEGIES:
-        raise InputError(
-            f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
-        )
+    _check_strategy(strategy)
     decls = api.select_kernels(source, spec, kernels)
     for decl in decls:
         if size is not None and size not in decl.sizes:
@@ -184,6 +181,120 @@ def tune(
     if json_path is not None:
         json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
     return run.exit_code
+
+
+def _check_strategy(strategy: str) -> None:
+    from autotune.strategies import STRATEGIES
+
+    if strategy != "auto" and strategy not in STRATEGIES:
+        raise InputError(
+            f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
+        )
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--budget",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Unique configs to build and measure per kernel, in all runs of this sweep.",
+)
+@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
+@_db_option
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Start a local Dask cluster of N workers."
+)
+@click.option("--scheduler", help="Use the Dask cluster whose scheduler is at this address.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path),
+    help="Write DIR/index.html and DIR/summary.md afterwards.",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
+)
+@click.option("--size", help="Problem size name (default: each kernel's first).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for search and inputs.")
+@click.option("--strategy", default="auto", show_default=True, help="Search strategy (see tune).")
+@click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
+@click.option(
+    "--confirm-top",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Best candidates re-measured in a fresh process.",
+)
+@click.option(
+    "--timing",
+    type=click.Choice(["standard", "lean"]),
+    default="standard",
+    show_default=True,
+    help="Search-phase timing; lean takes fewer rounds and cuts hopeless candidates short.",
+)
+@_guarded
+def sweep(
+    corpus: tuple[Path, ...],
+    budget: int,
+    time_limit: float | None,
+    db_url: str,
+    workers: int | None,
+    scheduler: str | None,
+    report_dir: Path | None,
+    json_path: Path | None,
+    size: str | None,
+    seed: int,
+    strategy: str,
+    no_fastmath: bool,
+    confirm_top: int,
+    timing: str,
+) -> int:
+    """Tune every kernel in CORPUS (files and directories); run it again to resume."""
+    from autotune._compat import check_toolchain
+    from autotune._display import SweepProgress, result_notes, results_table
+    from autotune.sweep import TIMINGS, find_kernels, make_executor, run_sweep
+    from autotune.tuner import TuneOptions
+
+    check_toolchain()
+    _check_strategy(strategy)
+    found = find_kernels(corpus)
+    options = TuneOptions(
+        budget=budget,
+        time_limit_s=time_limit,
+        seed=seed,
+        size=size,
+        strategy=strategy,
+        allow_fastmath=not no_fastmath,
+        confirm_top=confirm_top,
+        timing=TIMINGS[timing],
+    )
+    executor = make_executor(workers, scheduler)
+    total = len(found.jobs) + len(found.unloadable)
+    with SweepProgress(console, total, executor.describe()) as progress:
+        run = run_sweep(found, options, db_url, executor, progress.on_event, " ".join(sys.argv))
+    out.print(results_table(run.summaries, title=f"Sweep results ({run.run_id})"))
+    for line in result_notes(run.summaries):
+        out.print(line, markup=False, highlight=False)
+    if json_path is not None:
+        json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+    if report_dir is not None:
+        _write_report(db_url, report_dir, "autotune sweep")
+    return run.exit_code
+
+
+def _write_report(db_url: str, output: Path, title: str) -> Path:
+    from autotune.db import open_database
+    from autotune.report import write_report
+
+    db = open_database(db_url, must_exist=True)
+    try:
+        page = write_report(db, output, title)
+    finally:
+        db.close()
+    console.print(f"wrote {page} and {output / 'summary.md'}")
+    return page
 
 
 def _print_dry_run(info: dict[str, Any], options: Any) -> None:

@@ -1,13 +1,14 @@
 """Kernel declarations: the ``@autotune.kernel`` decorator, spec files and loading."""
 
 from autotune.kernels._decl import RETURN, KernelDecl, kernel
-from autotune.kernels._loader import import_source, load_kernels
+from autotune.kernels._loader import declares_kernels, import_source, load_kernels
 from autotune.kernels._spec import SPEC_SUFFIX, spec_path_for
 
 __all__ = [
     "RETURN",
     "SPEC_SUFFIX",
     "KernelDecl",
+    "declares_kernels",
     "import_source",
     "kernel",
     "load_kernels",

@@ -8,6 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
+from typing import TypeGuard
 
 from autotune.errors import InputError
 from autotune.kernels._decl import KernelDecl
@@ -91,10 +92,23 @@ def load_kernels(source: Path, spec: Path | None = None) -> list[KernelDecl]:
     return decls
 
 
+def declares_kernels(source: Path) -> bool:
+    """Whether importing ``source`` (a Python file) finds kernels it declares itself, or
+    it has a spec file beside it. Raises :class:`InputError` when it does not import."""
+    if spec_path_for(source).is_file():
+        return True
+    module = import_source(source)
+    return any(_is_declared_in(value, module) for value in vars(module).values())
+
+
+def _is_declared_in(value: object, module: ModuleType) -> TypeGuard[KernelDecl]:
+    return isinstance(value, KernelDecl) and value.pyfunc.__module__ == module.__name__
+
+
 def _declared(module: ModuleType, source: Path) -> list[KernelDecl]:
     found = []
     for value in vars(module).values():
-        if isinstance(value, KernelDecl) and value.pyfunc.__module__ == module.__name__:
+        if _is_declared_in(value, module):
             value.source = str(source.resolve())
             found.append(value)
     return found

@@ -1,0 +1,86 @@
+"""Tuning one kernel of a sweep: the unit of work every executor runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autotune.callbacks import BaseCallback
+from autotune.db import BaseDatabase
+from autotune.errors import InputError
+from autotune.kernels import KernelDecl, load_kernels
+from autotune.measure import BaseRunner
+from autotune.program import host_target
+from autotune.records import Status, TrialRecord
+from autotune.sweep._base import EventSink, JobOutcome, SweepEvent, SweepPlan
+from autotune.sweep._corpus import KernelJob
+from autotune.tuner import Tuner
+
+
+class _Progress(BaseCallback):
+    """Passes the tuner's progress on one kernel on as sweep events."""
+
+    def __init__(self, label: str, on_event: EventSink) -> None:
+        self.label = label
+        self.on_event = on_event
+
+    def on_kernel_start(self, kernel: str, budget: int) -> None:
+        self.on_event(SweepEvent("start", self.label, budget=budget))
+
+    def on_trial(self, record: TrialRecord, spent: int) -> None:
+        result = record.result
+        found = record.phase == "search" and result.status is Status.OK
+        speedup = result.speedup if found else None
+        self.on_event(
+            SweepEvent("trial", self.label, used=spent, phase=record.phase, speedup=speedup)
+        )
+
+
+def tune_job(
+    job: KernelJob, plan: SweepPlan, runner: BaseRunner, db: BaseDatabase, on_event: EventSink
+) -> JobOutcome:
+    """Tune ``job`` with ``runner``, recording into ``db`` under the sweep's run id.
+
+    The summary is the tuner's (``tuned``, or ``skipped`` with a ``reason``) plus
+    ``source``, ``source_digest`` and ``run_id``, by which a later run of the same sweep
+    recognizes the kernel as done.
+    """
+    decl = _load(job)
+    if isinstance(decl, str):
+        return JobOutcome(job, unfinished(job, decl), finished=False)
+    tuner = Tuner(
+        runner, db, host_target(), plan.options, [_Progress(job.label, on_event)], plan.run_id
+    )
+    summary = tuner.tune(decl, job.spec)
+    return JobOutcome(job, {**summary, **_identity(job, plan)})
+
+
+def _load(job: KernelJob) -> KernelDecl | str:
+    """The job's declaration, or why it cannot be loaded here."""
+    try:
+        decls = load_kernels(Path(job.source), Path(job.spec) if job.spec else None)
+    except InputError as exc:
+        return str(exc)
+    for decl in decls:
+        if decl.name == job.name:
+            return decl
+    return f"{job.source}: no kernel named {job.name} any more"
+
+
+def _identity(job: KernelJob, plan: SweepPlan) -> dict[str, Any]:
+    return {"source": job.source, "source_digest": job.digest, "run_id": plan.run_id}
+
+
+def skipped(job: KernelJob, reason: str) -> dict[str, Any]:
+    """The summary of a kernel the sweep does not tune, and why."""
+    return {"kernel": job.name, "status": "skipped", "reason": reason, "source": job.source}
+
+
+def unfinished(job: KernelJob, reason: str) -> dict[str, Any]:
+    """The summary of a kernel whose tuning could not finish this time."""
+    return skipped(job, f"{reason} (run the sweep again to retry)")
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line about an unexpected error."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]

@@ -1,0 +1,158 @@
+"""Running a sweep: plan it, skip what an earlier run finished, tune the rest, record."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from autotune.db import BaseDatabase, normalize_url, open_database
+from autotune.errors import InputError
+from autotune.program import host_target
+from autotune.records import TimingSettings
+from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
+from autotune.sweep._corpus import Corpus, KernelJob
+from autotune.sweep._job import skipped
+from autotune.tuner import TuneOptions
+
+#: Search-phase timing for a lean sweep: fewer rounds, and no rounds at all for a
+#: candidate that one warm call shows to be more than twice as slow as the baseline.
+#: Confirmation keeps its full settings (``TimingSettings.confirm``), so every winner
+#: reported is measured as thoroughly as with the standard settings.
+LEAN_TIMING = TimingSettings(min_rounds=2, max_rounds=5, max_time_s=0.75, hopeless_speedup=0.5)
+
+TIMINGS = {"standard": TimingSettings(), "lean": LEAN_TIMING}
+
+
+@dataclass
+class SweepRun:
+    summaries: list[dict[str, Any]]
+    run_id: str
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(s["status"] != "tuned" for s in self.summaries) else 0
+
+
+def sweep_run_id(options: TuneOptions) -> str:
+    """The run id of a sweep with ``options``: the same whenever the same sweep runs
+    again, so that it resumes; any other option gives another."""
+    text = repr(replace(options, continue_run=True))
+    return "sweep-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def shared_db_url(url: str) -> str:
+    """``url`` as every worker process can open it: SQLite paths made absolute."""
+    url = normalize_url(url)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        raise InputError("a sweep needs a database on disk or a server: not an in-memory one")
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    return url
+
+
+def run_sweep(
+    corpus: Corpus,
+    options: TuneOptions,
+    db_url: str,
+    executor: BaseExecutor,
+    on_event: EventSink = lambda event: None,
+    command: str = "",
+) -> SweepRun:
+    """Tune every kernel of ``corpus`` with ``executor`` and record it all in ``db_url``.
+
+    Running the same sweep again (same options, same database) resumes it: kernels it
+    finished are reported from the database, and the others continue from their
+    committed trials. Summaries come back in corpus order; files that did not load and
+    kernels without the requested size are ``skipped`` with a reason.
+    """
+    plan = SweepPlan(
+        sweep_run_id(options), shared_db_url(db_url), replace(options, continue_run=True)
+    )
+    outcomes: dict[KernelJob, dict[str, Any]] = {}
+    runnable = []
+    for job in corpus.jobs:
+        if options.size is not None and options.size not in job.sizes:
+            reason = f"no size {options.size!r}; known: {', '.join(job.sizes)}"
+            outcomes[job] = skipped(job, reason)
+            on_event(SweepEvent("done", job.label, summary=outcomes[job]))
+        else:
+            runnable.append(job)
+    unloadable = [
+        {"kernel": u.path, "source": u.path, "status": "skipped", "reason": u.reason}
+        for u in corpus.unloadable
+    ]
+    for summary in unloadable:
+        on_event(SweepEvent("done", summary["kernel"], summary=summary))
+    with executor:
+        db = open_database(plan.db_url)
+        try:
+            db.start_run(plan.run_id, command, _run_info(plan, executor))
+            todo = _report_finished(db, plan, runnable, outcomes, on_event)
+            for outcome in executor.run(todo, plan, on_event):
+                _record(db, plan, outcome, outcomes, on_event)
+        finally:
+            db.close()
+    return SweepRun(unloadable + [outcomes[job] for job in corpus.jobs], plan.run_id)
+
+
+def _run_info(plan: SweepPlan, executor: BaseExecutor) -> dict[str, Any]:
+    return {
+        "target": host_target().as_dict(),
+        "options": repr(plan.options),
+        "sweep": executor.describe(),
+    }
+
+
+def _report_finished(
+    db: BaseDatabase,
+    plan: SweepPlan,
+    jobs: Sequence[KernelJob],
+    outcomes: dict[KernelJob, dict[str, Any]],
+    on_event: EventSink,
+) -> list[KernelJob]:
+    """Take the summaries of kernels an earlier run of this sweep finished; the rest."""
+    earlier = {
+        (s.get("source"), s["kernel"], s.get("source_digest")): s
+        for s in db.latest_summaries()
+        if s.get("run_id") == plan.run_id
+    }
+    todo = []
+    for job in jobs:
+        summary = earlier.get((job.source, job.name, job.digest))
+        if summary is None:
+            todo.append(job)
+            continue
+        outcomes[job] = summary
+        on_event(SweepEvent("done", job.label, summary=summary, note="finished earlier"))
+    return todo
+
+
+def _record(
+    db: BaseDatabase,
+    plan: SweepPlan,
+    outcome: JobOutcome,
+    outcomes: dict[KernelJob, dict[str, Any]],
+    on_event: EventSink,
+) -> None:
+    if outcome.finished:
+        db.finish_run(plan.run_id, [outcome.summary])
+    outcomes[outcome.job] = outcome.summary
+    on_event(SweepEvent("done", outcome.job.label, summary=outcome.summary))
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> BaseExecutor:
+    """The executor for the command line's choice: in this process by default, a local
+    Dask cluster of ``workers``, or the Dask cluster at ``scheduler``."""
+    if workers is not None and scheduler is not None:
+        raise InputError("give --workers or --scheduler, not both")
+    if workers is None and scheduler is None:
+        from autotune.sweep._local import LocalExecutor
+
+        return LocalExecutor()
+    from autotune.sweep._dask import DaskExecutor, _distributed
+
+    _distributed()  # fail now, with one line, when Dask is missing
+    return DaskExecutor(workers=workers, address=scheduler)
