@@ -228,6 +228,11 @@ def _check_strategy(strategy: str) -> None:
     help="Best candidates re-measured in a fresh process.",
 )
 @click.option(
+    "--no-simplify",
+    is_flag=True,
+    help="Report each winner as found, without dropping options that do not matter.",
+)
+@click.option(
     "--timing",
     type=click.Choice(["standard", "lean"]),
     default="standard",
@@ -249,6 +254,7 @@ def sweep(
     strategy: str,
     no_fastmath: bool,
     confirm_top: int,
+    no_simplify: bool,
     timing: str,
 ) -> int:
     """Tune every kernel in CORPUS (files and directories); run it again to resume."""
@@ -268,6 +274,7 @@ def sweep(
         strategy=strategy,
         allow_fastmath=not no_fastmath,
         confirm_top=confirm_top,
+        simplify=not no_simplify,
         timing=TIMINGS[timing],
     )
     executor = make_executor(workers, scheduler)

@@ -169,9 +169,14 @@ class Tuner:
         earlier = search.earlier.get((phase, key))
         if earlier is not None:
             return earlier
-        return self._record(
+        record = self._record(
             kernel, search.workload, candidate, phase, measure(), search.budget_used
         )
+        if self.options.continue_run:
+            # e.g. a simplified winner equal to a contender confirmed before: the
+            # database keeps one trial per run, phase and config, so reuse that one.
+            search.earlier[(phase, key)] = record
+        return record
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
