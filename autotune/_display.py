@@ -147,16 +147,21 @@ class SweepProgress:
         self._best: dict[str, float] = {}
         self._done: set[str] = set()
         self._lock = threading.Lock()
+        self._shown = False
 
     def __enter__(self) -> SweepProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self._shown:
+            self.progress.stop()
 
     def on_event(self, event: Any) -> None:
         with self._lock:
+            if not self._shown:
+                # Shown from the first event on: a sweep that cannot start prints one line.
+                self.progress.start()
+                self._shown = True
             if event.job in self._done:
                 return  # a late message from a worker
             if event.kind == "start":

@@ -75,27 +75,33 @@ def run_sweep(
     runnable = []
     for job in corpus.jobs:
         if options.size is not None and options.size not in job.sizes:
-            reason = f"no size {options.size!r}; known: {', '.join(job.sizes)}"
-            outcomes[job] = skipped(job, reason)
-            on_event(SweepEvent("done", job.label, summary=outcomes[job]))
+            outcomes[job] = skipped(job, f"no size {options.size!r}; known: {', '.join(job.sizes)}")
         else:
             runnable.append(job)
     unloadable = [
         {"kernel": u.path, "source": u.path, "status": "skipped", "reason": u.reason}
         for u in corpus.unloadable
     ]
-    for summary in unloadable:
-        on_event(SweepEvent("done", summary["kernel"], summary=summary))
     with executor:
         db = open_database(plan.db_url)
         try:
             db.start_run(plan.run_id, command, _run_info(plan, executor))
+            # Reported once the sweep can run: a bad database or cluster is one error line.
+            for label, summary in _not_runnable(corpus, outcomes, unloadable):
+                on_event(SweepEvent("done", label, summary=summary))
             todo = _report_finished(db, plan, runnable, outcomes, on_event)
             for outcome in executor.run(todo, plan, on_event):
                 _record(db, plan, outcome, outcomes, on_event)
         finally:
             db.close()
     return SweepRun(unloadable + [outcomes[job] for job in corpus.jobs], plan.run_id)
+
+
+def _not_runnable(
+    corpus: Corpus, outcomes: dict[KernelJob, dict[str, Any]], unloadable: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    found = [(job.label, outcomes[job]) for job in corpus.jobs if job in outcomes]
+    return [(s["kernel"], s) for s in unloadable] + found
 
 
 def _run_info(plan: SweepPlan, executor: BaseExecutor) -> dict[str, Any]:
