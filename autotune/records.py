@@ -37,11 +37,15 @@ class TimingSettings:
     lasts at least ``min_sample_s``. Rounds continue until ``max_rounds`` or until
     ``min_rounds`` are done and ``max_time_s`` has passed. After two rounds, a
     candidate slower than ``early_stop_ratio`` times the baseline in every round is
-    not timed further: it cannot win. With ``hopeless_speedup`` above 0, a candidate
-    whose single warmed-up call is slower than the baseline's by more than that
-    (speedup below it) is not timed in rounds at all: that one call, paired with the
-    baseline's, is its only round (an unoptimized build can run 100 times slower, and
-    rounds of it cost seconds while telling nothing more).
+    not timed further: it cannot win.
+
+    With ``hopeless_speedup`` above 0, a candidate whose call on the first input set,
+    while it is verified, lasts at least ``min_sample_s`` and is slower than the
+    baseline's by more than that (a speedup below it) is *cut*: it is neither verified
+    on the second input set nor timed, that call paired with the baseline's is its only
+    round, and its provenance says ``hopeless``. Such a candidate can never win, and an
+    unoptimized build can run 100 times slower, where each further call costs seconds
+    and tells nothing more.
     """
 
     min_rounds: int = 3

@@ -55,24 +55,16 @@ class _SharedArguments:
         return total / calls
 
 
-def one_call_s(shared: _SharedArguments, func: Callable[..., Any], warmup_calls: int) -> float:
-    """Seconds of one warm call of ``func``: the faster of the last warm-up and one more."""
-    for _ in range(max(1, warmup_calls)):
-        one = shared.sample(func, 1)
-    return min(one, shared.sample(func, 1))
-
-
 def calls_per_sample(
     shared: _SharedArguments, func: Callable[..., Any], settings: TimingSettings
 ) -> int:
     """How many calls make one sample last at least ``settings.min_sample_s``."""
-    return _calls_for(one_call_s(shared, func, settings.warmup_calls), settings)
-
-
-def _calls_for(one_call: float, settings: TimingSettings) -> int:
-    if one_call <= 0:
+    for _ in range(max(1, settings.warmup_calls)):
+        one = shared.sample(func, 1)
+    one = min(one, shared.sample(func, 1))
+    if one <= 0:
         return MAX_CALLS_PER_SAMPLE
-    return int(min(MAX_CALLS_PER_SAMPLE, max(1, math.ceil(settings.min_sample_s / one_call))))
+    return int(min(MAX_CALLS_PER_SAMPLE, max(1, math.ceil(settings.min_sample_s / one))))
 
 
 def time_paired(
@@ -87,13 +79,7 @@ def time_paired(
     Both sides use the same number of calls per sample, calibrated on the baseline.
     """
     shared = _SharedArguments(args, restore)
-    baseline_call = one_call_s(shared, baseline, settings.warmup_calls)
-    calls = _calls_for(baseline_call, settings)
-    if settings.hopeless_speedup > 0:
-        # The candidate is warm: verification has run it on both input sets.
-        candidate_call = shared.sample(candidate, 1)
-        if baseline_call < settings.hopeless_speedup * candidate_call:
-            return summarize([[baseline_call]], [[candidate_call]], 1)
+    calls = calls_per_sample(shared, baseline, settings)
     calls_per_sample(shared, candidate, settings)  # warm the candidate too
     base_rounds: list[list[float]] = []
     cand_rounds: list[list[float]] = []

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from autotune.backends import BuildResult
 from autotune.measure._protocol import KernelRef, recv, send
+from autotune.records import TimingSettings
 
 
 class BaselineError(Exception):
@@ -41,6 +42,7 @@ class _KernelState:
         self.input_sets = [self.decl.make_inputs(ref.seed + i, ref.size) for i in (0, 1)]
         self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
         self.baseline: BuildResult | None = None
+        self.baseline_call: float | None = None
         reference: Any = self.decl.reference
         if reference is None:
             reference = self.ensure_baseline().artifact
@@ -63,16 +65,39 @@ class _KernelState:
             return self.ensure_baseline()
         return self.builder.build(self.decl, config, self.input_sets[0])
 
-    def verify(self, func: Any) -> str | None:
-        from autotune.measure._verify import collect_outputs, compare_outputs
+    def verify(
+        self, func: Any, settings: TimingSettings | None = None
+    ) -> tuple[str | None, float | None]:
+        """Why ``func``'s outputs are wrong, or ``None``; and the seconds of its call on
+        the first input set when that call shows it hopeless (see ``TimingSettings``):
+        it is then not verified further."""
+        from autotune.measure._verify import compare_outputs
 
         decl = self.decl
         for i, (args, want) in enumerate(zip(self.input_sets, self.expected, strict=True)):
-            got = collect_outputs(func, args, decl.outputs)
+            got, call_s = _timed_outputs(func, args, decl.outputs)
             why = compare_outputs(got, want, decl.outputs, decl.rtol, decl.atol)
             if why is not None:
-                return f"input set {i}: {why}"
-        return None
+                return f"input set {i}: {why}", None
+            if i == 0 and settings is not None and self._hopeless(call_s, settings):
+                return None, call_s
+        return None, None
+
+    def _hopeless(self, call_s: float, settings: TimingSettings) -> bool:
+        # A call shorter than one timing sample costs little to time, and its first
+        # call after compiling is dominated by one-off overheads.
+        if settings.hopeless_speedup <= 0 or call_s < settings.min_sample_s:
+            return False
+        return self.baseline_call_s() < settings.hopeless_speedup * call_s
+
+    def baseline_call_s(self) -> float:
+        """Seconds of one baseline call on the first input set, as verification calls it
+        (the faster of two, measured once)."""
+        if self.baseline_call is None:
+            func = self.ensure_baseline().artifact
+            args, outputs = self.input_sets[0], self.decl.outputs
+            self.baseline_call = min(_timed_outputs(func, args, outputs)[1] for _ in range(2))
+        return self.baseline_call
 
 
 class Worker:
@@ -137,8 +162,7 @@ class Worker:
         """Build ``config`` (``None``: the baseline), verify it, and time it paired with
         the baseline, or with the build of ``against``. ``gated``: wait for the parent's
         go before timing (it holds the machine's timing lock meanwhile)."""
-        from autotune.measure._timing import time_paired
-        from autotune.program import provenance
+        from autotune.measure._timing import summarize, time_paired
 
         state = self._kernel(ref)
         self.stage("build")
@@ -151,23 +175,52 @@ class Worker:
             return _result("build_failed", built.error, built.compile_s)
         self.stage("verify")
         started = time.perf_counter()
-        why = state.verify(built.artifact)
+        # Only a candidate timed against the baseline can be cut (A/B trials never are).
+        cut = settings if config is not None and against is None else None
+        why, hopeless_call = state.verify(built.artifact, cut)
         verify_s = time.perf_counter() - started
         if why is not None:
             if config is None:
                 why = f"baseline fails its reference check: {why}"
             result = _result("wrong_result", why, built.compile_s, verify_s)
             return {**result, "code_hash": built.code_hash}
+        if hopeless_call is not None:
+            timing = summarize([[state.baseline_call_s()]], [[hopeless_call]], 1)
+            return _ok(built, verify_s, timing, reference.code_hash, hopeless=True)
         if gated:
             self.wait_for_turn()
         self.stage("time")
         args = state.input_sets[0]
         timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
-        result = _result("ok", "", built.compile_s, verify_s)
-        result["timing"] = asdict(timing)
-        result["code_hash"] = built.code_hash
-        result["provenance"] = {**provenance(), "reference_code_hash": reference.code_hash}
-        return result
+        return _ok(built, verify_s, timing, reference.code_hash)
+
+
+def _timed_outputs(func: Any, args: tuple[Any, ...], outputs: Any) -> tuple[list[Any], float]:
+    """``func``'s outputs on (a copy of) ``args``, and the seconds the call took, copy
+    included."""
+    from autotune.measure._verify import collect_outputs
+
+    started = time.perf_counter()
+    got = collect_outputs(func, args, outputs)
+    return got, time.perf_counter() - started
+
+
+def _ok(
+    built: BuildResult,
+    verify_s: float,
+    timing: Any,
+    reference_hash: str | None,
+    hopeless: bool = False,
+) -> dict[str, Any]:
+    from autotune.program import provenance
+
+    result = _result("ok", "", built.compile_s, verify_s)
+    result["timing"] = asdict(timing)
+    result["code_hash"] = built.code_hash
+    result["provenance"] = {**provenance(), "reference_code_hash": reference_hash}
+    if hopeless:
+        result["provenance"]["hopeless"] = True
+    return result
 
 
 def _result(

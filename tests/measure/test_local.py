@@ -1,5 +1,7 @@
 """The local runner: statuses for crashes, aborts and timeouts; worker reuse and restart."""
 
+import dataclasses
+
 import pytest
 
 from autotune.measure import KernelRef, LocalRunner, MeasureRequest, WorkerProcess
@@ -127,3 +129,28 @@ def test_runner_works_inside_a_daemonic_process():
     status = queue.get(timeout=120)
     proc.join(timeout=30)
     assert status == "ok"
+
+
+def test_a_hopeless_candidate_is_cut_after_its_first_verified_call():
+    settings = dataclasses.replace(FAST_TIMING, hopeless_speedup=0.5)
+    with LocalRunner() as runner:
+        hopeless, within_reach = runner.measure(
+            _ref("slows_down"),
+            [
+                MeasureRequest({"kernel.SLOW": 100}, settings),
+                MeasureRequest({"kernel.SLOW": 2}, settings),
+            ],
+        )
+    assert hopeless.status is Status.OK and hopeless.provenance["hopeless"] is True
+    assert len(hopeless.timing.candidate_rounds) == 1 and hopeless.timing.calls_per_sample == 1
+    assert hopeless.timing.speedup < 0.5
+    assert "hopeless" not in within_reach.provenance
+    assert len(within_reach.timing.candidate_rounds) >= FAST_TIMING.min_rounds
+
+
+def test_without_a_cut_a_slow_candidate_is_timed_in_rounds():
+    with LocalRunner() as runner:
+        [slow] = runner.measure(
+            _ref("slows_down"), [MeasureRequest({"kernel.SLOW": 100}, FAST_TIMING)]
+        )
+    assert "hopeless" not in slow.provenance and len(slow.timing.candidate_rounds) >= 2

@@ -1,8 +1,5 @@
 """Paired timing: both sides run on the same data, outputs restored, rounds recorded."""
 
-import dataclasses
-import time
-
 import numpy as np
 
 from autotune.measure._timing import time_paired
@@ -47,33 +44,3 @@ def test_rounds_are_paired_and_recorded():
     assert len(timing.baseline_rounds) == len(timing.candidate_rounds) >= QUICK.min_rounds
     assert all(len(r) == QUICK.samples_per_round for r in timing.baseline_rounds)
     assert timing.speedup_ci95[0] <= timing.speedup <= timing.speedup_ci95[1]
-
-
-def _sleeper(seconds, calls):
-    def func(x):
-        calls.append(1)
-        time.sleep(seconds)
-
-    return func
-
-
-def test_a_hopeless_candidate_is_called_once_and_reported_far_slower():
-    calls = []
-    settings = dataclasses.replace(QUICK, hopeless_speedup=0.5, min_sample_s=0.001)
-    timing = time_paired(_sleeper(0.0002, []), _sleeper(0.01, calls), (np.ones(4),), [], settings)
-    assert len(calls) == 1
-    assert timing.baseline_rounds and len(timing.candidate_rounds) == 1
-    assert timing.speedup < 0.5 and timing.calls_per_sample == 1
-
-
-def test_a_candidate_within_reach_is_timed_in_full_rounds_when_hopeless_ones_are_cut():
-    settings = dataclasses.replace(QUICK, hopeless_speedup=0.5)
-    timing = time_paired(lambda x: x.sum(), lambda x: x.sum(), (np.ones(100),), [], settings)
-    assert len(timing.candidate_rounds) >= QUICK.min_rounds
-
-
-def test_without_a_hopeless_cut_a_slow_candidate_gets_two_rounds():
-    calls = []
-    settings = dataclasses.replace(QUICK, min_sample_s=0.001)
-    timing = time_paired(_sleeper(0.0002, []), _sleeper(0.01, calls), (np.ones(4),), [], settings)
-    assert len(timing.candidate_rounds) >= 2 and len(calls) > 2
