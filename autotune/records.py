@@ -40,12 +40,13 @@ class TimingSettings:
     not timed further: it cannot win.
 
     With ``hopeless_speedup`` above 0, a candidate whose call on the first input set,
-    while it is verified, lasts at least ``min_sample_s`` and is slower than the
-    baseline's by more than that (a speedup below it) is *cut*: it is neither verified
-    on the second input set nor timed, that call paired with the baseline's is its only
-    round, and its provenance says ``hopeless``. Such a candidate can never win, and an
-    unoptimized build can run 100 times slower, where each further call costs seconds
-    and tells nothing more.
+    while it is verified, lasts at least ``min_sample_s`` is called once more; when even
+    its faster call is slower than the faster of two baseline calls by more than that
+    (a speedup below it), it is *cut*: it is neither verified on the second input set
+    nor timed in rounds, those two calls of each side are its only round, and its
+    provenance says ``hopeless``. Such a candidate can never win, and an unoptimized
+    build can run 100 times slower, where each further call costs seconds and tells
+    nothing more.
     """
 
     min_rounds: int = 3

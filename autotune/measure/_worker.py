@@ -65,12 +65,10 @@ class _KernelState:
             return self.ensure_baseline()
         return self.builder.build(self.decl, config, self.input_sets[0])
 
-    def verify(
-        self, func: Any, settings: TimingSettings | None = None
-    ) -> tuple[str | None, float | None]:
-        """Why ``func``'s outputs are wrong, or ``None``; and the seconds of its call on
-        the first input set when that call shows it hopeless (see ``TimingSettings``):
-        it is then not verified further."""
+    def verify(self, func: Any, settings: TimingSettings | None = None) -> tuple[str | None, Any]:
+        """Why ``func``'s outputs are wrong, or ``None``; and, when its calls on the first
+        input set show it hopeless (see ``TimingSettings``), their :class:`Timing`
+        against the baseline: it is then not verified further."""
         from autotune.measure._verify import compare_outputs
 
         decl = self.decl
@@ -79,25 +77,26 @@ class _KernelState:
             why = compare_outputs(got, want, decl.outputs, decl.rtol, decl.atol)
             if why is not None:
                 return f"input set {i}: {why}", None
-            if i == 0 and settings is not None and self._hopeless(call_s, settings):
-                return None, call_s
+            if i == 0 and settings is not None and _may_be_hopeless(call_s, settings):
+                cut = self._hopeless_timing(func, call_s, settings.hopeless_speedup)
+                if cut is not None:
+                    return None, cut
         return None, None
 
-    def _hopeless(self, call_s: float, settings: TimingSettings) -> bool:
-        # A call shorter than one timing sample costs little to time, and its first
-        # call after compiling is dominated by one-off overheads.
-        if settings.hopeless_speedup <= 0 or call_s < settings.min_sample_s:
-            return False
-        return self.baseline_call_s() < settings.hopeless_speedup * call_s
+    def _hopeless_timing(self, func: Any, first_call_s: float, hopeless_speedup: float) -> Any:
+        """One more call of the candidate and one of the baseline: the timing of both
+        pairs when even the faster candidate call is hopeless, else ``None``."""
+        from autotune.measure._timing import summarize
 
-    def baseline_call_s(self) -> float:
-        """Seconds of one baseline call on the first input set, as verification calls it
-        (the faster of two, measured once)."""
+        args, outputs = self.input_sets[0], self.decl.outputs
+        candidate = [first_call_s, _timed_outputs(func, args, outputs)[1]]
+        base_func = self.ensure_baseline().artifact
         if self.baseline_call is None:
-            func = self.ensure_baseline().artifact
-            args, outputs = self.input_sets[0], self.decl.outputs
-            self.baseline_call = min(_timed_outputs(func, args, outputs)[1] for _ in range(2))
-        return self.baseline_call
+            self.baseline_call = _timed_outputs(base_func, args, outputs)[1]
+        baseline = [self.baseline_call, _timed_outputs(base_func, args, outputs)[1]]
+        if min(baseline) >= hopeless_speedup * min(candidate):
+            return None
+        return summarize([baseline], [candidate], 1)
 
 
 class Worker:
@@ -162,7 +161,7 @@ class Worker:
         """Build ``config`` (``None``: the baseline), verify it, and time it paired with
         the baseline, or with the build of ``against``. ``gated``: wait for the parent's
         go before timing (it holds the machine's timing lock meanwhile)."""
-        from autotune.measure._timing import summarize, time_paired
+        from autotune.measure._timing import time_paired
 
         state = self._kernel(ref)
         self.stage("build")
@@ -177,22 +176,27 @@ class Worker:
         started = time.perf_counter()
         # Only a candidate timed against the baseline can be cut (A/B trials never are).
         cut = settings if config is not None and against is None else None
-        why, hopeless_call = state.verify(built.artifact, cut)
+        why, hopeless = state.verify(built.artifact, cut)
         verify_s = time.perf_counter() - started
         if why is not None:
             if config is None:
                 why = f"baseline fails its reference check: {why}"
             result = _result("wrong_result", why, built.compile_s, verify_s)
             return {**result, "code_hash": built.code_hash}
-        if hopeless_call is not None:
-            timing = summarize([[state.baseline_call_s()]], [[hopeless_call]], 1)
-            return _ok(built, verify_s, timing, reference.code_hash, hopeless=True)
+        if hopeless is not None:
+            return _ok(built, verify_s, hopeless, reference.code_hash, hopeless=True)
         if gated:
             self.wait_for_turn()
         self.stage("time")
         args = state.input_sets[0]
         timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
         return _ok(built, verify_s, timing, reference.code_hash)
+
+
+def _may_be_hopeless(call_s: float, settings: TimingSettings) -> bool:
+    # A call shorter than one timing sample costs little to time, and its first call
+    # after compiling is dominated by one-off overheads: never cut it.
+    return settings.hopeless_speedup > 0 and call_s >= settings.min_sample_s
 
 
 def _timed_outputs(func: Any, args: tuple[Any, ...], outputs: Any) -> tuple[list[Any], float]:

@@ -132,25 +132,28 @@ def test_runner_works_inside_a_daemonic_process():
 
 
 def test_a_hopeless_candidate_is_cut_after_its_first_verified_call():
-    settings = dataclasses.replace(FAST_TIMING, hopeless_speedup=0.5)
+    # SLOW = 2 is 2x slower at most, and one call lasts less than a sample: never cut.
+    settings = dataclasses.replace(FAST_TIMING, hopeless_speedup=0.5, min_sample_s=0.01)
     with LocalRunner() as runner:
         hopeless, within_reach = runner.measure(
             _ref("slows_down"),
             [
-                MeasureRequest({"kernel.SLOW": 100}, settings),
+                MeasureRequest({"kernel.SLOW": 400}, settings),
                 MeasureRequest({"kernel.SLOW": 2}, settings),
             ],
         )
     assert hopeless.status is Status.OK and hopeless.provenance["hopeless"] is True
-    assert len(hopeless.timing.candidate_rounds) == 1 and hopeless.timing.calls_per_sample == 1
+    assert hopeless.timing.candidate_rounds == [hopeless.timing.candidate_rounds[0]]
+    assert len(hopeless.timing.candidate_rounds[0]) == 2 and hopeless.timing.calls_per_sample == 1
     assert hopeless.timing.speedup < 0.5
     assert "hopeless" not in within_reach.provenance
     assert len(within_reach.timing.candidate_rounds) >= FAST_TIMING.min_rounds
 
 
 def test_without_a_cut_a_slow_candidate_is_timed_in_rounds():
+    settings = dataclasses.replace(FAST_TIMING, min_sample_s=1e-5)  # one call per sample
     with LocalRunner() as runner:
         [slow] = runner.measure(
-            _ref("slows_down"), [MeasureRequest({"kernel.SLOW": 100}, FAST_TIMING)]
+            _ref("slows_down"), [MeasureRequest({"kernel.SLOW": 400}, settings)]
         )
     assert "hopeless" not in slow.provenance and len(slow.timing.candidate_rounds) >= 2
