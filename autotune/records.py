@@ -40,13 +40,13 @@ class TimingSettings:
     not timed further: it cannot win.
 
     With ``hopeless_speedup`` above 0, a candidate whose call on the first input set,
-    while it is verified, lasts at least ``min_sample_s`` is called once more; when even
-    its faster call is slower than the faster of two baseline calls by more than that
-    (a speedup below it), it is *cut*: it is neither verified on the second input set
-    nor timed in rounds, those two calls of each side are its only round, and its
-    provenance says ``hopeless``. Such a candidate can never win, and an unoptimized
-    build can run 100 times slower, where each further call costs seconds and tells
-    nothing more.
+    while it is verified, lasts at least ``min_sample_s`` and is slower than the
+    faster of two baseline calls by more than that (a speedup below it) is *cut*,
+    after one more call confirms it when the first was less than twice that slow: it
+    is neither verified on the second input set nor timed in rounds, those calls are
+    its only round, and its provenance says ``hopeless``. Such a candidate can never
+    win, and an unoptimized build can run 100 times slower, where each further call
+    costs seconds and tells nothing more.
     """
 
     min_rounds: int = 3

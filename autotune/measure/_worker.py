@@ -84,16 +84,20 @@ class _KernelState:
         return None, None
 
     def _hopeless_timing(self, func: Any, first_call_s: float, hopeless_speedup: float) -> Any:
-        """One more call of the candidate and one of the baseline: the timing of both
-        pairs when even the faster candidate call is hopeless, else ``None``."""
+        """The timing of the candidate's calls against the baseline's when even its
+        faster call is hopeless, else ``None``. A candidate within a factor of two of
+        the cut is called once more first: noise does not make a call that much slower,
+        but it can make it twice as slow."""
         from autotune.measure._timing import summarize
 
         args, outputs = self.input_sets[0], self.decl.outputs
-        candidate = [first_call_s, _timed_outputs(func, args, outputs)[1]]
         base_func = self.ensure_baseline().artifact
         if self.baseline_call is None:
             self.baseline_call = _timed_outputs(base_func, args, outputs)[1]
         baseline = [self.baseline_call, _timed_outputs(base_func, args, outputs)[1]]
+        candidate = [first_call_s]
+        if min(baseline) >= hopeless_speedup / 2 * first_call_s:
+            candidate.append(_timed_outputs(func, args, outputs)[1])
         if min(baseline) >= hopeless_speedup * min(candidate):
             return None
         return summarize([baseline], [candidate], 1)

@@ -144,7 +144,7 @@ def test_a_hopeless_candidate_is_cut_after_its_first_verified_call():
         )
     assert hopeless.status is Status.OK and hopeless.provenance["hopeless"] is True
     assert hopeless.timing.candidate_rounds == [hopeless.timing.candidate_rounds[0]]
-    assert len(hopeless.timing.candidate_rounds[0]) == 2 and hopeless.timing.calls_per_sample == 1
+    assert hopeless.timing.calls_per_sample == 1
     assert hopeless.timing.speedup < 0.5
     assert "hopeless" not in within_reach.provenance
     assert len(within_reach.timing.candidate_rounds) >= FAST_TIMING.min_rounds
