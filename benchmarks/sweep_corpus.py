@@ -6,7 +6,7 @@ over Numba's default build, the geomean over all tuned kernels (a kernel where n
 beats the default counts as 1.0), the wall time against the target of 40 minutes on a
 2-core machine, and the wall time per measured config.
 
-    python benchmarks/sweep_corpus.py [--budget 100] [--size medium] [--timing lean]
+    python benchmarks/sweep_corpus.py [--budget 100] [--size medium] [--timing lean] [--strategy auto]
                                       [--workers N] [--kernels a,b] [--out DIR]
 """
 
@@ -25,19 +25,23 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--size", default="medium")
     parser.add_argument("--timing", choices=["standard", "lean"], default="lean")
+    parser.add_argument("--strategy", default="auto")
     parser.add_argument("--workers", type=int, help="run on a local Dask cluster of N workers")
     parser.add_argument("--kernels", default="", help="comma-separated subset of the corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "sweep_corpus")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     files = corpus_files(args.kernels)
-    options = ["--budget", str(args.budget), "--size", args.size, "--timing", args.timing]
+    options = [
+        *("--budget", str(args.budget), "--size", args.size),
+        *("--timing", args.timing, "--strategy", args.strategy),
+    ]
     if args.workers:
         options += ["--workers", str(args.workers)]
     where = f"{args.workers} Dask workers" if args.workers else "in process"
     print(
         f"== sweep of {len(files)} kernels, budget {args.budget}, size {args.size}, "
-        f"{args.timing} timing, {where}"
+        f"{args.timing} timing, strategy {args.strategy}, {where}"
     )
     result = run_sweep(files, args.out, "sweep", options)
     if not result.summaries:

@@ -7,7 +7,7 @@ per machine. Prints both wall times and their ratio (target <= 0.75), then check
 kernel that the confirmed speedups of the two runs agree within their 95% CIs (the
 intervals overlap; a kernel with no winner counts as 1.0 with the interval [1, 1]).
 
-    python benchmarks/sweep_dask.py [--budget 100] [--size medium] [--timing lean]
+    python benchmarks/sweep_dask.py [--budget 100] [--size medium] [--timing lean] [--strategy auto]
                                     [--kernels a,b] [--out DIR]
 """
 
@@ -55,12 +55,16 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--size", default="medium")
     parser.add_argument("--timing", choices=["standard", "lean"], default="lean")
+    parser.add_argument("--strategy", default="auto")
     parser.add_argument("--kernels", default="", help="comma-separated subset of the corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "sweep_dask")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     files = corpus_files(args.kernels)
-    options = ["--budget", str(args.budget), "--size", args.size, "--timing", args.timing]
+    options = [
+        *("--budget", str(args.budget), "--size", args.size),
+        *("--timing", args.timing, "--strategy", args.strategy),
+    ]
     runs: dict[int, SweepResult] = {}
     for workers in (1, 2):
         print(f"== {len(files)} kernels, budget {args.budget}, {workers} Dask worker(s)")
