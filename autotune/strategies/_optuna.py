@@ -146,7 +146,19 @@ def _value(name: str, param: BaseParam, raw: dict[str, Any]) -> Any:
     assert isinstance(param, Permutation)
     if name in raw:
         return raw[name].split(",")
-    return sorted(param.items, key=lambda item: raw[f"{name}:{item}"])
+    return _ordering_by_keys(param, {item: raw[f"{name}:{item}"] for item in param.items})
+
+
+def _ordering_by_keys(param: Permutation, keys: dict[str, float]) -> list[str]:
+    """Items by ascending random key, except that an item waits until its required
+    predecessors are placed: every decoded ordering respects ``param.precedes``."""
+    order: list[str] = []
+    left = sorted(param.items, key=lambda item: keys[item])
+    while left:
+        pick = next(it for it in left if all(b != it or a in order for a, b in param.precedes))
+        order.append(pick)
+        left.remove(pick)
+    return order
 
 
 def _raw(name: str, param: BaseParam, value: Any, key: str) -> Any:
