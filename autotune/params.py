@@ -227,7 +227,7 @@ class Permutation(BaseParam):
             and len(value) == len(self.items)
             and all(isinstance(v, str) for v in value)
             and set(value) == set(self.items)
-            and self._ordered(value)  # type: ignore[arg-type]
+            and self._ordered(value)
         )
 
     def describe(self) -> str:
@@ -327,7 +327,7 @@ class Seq(BaseParam):
 
     def ordered(self, seq: Sequence[str]) -> bool:
         """Whether every item of ``seq`` comes after one of its enablers."""
-        rules, seen = self._rules(), set()
+        rules, seen = self._rules(), set[str]()
         for item in seq:
             if item in rules and not seen.intersection(rules[item]):
                 return False
@@ -384,7 +384,7 @@ class Seq(BaseParam):
             isinstance(value, list)
             and self.min_len <= len(value) <= self.max_len
             and all(v in self.choices for v in value)
-            and self.ordered(value)  # type: ignore[arg-type]
+            and self.ordered(value)
         )
 
     def describe(self) -> str:

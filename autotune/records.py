@@ -106,3 +106,25 @@ class TrialRecord:
     result: MeasureResult
     run_id: str = ""
     created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioArm:
+    """A known-good config and the rewards it earned on earlier problem instances.
+
+    A reward is the log speedup one workload measured for the config (clipped, so a
+    failure counts as a large loss without dominating). ``rewards`` has one entry per
+    workload the config was measured on.
+    """
+
+    config_key: str
+    config: dict[str, Any]
+    rewards: tuple[float, ...]
+
+    @property
+    def pulls(self) -> int:
+        return len(self.rewards)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.rewards) / len(self.rewards) if self.rewards else 0.0

@@ -6,6 +6,7 @@ cycle. Strategies, runners, databases and callbacks plug into it.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,9 +20,10 @@ from autotune.kernels import KernelDecl
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
-from autotune.records import MeasureResult, Status, TimingSettings, TrialRecord
+from autotune.records import MeasureResult, PortfolioArm, Status, TimingSettings, TrialRecord
 from autotune.space import SearchSpace
 from autotune.strategies import make_strategy
+from autotune.strategies._portfolio import adapt, reward
 
 _FAILED = (Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT)
 
@@ -65,6 +67,7 @@ class _Search:
     spent: int = 0
     resumed: int = 0
     simplify_trials: int = 0
+    portfolio: list[PortfolioArm] = field(default_factory=list)
 
 
 class Tuner:
@@ -115,8 +118,30 @@ class Tuner:
             return _skipped(decl.name, _baseline_reason(baseline), workload)
         timeout = self.options.candidate_timeout_s or max(30.0, 10 * baseline_wall + 20)
         search = _Search(workload, self.space_for(decl))
+        search.portfolio = self.db.portfolio(self.target.key)
         self._search(decl, ref, search, timeout)
-        return self._confirm(decl, ref, search, baseline, timeout)
+        summary = self._confirm(decl, ref, search, baseline, timeout)
+        self._update_portfolio(search, summary)
+        return summary
+
+    def _update_portfolio(self, search: _Search, summary: dict[str, Any]) -> None:
+        """Credit the portfolio's arms with what they earned on this workload, and add
+        the confirmed winner as an arm for later problem instances."""
+        for arm in search.portfolio:
+            config = adapt(search.space, arm.config)
+            key = None if config is None else Candidate.from_config(config).key
+            if key is not None and key in search.records:
+                result = search.records[key].result
+                self.db.add_portfolio_reward(
+                    self.target.key, search.workload.key, arm.config, reward(result)
+                )
+        if summary.get("best_config") is not None:
+            self.db.add_portfolio_reward(
+                self.target.key,
+                search.workload.key,
+                summary["best_config"],
+                math.log(summary["speedup"]),
+            )
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
@@ -127,6 +152,7 @@ class Tuner:
             opts.budget,
             storage=self.db.optuna_storage,
             study_name=f"autotune:{decl.name}:{search.workload.key}:{self.run_id}",
+            portfolio=search.portfolio,
         )
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate
