@@ -6,8 +6,8 @@ over Numba's default build, the geomean over all tuned kernels (a kernel where n
 beats the default counts as 1.0), the wall time against the target of 40 minutes on a
 2-core machine, and the wall time per measured config.
 
-    python benchmarks/sweep_corpus.py [--budget 100] [--size medium] [--timing lean] [--strategy auto]
-                                      [--workers N] [--kernels a,b] [--out DIR]
+    python benchmarks/sweep_corpus.py [--budget 100] [--size medium] [--timing lean]
+                                      [--strategy auto] [--workers N] [--kernels a,b] [--out DIR]
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ per machine. Prints both wall times and their ratio (target <= 0.75), then check
 kernel that the confirmed speedups of the two runs agree within their 95% CIs (the
 intervals overlap; a kernel with no winner counts as 1.0 with the interval [1, 1]).
 
-    python benchmarks/sweep_dask.py [--budget 100] [--size medium] [--timing lean] [--strategy auto]
-                                    [--kernels a,b] [--out DIR]
+    python benchmarks/sweep_dask.py [--budget 100] [--size medium] [--timing lean]
+                                    [--strategy auto] [--kernels a,b] [--out DIR]
 """
 
 from __future__ import annotations
