@@ -17,10 +17,11 @@ from autotune.sweep._corpus import Corpus, KernelJob
 from autotune.sweep._job import skipped
 from autotune.tuner import TuneOptions
 
-#: Search-phase timing for a lean sweep: fewer rounds, and no rounds at all for a
-#: candidate that one warm call shows to be more than twice as slow as the baseline.
-#: Confirmation keeps its full settings (``TimingSettings.confirm``), so every winner
-#: reported is measured as thoroughly as with the standard settings.
+#: Timing for a lean sweep: a candidate whose first verified call shows it more than
+#: twice as slow as the baseline is cut short, and fewer rounds are taken where
+#: candidates are timed in full (refinement, or search without halving). Confirmation
+#: keeps its full settings (``TimingSettings.confirm``), so every winner reported is
+#: measured as thoroughly as with the standard settings.
 LEAN_TIMING = TimingSettings(min_rounds=2, max_rounds=5, max_time_s=0.75, hopeless_speedup=0.5)
 
 TIMINGS = {"standard": TimingSettings(), "lean": LEAN_TIMING}
