@@ -223,13 +223,21 @@ def _check_strategy(strategy: str) -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
 @_db_option
 @click.option(
-    "--workers", type=click.IntRange(min=1), help="Start a local Dask cluster of N workers."
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Start a local Dask cluster of N workers.",
 )
-@click.option("--scheduler", help="Use the Dask cluster whose scheduler is at this address.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Use the Dask cluster whose scheduler is at ADDRESS (tcp://host:port).",
+)
 @click.option(
     "--report",
     "report_dir",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     help="Write DIR/index.html and DIR/summary.md afterwards.",
 )
 @click.option(
@@ -256,7 +264,7 @@ def _check_strategy(strategy: str) -> None:
     type=click.Choice(["standard", "lean"]),
     default="standard",
     show_default=True,
-    help="Search-phase timing; lean takes fewer rounds and cuts hopeless candidates short.",
+    help="lean cuts hopeless candidates short and refines with fewer rounds.",
 )
 @_guarded
 def sweep(

@@ -123,3 +123,21 @@ def test_sweep_runs_without_dask_and_workers_say_how_to_get_it(tmp_path, db):
     assert distributed.stderr.strip().splitlines() == [
         "error: --workers and --scheduler need Dask: pip install 'autotune[dist]'"
     ]
+
+
+@pytest.mark.slow
+def test_sweep_on_a_local_cluster_of_two_workers(tmp_path, db):
+    pytest.importorskip("distributed", reason="Dask distributed is not installed (the dist extra)")
+    corpus = param_corpus(tmp_path / "corpus")
+    out = tmp_path / "r.json"
+    code, output = run(
+        *("sweep", corpus, "--workers", 2, "--budget", 2, "--timing", "lean"),
+        *("--confirm-top", 1, "--no-simplify", "--db", db, "--json", out),
+    )
+    assert code == 0, output
+    summaries = json.loads(out.read_text())
+    assert [(s["kernel"], s["status"], s["trials"]) for s in summaries] == [
+        ("first", "tuned", 2),
+        ("second", "tuned", 2),
+    ]
+    assert "local Dask cluster of 2 workers" in output
