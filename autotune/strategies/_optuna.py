@@ -30,7 +30,7 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
-from autotune.candidate import Candidate
+from autotune.candidate import Candidate, canonical_json
 from autotune.records import MeasureResult, Status
 from autotune.space import (
     BaseParam,
@@ -217,6 +217,11 @@ class OptunaStrategy(BaseStrategy):
             load_if_exists=study_name is not None,
         )
         self._pending: dict[str, optuna.Trial] = {}
+        # A study resumed from storage already holds what earlier runs told it.
+        self._in_study = {
+            canonical_json(t.params)
+            for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        }
 
     def ask(self, n: int = 1) -> list[Candidate]:
         out: list[Candidate] = []
@@ -260,9 +265,10 @@ class OptunaStrategy(BaseStrategy):
                 self.study.tell(trial, value)
             else:
                 params, dists = self._codec.encode(candidate.config)
-                self.study.add_trial(
-                    optuna.trial.create_trial(params=params, distributions=dists, value=value)
-                )
+                if canonical_json(params) not in self._in_study:
+                    self.study.add_trial(
+                        optuna.trial.create_trial(params=params, distributions=dists, value=value)
+                    )
             self.mark_seen(candidate)
 
 

@@ -78,6 +78,17 @@ def test_priors_from_an_earlier_run_are_added_to_the_study():
     assert not {c.key for c in proposed} & {c.key for c in prior}
 
 
+def test_a_stored_study_resumed_is_not_told_its_trials_twice(tmp_path) -> None:
+    space = _space()
+    prior = [Candidate.from_config(space.sample(np.random.default_rng(i))) for i in range(4)]
+    storage, name = f"sqlite:///{tmp_path / 'study.db'}", "autotune:k:w:run"
+    first = OptunaStrategy(space, seed=0, storage=storage, study_name=name)
+    first.tell(prior[:3], [_ok(1.1)] * 3)
+    resumed = OptunaStrategy(space, seed=0, storage=storage, study_name=name)
+    resumed.tell(prior, [_ok(1.1)] * 4)  # what a resumed run tells: every recorded trial
+    assert len(resumed.study.trials) == 4
+
+
 def _ok(speedup: float) -> MeasureResult:
     from autotune.measure._timing import summarize
 
