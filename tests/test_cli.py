@@ -257,3 +257,21 @@ def test_an_interrupted_run_resumes_without_measuring_anything_twice(tmp_path, d
     assert summary["resumed"] == len(before)
     keys = [k for (k,) in _search_trials(db)]
     assert len(keys) == len(set(keys)) == len(before) + 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["report", "-o", "report-dir"],
+        ["export", "-o", "replay.json"],
+        ["tune", CORPUS / "dot.py", "--budget", "1"],
+    ],
+)
+def test_a_database_that_does_not_connect_is_one_line_and_exit_2(tmp_path, command):
+    url = "postgresql://tuner:s3cret@127.0.0.1:1/tuning"  # port 1: refused at once
+    code, output = run(*command, "--db", url)
+    assert code == 2, output
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot open database"), output
+    assert "127.0.0.1:1" in output and "s3cret" not in output

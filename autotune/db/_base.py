@@ -17,7 +17,10 @@ class BaseDatabase(ABC):
         * ``add_trial`` is atomic: after it returns the record survives a crash.
         * Search-phase trials are unique per (workload, target, config): adding one that
           exists returns ``False`` and stores nothing, so concurrent writers neither
-          lose nor duplicate records.
+          lose nor duplicate records. Several processes may write at once, each with
+          its own instance; exactly one of them stores each record.
+        * Starting a run that exists keeps the first record (the workers of one
+          distributed run may each start it); each ``finish_run`` adds its summaries.
         * Safe for use from one thread at a time per instance.
     """
 

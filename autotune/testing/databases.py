@@ -131,6 +131,13 @@ class DatabaseConformance:
         assert stored.result.compile_s == 1.5
         assert stored.result.provenance == {"pid": 7}
 
+    def test_nul_characters_in_errors_do_not_prevent_storing(self, database: BaseDatabase) -> None:
+        # A crashed worker's output can hold NUL, which some databases cannot store.
+        result = MeasureResult(Status.RUN_FAILED, error="crash\x00output", provenance={})
+        assert database.add_trial(make_trial({"x": 1}, result=result)) is True
+        [stored] = database.trials(WORKLOAD, TARGET)
+        assert stored.result.error.startswith("crash") and stored.result.error.endswith("output")
+
     def test_returned_records_are_copies(self, database: BaseDatabase) -> None:
         config = {"order": ["i", "j"], "nested": {"a": 1}}
         database.add_trial(make_trial(copy.deepcopy(config)))
@@ -229,6 +236,14 @@ class DatabaseConformance:
         assert latest[1]["n"] == 1
         assert database.latest_summaries("saxpy") == [latest[0]]
         assert database.latest_summaries("unknown") == []
+
+    def test_starting_a_run_again_keeps_the_first_record(self, database: BaseDatabase) -> None:
+        # Workers of one distributed run may each start it.
+        database.start_run("run-1", "autotune sweep", {"worker": 1})
+        database.start_run("run-1", "autotune sweep", {"worker": 2})
+        database.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.1}])
+        database.finish_run("run-1", [{"kernel": "gemm", "speedup": 1.2}])
+        assert sorted(s["kernel"] for s in database.latest_summaries()) == ["gemm", "saxpy"]
 
     def test_data_survives_closing_and_reopening(self, tmp_path: Path) -> None:
         db = self.make_database(tmp_path)
