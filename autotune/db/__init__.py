@@ -2,6 +2,7 @@
 
 from autotune.db._base import BaseDatabase
 from autotune.db._engine import normalize_url
+from autotune.db._optuna import open_optuna_storage
 from autotune.db._sql import DEFAULT_URL, SCHEMA_VERSION, SQLDatabase
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "SQLDatabase",
     "normalize_url",
     "open_database",
+    "open_optuna_storage",
 ]
 
 

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 
 from autotune.db import SQLDatabase
 from autotune.program import Workload
+from autotune.strategies import make_strategy
 from autotune.testing.databases import TARGET, WORKLOAD, make_trial
+from autotune.testing.strategies import drain, synthetic_result, tiny_space
 
 WRITERS = 4
 CONFIGS = 40
@@ -44,13 +46,19 @@ def _writer(url: str, writer: int, order: list[int], barrier: Any, results: Any)
 
 
 def _write_concurrently(url: str, seed: int) -> list[tuple[int, bool, list[int], str]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
     order = list(range(CONFIGS))
     random.Random(seed).shuffle(order)
     # The same order for everyone: every config is contested by every writer at once.
+    return _in_processes(_writer, url, order)
+
+
+def _in_processes(target: Any, url: str, *args: Any) -> list[Any]:
+    """Run ``target(url, writer, *args, barrier, results)`` in every writer process at
+    once; returns what they put in ``results``."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
     procs = [
-        ctx.Process(target=_writer, args=(url, w, order, barrier, results)) for w in range(WRITERS)
+        ctx.Process(target=target, args=(url, w, *args, barrier, results)) for w in range(WRITERS)
     ]
     for proc in procs:
         proc.start()
@@ -107,3 +115,38 @@ def test_concurrent_writers_on_sqlite(tmp_path, global_random_seed):
 @pytest.mark.slow
 def test_concurrent_writers_on_postgresql(postgres_url, global_random_seed):
     _check_every_record_stored_once(postgres_url, global_random_seed)
+
+
+def _study_writer(url: str, writer: int, barrier: Any, results: Any) -> None:
+    """Tune with TPE as the tuner does: the study lives in the tuning database."""
+    try:
+        db = SQLDatabase(url)
+        barrier.wait(timeout=60)  # every writer creates its study at the same moment
+        strategy = make_strategy(
+            "tpe", tiny_space(), writer, 10, db.optuna_storage, f"autotune:k{writer}"
+        )
+        drain(strategy, batch=1, limit=3, results=lambda cs: [synthetic_result(c) for c in cs])
+        db.close()
+        results.put((writer, ""))
+    except Exception:
+        results.put((writer, traceback.format_exc()))
+
+
+def _check_optuna_studies_of_concurrent_writers(url: str) -> None:
+    import optuna
+
+    errors = [error for _, error in _in_processes(_study_writer, url) if error]
+    assert not errors, errors[0]
+    studies = optuna.get_all_study_summaries(storage=url)
+    assert sorted(s.study_name for s in studies) == [f"autotune:k{w}" for w in range(WRITERS)]
+    assert all(s.n_trials >= 3 for s in studies)
+
+
+@pytest.mark.slow
+def test_concurrent_optuna_studies_on_sqlite(tmp_path):
+    _check_optuna_studies_of_concurrent_writers(f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+@pytest.mark.slow
+def test_concurrent_optuna_studies_on_postgresql(postgres_url):
+    _check_optuna_studies_of_concurrent_writers(postgres_url)
