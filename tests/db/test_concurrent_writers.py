@@ -55,7 +55,9 @@ def _write_concurrently(url: str, seed: int) -> list[tuple[int, bool, list[int],
 def _in_processes(target: Any, url: str, *args: Any) -> list[Any]:
     """Run ``target(url, writer, *args, barrier, results)`` in every writer process at
     once; returns what they put in ``results``."""
-    ctx = multiprocessing.get_context("spawn")
+    # Forked, not spawned: a spawned writer spends seconds importing autotune again. The
+    # parent holds no connection to the database under test, so none is shared.
+    ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
     procs = [
         ctx.Process(target=target, args=(url, w, *args, barrier, results)) for w in range(WRITERS)
