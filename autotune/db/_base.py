@@ -17,11 +17,12 @@ class BaseDatabase(ABC):
         * ``add_trial`` is atomic: after it returns the record survives a crash.
         * Search-phase trials are unique per (workload, target, config): adding one that
           exists returns ``False`` and stores nothing, so concurrent writers neither
-          lose nor duplicate records. Several processes may write at once, each with
-          its own instance; exactly one of them stores each record.
-        * Starting a run that exists keeps the first record (the workers of one
-          distributed run may each start it); each ``finish_run`` adds its summaries.
+          lose nor duplicate records.
+        * ``start_run`` with a run id that exists resumes that run and changes nothing;
+          ``finish_run`` may be called more than once per run, adding summaries.
         * Safe for use from one thread at a time per instance.
+        * Several processes (on one machine or many) may write at once, each with its
+          own instance: of writers adding the same record, exactly one stores it.
     """
 
     @property

@@ -251,7 +251,7 @@ class SQLDatabase(BaseDatabase):
             "info_json": json.dumps(info),
             "started_at": time.time(),
         }
-        # Workers of one distributed run may each start it; the first record stays.
+        # A run started before is being resumed: its first start stays on record.
         with self._write() as conn:
             insert_unless_present(conn, runs_table, row)
 
