@@ -89,7 +89,11 @@ _db_option = click.option(
     "--strategy",
     default="auto",
     show_default=True,
-    help="Search strategy: auto, random, exhaustive, tpe, mutation, evolution or bandit.",
+    help=(
+        "Search strategy: auto (a bandit sharing the budget among mutation, TPE, random "
+        "and evolutionary search, plus known-good configs from the database), bandit, "
+        "tpe, gp (needs torch), mutation, evolution, random or exhaustive."
+    ),
 )
 @click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
 @click.option(
@@ -104,6 +108,11 @@ _db_option = click.option(
     default="all",
     show_default=True,
     help="Tune compiler options, kernel parameters, or both.",
+)
+@click.option(
+    "--no-halving",
+    is_flag=True,
+    help="Time every candidate fully instead of screening cheaply and re-timing contenders.",
 )
 @click.option(
     "--confirm-top",
@@ -133,6 +142,7 @@ def tune(
     no_fastmath: bool,
     no_simplify: bool,
     scope: str,
+    no_halving: bool,
     confirm_top: int,
     json_path: Path | None,
     dry_run: bool,
@@ -149,6 +159,14 @@ def tune(
         raise InputError(
             f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
         )
+    if strategy == "gp":
+        from autotune.strategies._optuna import gp_available
+
+        if not gp_available():
+            raise InputError(
+                "strategy 'gp' needs PyTorch: pip install torch==2.13.0, "
+                "then pip install 'autotune[gp]'"
+            )
     decls = api.select_kernels(source, spec, kernels)
     for decl in decls:
         if size is not None and size not in decl.sizes:
@@ -165,6 +183,7 @@ def tune(
         scope=scope,
         confirm_top=confirm_top,
         simplify=not no_simplify,
+        halving=not no_halving,
     )
     if dry_run:
         for decl in decls:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,26 +173,53 @@ def Bool(default: bool = False) -> Choice:
 
 @dataclass(frozen=True, slots=True)
 class Permutation(BaseParam):
-    """An ordering of ``items`` (e.g. a loop order); the given order is the default."""
+    """An ordering of ``items`` (e.g. a loop order); the given order is the default.
+
+    ``precedes`` holds ``(a, b)`` pairs: ``a`` must come before ``b`` in every valid
+    ordering (a schedule with dependencies). The default order must respect them.
+    """
 
     items: tuple[str, ...]
+    precedes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if len(set(self.items)) != len(self.items) or not self.items:
             raise ValueError(f"Permutation items must be distinct and non-empty: {self.items}")
+        for a, b in self.precedes:
+            if a not in self.items or b not in self.items or a == b:
+                raise ValueError(f"ordering ({a!r}, {b!r}) must name two distinct items")
+        if not self._ordered(self.items):
+            raise ValueError(f"the default order {self.items} breaks {self.precedes}")
+
+    def _ordered(self, order: Sequence[str]) -> bool:
+        position = {item: i for i, item in enumerate(order)}
+        return all(position[a] < position[b] for a, b in self.precedes)
 
     @property
     def default(self) -> list[str]:
         return list(self.items)
 
     def sample(self, rng: np.random.Generator) -> list[str]:
-        return [self.items[i] for i in rng.permutation(len(self.items))]
+        """A random ordering that respects ``precedes``: each step picks uniformly among
+        the items whose predecessors are all placed."""
+        if not self.precedes:
+            return [self.items[i] for i in rng.permutation(len(self.items))]
+        order: list[str] = []
+        left = list(self.items)
+        while left:
+            ready = [it for it in left if all(b != it or a in order for a, b in self.precedes)]
+            pick = ready[int(rng.integers(len(ready)))]
+            order.append(pick)
+            left.remove(pick)
+        return order
 
     def size(self) -> int:
-        return math.factorial(len(self.items))
+        if not self.precedes:
+            return math.factorial(len(self.items))
+        return _count_linear_extensions(self.items, self.precedes)
 
     def values(self) -> Iterator[list[str]]:
-        return (list(p) for p in itertools.permutations(self.items))
+        return (list(p) for p in itertools.permutations(self.items) if self._ordered(p))
 
     def validate(self, value: JSONValue) -> bool:
         return (
@@ -200,10 +227,30 @@ class Permutation(BaseParam):
             and len(value) == len(self.items)
             and all(isinstance(v, str) for v in value)
             and set(value) == set(self.items)
+            and self._ordered(value)
         )
 
     def describe(self) -> str:
-        return "permutation of (" + ", ".join(self.items) + ")"
+        rules = "".join(f", {a} before {b}" for a, b in self.precedes)
+        return "permutation of (" + ", ".join(self.items) + ")" + rules
+
+
+def _count_linear_extensions(items: tuple[str, ...], precedes: tuple[tuple[str, str], ...]) -> int:
+    """Orderings of ``items`` that respect ``precedes``, by dynamic programming over the
+    set of items already placed (items are few: loop orders, small schedules)."""
+    index = {item: i for i, item in enumerate(items)}
+    needs = [0] * len(items)
+    for a, b in precedes:
+        needs[index[b]] |= 1 << index[a]
+    ways = [0] * (1 << len(items))
+    ways[0] = 1
+    for placed in range(len(ways)):
+        if not ways[placed]:
+            continue
+        for i in range(len(items)):
+            if not placed >> i & 1 and needs[i] & placed == needs[i]:
+                ways[placed | 1 << i] += ways[placed]
+    return ways[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,18 +294,45 @@ class Subset(BaseParam):
 class Seq(BaseParam):
     """A sequence of ``choices`` (repeats allowed) with ``min_len <= len <= max_len``.
 
-    Used for pass orders. The default is the shortest sequence made of the first choice.
+    Used for pass orders. ``after`` holds ``(item, enablers)`` rules: ``item`` may
+    appear only after one of ``enablers`` has appeared earlier in the sequence (e.g. a
+    loop pass only after loop canonicalization). The default is the shortest sequence
+    made of the first choice, which must not be subject to a rule.
     """
 
     choices: tuple[str, ...]
     min_len: int = 1
     max_len: int = 8
+    after: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.choices or self.min_len < 0 or self.max_len < max(self.min_len, 1):
             raise ValueError("Sequence needs choices and 0 <= min_len <= max_len, max_len >= 1")
         if len(set(self.choices)) != len(self.choices):
             raise ValueError(f"Sequence choices must be distinct: {self.choices}")
+        for item, enablers in self.after:
+            known = item in self.choices and enablers and set(enablers) <= set(self.choices)
+            if not known or item in enablers:
+                raise ValueError(f"ordering rule {item!r} after {enablers!r} names unknown items")
+        if self.min_len and self._rules().get(self.choices[0]):
+            raise ValueError(f"the first choice {self.choices[0]!r} cannot be ordered")
+
+    def _rules(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.after)
+
+    def allowed(self, prefix: Sequence[str]) -> list[str]:
+        """The choices that may follow ``prefix`` under the ordering rules."""
+        rules, seen = self._rules(), set(prefix)
+        return [c for c in self.choices if c not in rules or seen.intersection(rules[c])]
+
+    def ordered(self, seq: Sequence[str]) -> bool:
+        """Whether every item of ``seq`` comes after one of its enablers."""
+        rules, seen = self._rules(), set[str]()
+        for item in seq:
+            if item in rules and not seen.intersection(rules[item]):
+                return False
+            seen.add(item)
+        return True
 
     @property
     def default(self) -> list[str]:
@@ -266,26 +340,58 @@ class Seq(BaseParam):
 
     def sample(self, rng: np.random.Generator) -> list[str]:
         length = int(rng.integers(self.min_len, self.max_len + 1))
-        return [self.choices[int(i)] for i in rng.integers(0, len(self.choices), size=length)]
+        if not self.after:
+            return [self.choices[int(i)] for i in rng.integers(0, len(self.choices), size=length)]
+        seq: list[str] = []
+        for _ in range(length):
+            options = self.allowed(seq)
+            seq.append(options[int(rng.integers(len(options)))])
+        return seq
 
     def size(self) -> int:
-        n = len(self.choices)
-        return sum(n**k for k in range(self.min_len, self.max_len + 1))
+        if not self.after:
+            n = len(self.choices)
+            return sum(n**k for k in range(self.min_len, self.max_len + 1))
+        return self._count_ordered()
+
+    def _count_ordered(self) -> int:
+        """Valid sequences, counted by length over the set of enablers seen so far."""
+        rules = self._rules()
+        enablers = sorted({e for _, group in self.after for e in group})
+        states: dict[frozenset[str], int] = {frozenset(): 1}
+        total = states[frozenset()] if self.min_len == 0 else 0
+        for length in range(1, self.max_len + 1):
+            nxt: dict[frozenset[str], int] = {}
+            for seen, ways in states.items():
+                for c in self.choices:
+                    if c in rules and not seen.intersection(rules[c]):
+                        continue
+                    key = seen | {c} if c in enablers else seen
+                    nxt[key] = nxt.get(key, 0) + ways
+            states = nxt
+            if length >= self.min_len:
+                total += sum(states.values())
+        return total
 
     def values(self) -> Iterator[list[str]]:
         for k in range(self.min_len, self.max_len + 1):
             for seq in itertools.product(self.choices, repeat=k):
-                yield list(seq)
+                if self.ordered(seq):
+                    yield list(seq)
 
     def validate(self, value: JSONValue) -> bool:
         return (
             isinstance(value, list)
             and self.min_len <= len(value) <= self.max_len
             and all(v in self.choices for v in value)
+            and self.ordered(value)
         )
 
     def describe(self) -> str:
-        return f"sequence of {len(self.choices)} passes, length {self.min_len}..{self.max_len}"
+        text = f"sequence of {len(self.choices)} passes, length {self.min_len}..{self.max_len}"
+        if self.after:
+            text += f", {len(self.after)} ordering rules"
+        return text
 
 
 def _is_int(value: Any) -> bool:

@@ -48,6 +48,19 @@ class TimingSettings:
     warmup_calls: int = 1
     early_stop_ratio: float = 0.8
 
+    def screen(self) -> TimingSettings:
+        """The cheap first measurement of successive halving: two rounds, at most a
+        third of the time. Enough to tell clear losers from contenders."""
+        return TimingSettings(
+            min_rounds=2,
+            max_rounds=2,
+            samples_per_round=self.samples_per_round,
+            min_sample_s=self.min_sample_s,
+            max_time_s=self.max_time_s / 3,
+            warmup_calls=self.warmup_calls,
+            early_stop_ratio=self.early_stop_ratio,
+        )
+
     def confirm(self) -> TimingSettings:
         """The heavier settings used to confirm a winner in a fresh process."""
         return TimingSettings(
@@ -106,3 +119,25 @@ class TrialRecord:
     result: MeasureResult
     run_id: str = ""
     created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioArm:
+    """A known-good config and the rewards it earned on earlier problem instances.
+
+    A reward is the log speedup one workload measured for the config (clipped, so a
+    failure counts as a large loss without dominating). ``rewards`` has one entry per
+    workload the config was measured on.
+    """
+
+    config_key: str
+    config: dict[str, Any]
+    rewards: tuple[float, ...]
+
+    @property
+    def pulls(self) -> int:
+        return len(self.rewards)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.rewards) / len(self.rewards) if self.rewards else 0.0

@@ -6,6 +6,7 @@ cycle. Strategies, runners, databases and callbacks plug into it.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,9 +20,10 @@ from autotune.kernels import KernelDecl
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
-from autotune.records import MeasureResult, Status, TimingSettings, TrialRecord
+from autotune.records import MeasureResult, PortfolioArm, Status, TimingSettings, TrialRecord
 from autotune.space import SearchSpace
 from autotune.strategies import make_strategy
+from autotune.strategies._portfolio import adapt, reward
 
 _FAILED = (Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT)
 
@@ -39,6 +41,13 @@ class TuneOptions:
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
     re-measurements are reported as ``simplify_trials``, outside the budget.
+
+    With ``halving`` (successive halving), every search candidate is first timed with
+    the cheap :meth:`TimingSettings.screen` settings. Afterwards a contender is
+    dropped when its CI lies wholly below the best one's CI (it cannot win); of the
+    rest, the best ``1/eta`` (at least ``confirm_top``) are timed again with
+    ``timing``, and the best of those go on to confirmation. Without it, every
+    candidate is timed with ``timing`` from the start.
     """
 
     budget: int = 60
@@ -53,6 +62,8 @@ class TuneOptions:
     scope: str = "all"
     simplify: bool = True
     tie_tolerance: float = 0.02
+    halving: bool = True
+    eta: int = 3
 
 
 @dataclass
@@ -65,6 +76,10 @@ class _Search:
     spent: int = 0
     resumed: int = 0
     simplify_trials: int = 0
+    refine_trials: int = 0
+    portfolio: list[PortfolioArm] = field(default_factory=list)
+    #: Latest (most repeated) measurement of each contender, by config key.
+    refined: dict[str, MeasureResult] = field(default_factory=dict)
 
 
 class Tuner:
@@ -115,8 +130,30 @@ class Tuner:
             return _skipped(decl.name, _baseline_reason(baseline), workload)
         timeout = self.options.candidate_timeout_s or max(30.0, 10 * baseline_wall + 20)
         search = _Search(workload, self.space_for(decl))
+        search.portfolio = self.db.portfolio(self.target.key)
         self._search(decl, ref, search, timeout)
-        return self._confirm(decl, ref, search, baseline, timeout)
+        summary = self._confirm(decl, ref, search, baseline, timeout)
+        self._update_portfolio(search, summary)
+        return summary
+
+    def _update_portfolio(self, search: _Search, summary: dict[str, Any]) -> None:
+        """Credit the portfolio's arms with what they earned on this workload, and add
+        the confirmed winner as an arm for later problem instances."""
+        for arm in search.portfolio:
+            config = adapt(search.space, arm.config)
+            key = None if config is None else Candidate.from_config(config).key
+            if key is not None and key in search.records:
+                result = search.records[key].result
+                self.db.add_portfolio_reward(
+                    self.target.key, search.workload.key, arm.config, reward(result)
+                )
+        if summary.get("best_config") is not None:
+            self.db.add_portfolio_reward(
+                self.target.key,
+                search.workload.key,
+                summary["best_config"],
+                math.log(summary["speedup"]),
+            )
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
@@ -127,6 +164,7 @@ class Tuner:
             opts.budget,
             storage=self.db.optuna_storage,
             study_name=f"autotune:{decl.name}:{search.workload.key}:{self.run_id}",
+            portfolio=search.portfolio,
         )
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate
@@ -154,7 +192,8 @@ class Tuner:
             if why is not None:
                 result = MeasureResult(Status.INVALID, why)
             else:
-                request = MeasureRequest(candidate.config, opts.timing, timeout)
+                settings = opts.timing.screen() if opts.halving else opts.timing
+                request = MeasureRequest(candidate.config, settings, timeout)
                 result = self.runner.measure(ref, [request])[0]
                 search.spent += 1
             record = self._record(
@@ -171,16 +210,20 @@ class Tuner:
         baseline: MeasureResult,
         timeout: float,
     ) -> dict[str, Any]:
-        contenders = sorted(
-            (
-                r
-                for r in search.records.values()
-                if r.result.status is Status.OK
-                and (r.result.speedup or 0) > 1.0
-                and not same_code(r.result, baseline)
-            ),
-            key=lambda r: -(r.result.speedup or 0),
-        )[: self.options.confirm_top]
+        contenders = [
+            r
+            for r in search.records.values()
+            if r.result.status is Status.OK
+            and (r.result.speedup or 0) > 1.0
+            and not same_code(r.result, baseline)
+        ]
+        if self.options.halving:
+            self._refine(decl, ref, search, contenders, timeout)
+        estimate = {r.config_key: search.refined.get(r.config_key, r.result) for r in contenders}
+        contenders = [r for r in contenders if r.config_key in search.refined] or contenders
+        contenders = sorted(contenders, key=lambda r: -(estimate[r.config_key].speedup or 0))[
+            : self.options.confirm_top
+        ]
         confirmed: list[tuple[TrialRecord, MeasureResult]] = []
         for record in contenders:
             request = MeasureRequest(record.config, self.options.timing.confirm(), timeout)
@@ -193,6 +236,28 @@ class Tuner:
         if winner is not None and self.options.simplify:
             winner = self._simplify(decl, ref, search, winner, timeout)
         return self._summary(decl, search, baseline, winner)
+
+    def _refine(
+        self,
+        decl: KernelDecl,
+        ref: KernelRef,
+        search: _Search,
+        contenders: list[TrialRecord],
+        timeout: float,
+    ) -> None:
+        """The middle rung of successive halving: the screened contenders that could
+        still win, at most the best ``1/eta`` of them, are timed again with the full
+        settings. (The rung above it is confirmation in a fresh process.)"""
+        screened = {r.config_key: r.result for r in contenders}
+        for key in promote(screened, self.options.eta, self.options.confirm_top):
+            record = search.records[key]
+            request = MeasureRequest(record.config, self.options.timing, timeout)
+            result = self.runner.measure(ref, [request])[0]
+            candidate = Candidate.from_config(record.config)
+            self._record(decl.name, search.workload, candidate, "refine", result, search.spent)
+            search.refine_trials += 1
+            if result.status is Status.OK and result.timing is not None:
+                search.refined[key] = result
 
     def _simplify(
         self,
@@ -299,6 +364,7 @@ class Tuner:
             "measured_this_run": search.spent,
             "resumed": search.resumed,
             "simplify_trials": search.simplify_trials,
+            "refine_trials": search.refine_trials,
         }
 
 
@@ -337,6 +403,21 @@ def choose_winner(
             -(rr[1].timing.speedup if rr[1].timing else 0),
         ),
     )
+
+
+def promote(results: dict[str, MeasureResult], eta: int, keep: int) -> list[str]:
+    """The config keys of one rung of successive halving that are timed again.
+
+    A candidate whose CI lies wholly below the CI of the best estimate cannot win and is
+    dropped; of the rest, the best ``1/eta`` (at least ``keep``) go on, best first.
+    """
+    timed = {k: r.timing for k, r in results.items() if r.timing is not None}
+    if not timed:
+        return []
+    best_lo = max(t.speedup_ci95[0] for t in timed.values())
+    alive = [k for k, t in timed.items() if t.speedup_ci95[1] >= best_lo]
+    alive.sort(key=lambda k: -timed[k].speedup)
+    return alive[: max(keep, math.ceil(len(alive) / eta))]
 
 
 def option_groups(config: dict[str, Any], default: dict[str, Any]) -> list[tuple[str, ...]]:

@@ -68,7 +68,17 @@ choice_params = st.lists(json_scalars, min_size=1, max_size=6, unique_by=_type_a
     lambda values: Choice(tuple(values))
 )
 item_lists = st.lists(names, min_size=1, max_size=4, unique=True).map(tuple)
-permutation_params = item_lists.map(Permutation)
+
+
+@st.composite
+def permutation_params(draw: st.DrawFn) -> Permutation:
+    """Permutations, some with ordering pairs consistent with the default order."""
+    items = draw(item_lists)
+    pairs = [(items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items))]
+    precedes = draw(st.lists(st.sampled_from(pairs), max_size=3, unique=True)) if pairs else []
+    return Permutation(items, tuple(precedes))
+
+
 subset_params = st.lists(names, max_size=4, unique=True).map(lambda items: Subset(tuple(items)))
 
 
@@ -77,11 +87,17 @@ def seq_params(draw: st.DrawFn) -> Seq:
     choices = draw(st.lists(names, min_size=1, max_size=3, unique=True))
     min_len = draw(st.integers(0, 2))
     max_len = draw(st.integers(max(min_len, 1), 3))
-    return Seq(tuple(choices), min_len, max_len)
+    rules: list[tuple[str, tuple[str, ...]]] = []
+    for item in choices[1:]:
+        enablers = [c for c in choices if c != item]
+        if draw(st.booleans()):
+            picked = draw(st.lists(st.sampled_from(enablers), min_size=1, max_size=2, unique=True))
+            rules.append((item, tuple(picked)))
+    return Seq(tuple(choices), min_len, max_len, tuple(rules))
 
 
 any_param = st.one_of(
-    int_params(), pow2_params(), choice_params, permutation_params, subset_params, seq_params()
+    int_params(), pow2_params(), choice_params, permutation_params(), subset_params, seq_params()
 )
 
 
@@ -98,7 +114,9 @@ def frozen(value: Any) -> Any:
 def conditional_spaces(draw: st.DrawFn) -> SearchSpace:
     """Spaces of 1-4 small parameters, some active only under an earlier one's values."""
     space = SearchSpace()
-    small = st.one_of(int_params(), pow2_params(), choice_params, permutation_params, seq_params())
+    small = st.one_of(
+        int_params(), pow2_params(), choice_params, permutation_params(), seq_params()
+    )
     for i in range(draw(st.integers(1, 4))):
         param = draw(small.filter(lambda p: p.size() <= 12))
         condition = None

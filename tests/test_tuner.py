@@ -139,3 +139,43 @@ def test_resume_ignores_records_outside_the_current_space(tmp_path):
     kept = [r for r in recorded if "flags.fastmath" not in r.config]
     assert second["resumed"] == len(kept)
     assert second["best_config"] is None or "flags.fastmath" not in second["best_config"]
+
+
+def _timed(speedup, lo, hi):
+    from autotune.records import MeasureResult, Timing
+
+    timing = Timing([[1.0]], [[1.0 / speedup]], 1, 1.0, 1.0 / speedup, 0.0, speedup, (lo, hi))
+    return MeasureResult(Status.OK, timing=timing)
+
+
+def test_halving_drops_only_candidates_whose_ci_cannot_reach_the_best():
+    from autotune.tuner import promote
+
+    results = {
+        "best": _timed(1.50, 1.40, 1.60),
+        "close": _timed(1.38, 1.30, 1.45),  # its CI reaches the best's lower bound
+        "far": _timed(1.20, 1.15, 1.35),  # wholly below 1.40: cannot win
+        "wide": _timed(1.10, 0.80, 1.70),  # noisy: could still win
+    }
+    assert promote(results, eta=1, keep=1) == ["best", "close", "wide"]
+    assert promote(results, eta=3, keep=1) == ["best"]
+    assert promote(results, eta=3, keep=2) == ["best", "close"]
+    assert promote({}, eta=3, keep=3) == []
+
+
+def test_halving_screens_cheaply_then_refines_the_contenders(tmp_path):
+    db = open_database(str(tmp_path / "t.db"))
+    summary = _tune(db, _planted("scale_with_noise_param"), budget=12, halving=True, eta=2)
+    assert summary["status"] == "tuned"
+    trials = db.trials(summary["workload_key"], summary["target_key"], phase=None)
+    search = [t for t in trials if t.phase == "search" and t.result.timing]
+    refine = [t for t in trials if t.phase == "refine"]
+    assert refine and summary["refine_trials"] == len(refine)
+    # Refined contenders were screened first, and timed with more rounds the second time.
+    screened = {t.config_key: t for t in search}
+    for t in refine:
+        assert t.config_key in screened
+        assert len(t.result.timing.candidate_rounds) >= len(
+            screened[t.config_key].result.timing.candidate_rounds
+        )
+    assert all(len(t.result.timing.candidate_rounds) <= 2 for t in search)

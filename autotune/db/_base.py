@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from autotune.program import Workload
-from autotune.records import TrialRecord
+from autotune.records import PortfolioArm, TrialRecord
 
 
 class BaseDatabase(ABC):
@@ -59,6 +59,17 @@ class BaseDatabase(ABC):
     @abstractmethod
     def latest_summaries(self, kernel: str | None = None) -> list[dict[str, Any]]:
         """The most recent summary per (kernel, workload, target), newest first."""
+
+    @abstractmethod
+    def add_portfolio_reward(
+        self, target_key: str, workload_key: str, config: dict[str, Any], reward: float
+    ) -> bool:
+        """Record that ``config`` earned ``reward`` on ``workload_key``. One reward per
+        (target, config, workload): a second one returns ``False`` and stores nothing."""
+
+    @abstractmethod
+    def portfolio(self, target_key: str) -> list[PortfolioArm]:
+        """Every config with rewards on ``target_key``, best mean reward first."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from autotune.candidate import canonical_json
+from autotune.candidate import Candidate, canonical_json
 from autotune.db._base import BaseDatabase
 from autotune.db._engine import (
     WRITES,
@@ -35,9 +35,9 @@ from autotune.db._engine import (
 from autotune.errors import DatabaseError
 from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
-from autotune.records import TrialRecord
+from autotune.records import PortfolioArm, TrialRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_URL = "sqlite:///autotune.db"
 
 metadata = sa.MetaData()
@@ -115,8 +115,29 @@ summaries_table = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+# One row per (target, config, workload): the reward a known-good config earned on one
+# problem instance. Portfolio strategies read the arms back with their rewards.
+portfolio_table = sa.Table(
+    "autotune_portfolio",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("target_key", sa.String(32), nullable=False),
+    sa.Column("config_key", sa.String(32), nullable=False),
+    sa.Column("workload_key", sa.String(32), nullable=False),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("reward", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("target_key", "config_key", "workload_key", name="uq_portfolio"),
+)
+
+
+def _add_portfolio(conn: sa.Connection) -> None:
+    """v1 -> v2: the portfolio table is new; nothing else changes."""
+    portfolio_table.create(conn, checkfirst=True)
+
+
 #: version -> function migrating a database from that version to the next.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _add_portfolio}
 
 
 class SQLDatabase(BaseDatabase):
@@ -287,6 +308,36 @@ class SQLDatabase(BaseDatabase):
                 seen.add(ident)
                 latest.append(json.loads(row["summary_json"]))
         return latest
+
+    def add_portfolio_reward(
+        self, target_key: str, workload_key: str, config: dict[str, Any], reward: float
+    ) -> bool:
+        row = {
+            "target_key": target_key,
+            "config_key": Candidate.from_config(config).key,
+            "workload_key": workload_key,
+            "config_json": canonical_json(config),
+            "reward": float(reward),
+            "created_at": time.time(),
+        }
+        with self._write() as conn:
+            return insert_unless_present(conn, portfolio_table, row)
+
+    def portfolio(self, target_key: str) -> list[PortfolioArm]:
+        query = (
+            sa.select(portfolio_table)
+            .where(portfolio_table.c.target_key == target_key)
+            .order_by(portfolio_table.c.id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        configs: dict[str, dict[str, Any]] = {}
+        rewards: dict[str, list[float]] = {}
+        for row in rows:
+            configs.setdefault(row["config_key"], json.loads(row["config_json"]))
+            rewards.setdefault(row["config_key"], []).append(row["reward"])
+        arms = [PortfolioArm(k, configs[k], tuple(rewards[k])) for k in configs]
+        return sorted(arms, key=lambda arm: -arm.mean)
 
     def close(self) -> None:
         self._engine.dispose()

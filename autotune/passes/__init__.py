@@ -6,6 +6,7 @@ from autotune.passes._catalog import (
     INLINE_THRESHOLDS,
     MODULE_PASSES,
     PASS_MODES,
+    PASS_ORDER_RULES,
     PASSES,
 )
 from autotune.passes._pipeline import PipelineConfig, numba_pipeline
@@ -19,6 +20,7 @@ __all__ = [
     "MODULE_PASSES",
     "PASSES",
     "PASS_MODES",
+    "PASS_ORDER_RULES",
     "BuildOptions",
     "PipelineConfig",
     "cpu_search_space",

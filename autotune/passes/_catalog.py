@@ -46,6 +46,17 @@ FUNCTION_PASSES: tuple[str, ...] = (
     "tail_call_elimination",
 )
 
+#: Loop passes a sequence may contain only after loop canonicalization: on loops not
+#: in simplified form they do nothing, so such orders only waste measurements.
+LOOP_PASSES: tuple[str, ...] = (
+    "loop_deletion",
+    "loop_rotate",
+    "loop_strength_reduce",
+    "loop_unroll",
+    "loop_unroll_and_jam",
+)
+LOOP_CANONICALIZATION: tuple[str, ...] = ("loop_simplify",)
+
 #: Every pass a sequence may contain, in a fixed order (module passes first).
 PASSES: tuple[str, ...] = MODULE_PASSES + FUNCTION_PASSES
 
@@ -58,3 +69,8 @@ FASTMATH_FLAGS: tuple[str, ...] = ("nnan", "ninf", "nsz", "arcp", "contract", "a
 #: ``inlining_threshold`` values; -1 leaves LLVM's level default. llvmlite 0.50 keeps
 #: only the low byte of the setter's argument, so nothing above 255 is offered.
 INLINE_THRESHOLDS: tuple[int, ...] = (-1, 0, 25, 75, 150, 225, 255)
+
+#: Ordering rules of pass sequences, as ``Seq.after`` takes them.
+PASS_ORDER_RULES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (name, LOOP_CANONICALIZATION) for name in LOOP_PASSES
+)

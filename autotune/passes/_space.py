@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from autotune.kernels import KernelDecl
-from autotune.passes._catalog import FASTMATH_FLAGS, INLINE_THRESHOLDS, PASS_MODES, PASSES
+from autotune.passes._catalog import (
+    FASTMATH_FLAGS,
+    INLINE_THRESHOLDS,
+    PASS_MODES,
+    PASS_ORDER_RULES,
+    PASSES,
+)
 from autotune.passes._pipeline import PipelineConfig
 from autotune.space import Bool, Choice, Condition, SearchSpace, Seq, Subset
 
@@ -63,7 +69,7 @@ def _add_compiler_options(
 ) -> None:
     space.add("passes.mode", Choice(PASS_MODES))
     custom = Condition("passes.mode", ("before", "after", "replace"))
-    space.add("passes.sequence", Seq(PASSES, 1, max_sequence), custom)
+    space.add("passes.sequence", Seq(PASSES, 1, max_sequence, PASS_ORDER_RULES), custom)
     o_level = Condition("passes.mode", WITH_O_LEVEL)
     space.add("pipeline.speed_level", Choice((3, 2, 1, 0)), o_level)
     space.add("pipeline.loop_vectorization", Bool(True), o_level)

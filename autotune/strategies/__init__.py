@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
+from autotune.records import PortfolioArm
 from autotune.space import SearchSpace
 from autotune.strategies._base import BaseStrategy
 
@@ -14,6 +16,7 @@ STRATEGIES = {
     "random": "autotune.strategies._random:RandomStrategy",
     "exhaustive": "autotune.strategies._exhaustive:ExhaustiveStrategy",
     "tpe": "autotune.strategies._optuna:OptunaStrategy",
+    "gp": "autotune.strategies._optuna:GPStrategy",
     "mutation": "autotune.strategies._local:MutationStrategy",
     "evolution": "autotune.strategies._local:EvolutionStrategy",
     "bandit": "autotune.strategies._bandit:AUCBanditStrategy",
@@ -21,7 +24,7 @@ STRATEGIES = {
 
 
 #: Strategies that keep an Optuna study and accept ``storage``/``study_name``.
-USES_OPTUNA = {"tpe", "bandit"}
+USES_OPTUNA = {"tpe", "gp", "bandit"}
 
 
 def make_strategy(
@@ -31,19 +34,24 @@ def make_strategy(
     budget: int,
     storage: str | None = None,
     study_name: str | None = None,
+    portfolio: Sequence[PortfolioArm] = (),
 ) -> BaseStrategy:
-    """The strategy called ``name``; ``auto`` is exhaustive when the whole space fits the
-    budget, else random. ``storage`` (an SQLAlchemy URL) and ``study_name`` say where
-    strategies built on Optuna keep their study."""
+    """The strategy called ``name``; ``auto`` is the AUC bandit over search techniques.
+
+    ``storage`` (an SQLAlchemy URL) and ``study_name`` say where strategies built on
+    Optuna keep their study. ``portfolio`` holds known-good configs from earlier
+    problem instances: the bandit adds them as one more technique.
+    """
     if name == "auto":
-        name = "exhaustive" if space.size() <= budget else "random"
+        name = "bandit"
     if name not in STRATEGIES:
         raise KeyError(f"unknown strategy {name!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
     module, cls = STRATEGIES[name].split(":")
     factory = getattr(importlib.import_module(module), cls)
-    strategy: BaseStrategy
+    kwargs: dict[str, object] = {}
     if name in USES_OPTUNA and storage is not None:
-        strategy = factory(space, seed, storage=storage, study_name=study_name)
-    else:
-        strategy = factory(space, seed)
+        kwargs.update(storage=storage, study_name=study_name)
+    if name == "bandit" and portfolio:
+        kwargs["portfolio"] = portfolio
+    strategy: BaseStrategy = factory(space, seed, **kwargs)
     return strategy

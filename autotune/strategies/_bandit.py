@@ -4,7 +4,9 @@ Credit is the area under the curve of recent successes, as in OpenTuner's AUC ba
 of each technique's last ``window`` proposals, those that set a new best count, the
 more recent ones more. An exploration bonus keeps rarely used techniques in play.
 Every technique is told every result, so each learns from all measurements; they share
-one memory of what was proposed, so no config is proposed twice.
+one memory of what was proposed, so no config is proposed twice. Given a portfolio of
+known-good configs from earlier problem instances, a Thompson-sampling bandit over them
+joins as the first technique.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from collections import deque
 from collections.abc import Sequence
 
 from autotune.candidate import Candidate
-from autotune.records import MeasureResult, Status
+from autotune.records import MeasureResult, PortfolioArm, Status
 from autotune.space import SearchSpace
 from autotune.strategies._base import BaseStrategy
+from autotune.strategies._portfolio import PortfolioStrategy
+
+#: The techniques of the default strategy, in order of preference on ties.
+DEFAULT_TECHNIQUES = ("mutation", "tpe", "random", "evolution")
 
 
 class AUCBanditStrategy(BaseStrategy):
@@ -26,23 +32,27 @@ class AUCBanditStrategy(BaseStrategy):
         self,
         space: SearchSpace,
         seed: int = 0,
-        techniques: Sequence[str] = ("random", "tpe", "mutation", "evolution"),
+        techniques: Sequence[str] = DEFAULT_TECHNIQUES,
         window: int = 30,
         exploration: float = 0.2,
         storage: str | None = None,
         study_name: str | None = None,
+        portfolio: Sequence[PortfolioArm] = (),
     ) -> None:
         super().__init__(space, seed)
         from autotune.strategies import make_strategy
 
-        self.techniques = {
-            name: make_strategy(name, space, seed + i, 0, storage, study_name)
-            for i, name in enumerate(techniques)
-        }
+        self.techniques: dict[str, BaseStrategy] = {}
+        arms = PortfolioStrategy(space, seed, portfolio)
+        if len(arms):
+            self.techniques["portfolio"] = arms
+        for i, name in enumerate(techniques):
+            self.techniques[name] = make_strategy(name, space, seed + i, 0, storage, study_name)
         for technique in self.techniques.values():
             technique.share_seen(self._seen)
-        self._history: dict[str, deque[int]] = {n: deque(maxlen=window) for n in techniques}
-        self._uses = dict.fromkeys(techniques, 0)
+        names = list(self.techniques)
+        self._history: dict[str, deque[int]] = {n: deque(maxlen=window) for n in names}
+        self._uses = dict.fromkeys(names, 0)
         self._owner: dict[str, str] = {}
         self._best = 0.0
         self._exploration = exploration

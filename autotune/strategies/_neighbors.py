@@ -8,10 +8,24 @@ import numpy as np
 
 from autotune.space import BaseParam, Config, Permutation, SearchSpace, Seq, Subset
 
+#: Edits tried before a fresh draw replaces a value whose ordering rules keep failing.
+MAX_ORDERED_EDITS = 20
+
 
 def mutate_value(param: BaseParam, value: Any, rng: np.random.Generator) -> Any:
     """A nearby value of ``param``: an edit of a sequence, a swap in a permutation, a
-    flipped subset member, otherwise a fresh draw."""
+    flipped subset member, otherwise a fresh draw. Ordering rules of sequences and
+    permutations are respected: an edit that breaks them is tried again."""
+    if isinstance(param, Seq | Permutation) and isinstance(value, list):
+        for _ in range(MAX_ORDERED_EDITS):
+            moved = _move(param, value, rng)
+            if param.validate(moved):
+                return moved
+        return param.sample(rng)
+    return _move(param, value, rng)
+
+
+def _move(param: BaseParam, value: Any, rng: np.random.Generator) -> Any:
     if isinstance(param, Seq) and isinstance(value, list):
         return _edit_sequence(param, list(value), rng)
     if isinstance(param, Permutation) and isinstance(value, list) and len(value) > 1:
@@ -35,13 +49,16 @@ def _edit_sequence(param: Seq, seq: list[str], rng: np.random.Generator) -> list
     if not moves:
         return param.sample(rng)
     move = moves[int(rng.integers(len(moves)))]
-    pick = param.choices[int(rng.integers(len(param.choices)))]
-    if move == "insert":
-        seq.insert(int(rng.integers(len(seq) + 1)), pick)
-    elif move == "delete":
+    if move == "delete":
         del seq[int(rng.integers(len(seq)))]
+        return seq
+    at = int(rng.integers(len(seq) + (move == "insert")))
+    options = param.allowed(seq[:at])  # what may stand at this position
+    pick = options[int(rng.integers(len(options)))]
+    if move == "insert":
+        seq.insert(at, pick)
     else:
-        seq[int(rng.integers(len(seq)))] = pick
+        seq[at] = pick
     return seq
 
 

@@ -147,7 +147,19 @@ def _value(name: str, param: BaseParam, raw: dict[str, Any]) -> Any:
     assert isinstance(param, Permutation)
     if name in raw:
         return raw[name].split(",")
-    return sorted(param.items, key=lambda item: raw[f"{name}:{item}"])
+    return _ordering_by_keys(param, {item: raw[f"{name}:{item}"] for item in param.items})
+
+
+def _ordering_by_keys(param: Permutation, keys: dict[str, float]) -> list[str]:
+    """Items by ascending random key, except that an item waits until its required
+    predecessors are placed: every decoded ordering respects ``param.precedes``."""
+    order: list[str] = []
+    left = sorted(param.items, key=lambda item: keys[item])
+    while left:
+        pick = next(it for it in left if all(b != it or a in order for a, b in param.precedes))
+        order.append(pick)
+        left.remove(pick)
+    return order
 
 
 def _raw(name: str, param: BaseParam, value: Any, key: str) -> Any:
@@ -253,3 +265,39 @@ class OptunaStrategy(BaseStrategy):
                     optuna.trial.create_trial(params=params, distributions=dists, value=value)
                 )
             self.mark_seen(candidate)
+
+
+def gp_available() -> bool:
+    """Whether Optuna's GP sampler can run: it needs PyTorch (the ``gp`` extra)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class GPStrategy(OptunaStrategy):
+    """Bayesian search with Optuna's Gaussian-process sampler.
+
+    Needs PyTorch; install the CPU build first (``pip install torch==2.13.0``), then
+    ``pip install 'autotune[gp]'``. Parameters that are active only in some configs
+    (pass-sequence positions) are outside the GP's fixed space and are drawn by Optuna's
+    independent sampler.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        storage: str | None = None,
+        study_name: str | None = None,
+    ) -> None:
+        if not gp_available():
+            raise RuntimeError(
+                "strategy 'gp' needs PyTorch: pip install torch==2.13.0 (CPU build), "
+                "then pip install 'autotune[gp]'"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.GPSampler(seed=seed, deterministic_objective=False)
+        super().__init__(space, seed, sampler=sampler, storage=storage, study_name=study_name)

@@ -244,6 +244,31 @@ class DatabaseConformance:
         database.finish_run("run-1", [{"kernel": "gemm", "speedup": 1.2}])
         assert sorted(s["kernel"] for s in database.latest_summaries()) == ["gemm", "saxpy"]
 
+    def test_portfolio_collects_rewards_per_config_across_workloads(
+        self, database: BaseDatabase
+    ) -> None:
+        good, poor = {"x": 1, "y": "a"}, {"x": 2}
+        assert database.add_portfolio_reward(TARGET, WORKLOAD, good, 0.4)
+        assert database.add_portfolio_reward(TARGET, OTHER_WORKLOAD, good, 0.2)
+        assert database.add_portfolio_reward(TARGET, WORKLOAD, poor, -0.1)
+        assert database.add_portfolio_reward(OTHER_TARGET, WORKLOAD, poor, 0.9)
+        arms = database.portfolio(TARGET)
+        assert [arm.config for arm in arms] == [good, poor]  # best mean first
+        assert sorted(arms[0].rewards) == [0.2, 0.4]
+        assert arms[0].config_key == Candidate.from_config(good).key
+        assert [arm.rewards for arm in database.portfolio(OTHER_TARGET)] == [(0.9,)]
+        assert database.portfolio("nothing-here") == []
+
+    def test_portfolio_keeps_one_reward_per_config_and_workload(
+        self, database: BaseDatabase
+    ) -> None:
+        assert database.add_portfolio_reward(TARGET, WORKLOAD, {"x": 1}, 0.3)
+        assert database.add_portfolio_reward(TARGET, WORKLOAD, {"x": 1}, 0.5) is False
+        [arm] = database.portfolio(TARGET)
+        assert arm.rewards == (0.3,)
+        arm.config["x"] = 99  # a copy: the stored arm is unchanged
+        assert database.portfolio(TARGET)[0].config == {"x": 1}
+
     def test_data_survives_closing_and_reopening(self, tmp_path: Path) -> None:
         db = self.make_database(tmp_path)
         workload = Workload(kernel="saxpy", arg_types="(float64[::1],)", ir_text="define void @f()")
@@ -253,6 +278,7 @@ class DatabaseConformance:
         db.add_trial(make_trial({"x": 1}, phase="confirm"))
         db.start_run("run-1", "autotune tune saxpy.py", {})
         db.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.2}])
+        db.add_portfolio_reward(TARGET, WORKLOAD, {"x": 1}, 0.25)
         db.close()
 
         reopened = self.make_database(tmp_path)
@@ -261,6 +287,7 @@ class DatabaseConformance:
             assert sorted(r.phase for r in stored) == ["confirm", "search"]
             assert all(r.config == {"x": 1} for r in stored)
             assert [s["speedup"] for s in reopened.latest_summaries("saxpy")] == [1.2]
+            assert [arm.rewards for arm in reopened.portfolio(TARGET)] == [(0.25,)]
             # Uniqueness still holds against rows written before reopening.
             assert reopened.add_trial(make_trial({"x": 1})) is False
         finally:

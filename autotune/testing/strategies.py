@@ -12,14 +12,22 @@ the strategy::
 Every test runs on several small and medium spaces with conditional parameters,
 sequences, permutations and constraints that make part of the space invalid. The seed
 is the ``global_random_seed`` fixture when the test session defines one, else 0.
+
+The replay tests run the strategy against exhaustively recorded measurements of real
+kernels (``corpora/spaces/cpu`` in the source tree, or ``AUTOTUNE_REPLAY_SPACES``), with
+a seeded fifth of the configs turned into failures; they skip where no recorded space
+can be found.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from autotune.candidate import Candidate
@@ -189,6 +197,53 @@ def drain(
     return proposed, False
 
 
+#: Unique evaluations per replay run: a budget well below each recorded space's size.
+REPLAY_BUDGET = 40
+
+
+def replay_space_files() -> list[Path]:
+    """Recorded exhaustive spaces to replay, from ``AUTOTUNE_REPLAY_SPACES`` or the
+    source tree's ``corpora/spaces/cpu``; empty when neither exists."""
+    folder = os.environ.get("AUTOTUNE_REPLAY_SPACES")
+    root = Path(folder) if folder else Path(__file__).resolve().parents[2] / "corpora/spaces/cpu"
+    return sorted(root.glob("*.json")) if root.is_dir() else []
+
+
+def replay_run(
+    make: Callable[[SearchSpace, int], BaseStrategy], path: Path, seed: int, budget: int
+) -> tuple[SearchSpace, list[Candidate], list[MeasureResult]]:
+    """Drive a strategy with recorded answers, as the tuner does, until ``budget``
+    configs were measured. A seeded fifth of the recorded configs answer as failures
+    (build failed, run failed, wrong result, timeout), so recovery is exercised."""
+    from autotune.measure._record import space_from_definition
+    from autotune.measure._replay import ReplayData
+
+    [kernel] = ReplayData.load(path).kernels.values()
+    if kernel.space is None:
+        raise ValueError(f"{path} records no search space to replay")
+    space = space_from_definition(kernel.space)
+    strategy = make(space, seed)
+    rng = np.random.default_rng(seed)
+    failing = {key for key in sorted(kernel.results) if rng.random() < 0.2}
+    proposed: list[Candidate] = []
+    answers: list[MeasureResult] = []
+    while len(proposed) < budget:
+        asked = strategy.ask(1)
+        if not asked:
+            break
+        [candidate] = asked
+        _, result = kernel.results.get(
+            candidate.key, (None, MeasureResult(Status.INVALID, "not a recorded config"))
+        )
+        if candidate.key in failing:
+            kinds = FAILURE_STATUSES[:4]
+            result = MeasureResult(kinds[len(proposed) % len(kinds)], "replayed failure")
+        proposed.append(candidate)
+        answers.append(result)
+        strategy.tell([candidate], [result])
+    return space, proposed, answers
+
+
 class StrategyConformance:
     """Tests that every :class:`BaseStrategy` implementation must pass.
 
@@ -329,3 +384,31 @@ class StrategyConformance:
     def test_space_without_valid_configs_yields_nothing(self, conformance_seed: int) -> None:
         strategy = self.make_strategy(all_invalid_space(), conformance_seed)
         assert strategy.ask(4) == []
+
+    @pytest.fixture(params=[p.stem for p in replay_space_files()] or ["none"])
+    def replay_file(self, request: pytest.FixtureRequest) -> Path:
+        files = {p.stem: p for p in replay_space_files()}
+        if request.param not in files:
+            pytest.skip("no recorded search space found (set AUTOTUNE_REPLAY_SPACES)")
+        return files[request.param]
+
+    def test_replay_spends_the_budget_on_distinct_valid_recorded_configs(
+        self, replay_file: Path, conformance_seed: int
+    ) -> None:
+        space, proposed, answers = replay_run(
+            self.make_strategy, replay_file, conformance_seed, REPLAY_BUDGET
+        )
+        assert len(proposed) == REPLAY_BUDGET  # each space is far larger than the budget
+        assert len({c.key for c in proposed}) == len(proposed)
+        assert all(space.violation(c.config) is None for c in proposed)
+        assert all(a.status is not Status.INVALID for a in answers)  # all were recorded
+        assert any(a.status is not Status.OK for a in answers)  # failures were survived
+
+    def test_replay_is_deterministic_for_a_seed(
+        self, replay_file: Path, conformance_seed: int
+    ) -> None:
+        runs = [
+            [c.key for c in replay_run(self.make_strategy, replay_file, conformance_seed, 15)[1]]
+            for _ in range(2)
+        ]
+        assert runs[0] == runs[1]

@@ -41,7 +41,8 @@ def test_tuning_on_postgresql_keeps_records_reports_and_optuna_studies(postgres_
     assert summary["kernel"] == "dot" and summary["trials"] == 3
 
     # A second run resumes from the records instead of measuring them again.
-    run(*tune, "--budget", 1, "--db", postgres_url, "--json", tmp_path / "again.json")
+    again_args = ["--budget", 1, "--strategy", "random", "--json", tmp_path / "again.json"]
+    run(*tune, *again_args, "--db", postgres_url)
     [again] = json.loads((tmp_path / "again.json").read_text())
     assert again["resumed"] == 3 and again["trials"] == 4
 

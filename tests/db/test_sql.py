@@ -57,6 +57,25 @@ def test_database_at_the_current_version_reopens_with_its_data(tmp_path: Path) -
     reopened.close()
 
 
+def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> None:
+    path = tmp_path / "tuning.db"
+    db = SQLDatabase(str(path))
+    db.add_trial(make_trial({"x": 1}))
+    db.close()
+    with sqlite3.connect(path) as conn:  # what a v1 release wrote: no portfolio table
+        conn.execute("DROP TABLE autotune_portfolio")
+    _set_schema_version(path, 1)
+    migrated = SQLDatabase(str(path))
+    assert [r.config for r in migrated.trials(WORKLOAD, TARGET)] == [{"x": 1}]
+    assert migrated.add_portfolio_reward(TARGET, WORKLOAD, {"x": 1}, 0.1)
+    migrated.close()
+    with sqlite3.connect(path) as conn:
+        [(value,)] = conn.execute(
+            "SELECT value FROM autotune_meta WHERE key = 'schema_version'"
+        ).fetchall()
+    assert int(value) == SCHEMA_VERSION == 2
+
+
 @pytest.mark.parametrize(
     "url",
     [

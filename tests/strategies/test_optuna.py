@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from autotune.candidate import Candidate
 from autotune.records import MeasureResult, Status
@@ -82,3 +83,37 @@ def _ok(speedup: float) -> MeasureResult:
 
     rounds = [[speedup, speedup], [speedup, speedup]]
     return MeasureResult(Status.OK, timing=summarize(rounds, [[1.0, 1.0], [1.0, 1.0]], 1))
+
+
+@pytest.mark.slow
+def test_gp_strategy_replays_a_recorded_space_without_repeats() -> None:
+    """Optuna's GP sampler (needs torch) through the replay conformance checks."""
+    from autotune.strategies._optuna import GPStrategy, gp_available
+    from autotune.testing.strategies import replay_run, replay_space_files
+
+    if not gp_available():
+        pytest.skip("strategy 'gp' needs PyTorch (pip install torch==2.13.0)")
+    files = replay_space_files()
+    if not files:
+        pytest.skip("no recorded search space found")
+    space, proposed, _ = replay_run(GPStrategy, files[0], 0, 12)
+    assert len(proposed) == 12
+    assert len({c.key for c in proposed}) == 12
+    assert all(space.violation(c.config) is None for c in proposed)
+
+
+def test_gp_strategy_without_torch_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from autotune.strategies._optuna import GPStrategy
+
+    real_import = builtins.__import__
+
+    def no_torch(name: str, *args: object, **kwargs: object) -> object:
+        if name == "torch":
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    with pytest.raises(RuntimeError, match=r"torch==2\.13\.0"):
+        GPStrategy(_space(), 0)
