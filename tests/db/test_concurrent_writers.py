@@ -33,19 +33,21 @@ def _writer(url: str, writer: int, order: list[int], barrier: Any, results: Any)
         db.start_run(run_id, "autotune tune saxpy.py", {"writer": writer})
         db.add_workload(KERNEL_WORKLOAD, "saxpy.py")
         baseline = db.add_trial(make_trial({}, phase="baseline", run_id=run_id))
-        won = []
+        won, rewarded = [], []
         for i in order:
             barrier.wait(timeout=60)  # every writer tries config i at the same moment
             if db.add_trial(make_trial({"x": i}, run_id=run_id)):
                 won.append(i)
+            if db.add_portfolio_reward(TARGET, WORKLOAD, {"x": i}, 0.1 * writer):
+                rewarded.append(i)
         db.finish_run(run_id, [{"kernel": "saxpy", "workload_key": WORKLOAD, "writer": writer}])
         db.close()
-        results.put((writer, baseline, won, ""))
+        results.put({"baseline": baseline, "won": won, "rewarded": rewarded, "error": ""})
     except Exception:
-        results.put((writer, False, [], traceback.format_exc()))
+        results.put({"error": traceback.format_exc()})
 
 
-def _write_concurrently(url: str, seed: int) -> list[tuple[int, bool, list[int], str]]:
+def _write_concurrently(url: str, seed: int) -> list[dict[str, Any]]:
     order = list(range(CONFIGS))
     random.Random(seed).shuffle(order)
     # The same order for everyone: every config is contested by every writer at once.
@@ -89,12 +91,13 @@ def _count(url: str, table: str) -> int:
 
 def _check_every_record_stored_once(url: str, seed: int) -> None:
     outcomes = _write_concurrently(url, seed)
-    errors = [error for *_, error in outcomes if error]
+    errors = [o["error"] for o in outcomes if o["error"]]
     assert not errors, errors[0]
-    # Each search trial was claimed by exactly one writer; each run kept its baseline.
-    claimed = sorted(i for _, _, won, _ in outcomes for i in won)
-    assert claimed == list(range(CONFIGS))
-    assert all(baseline for _, baseline, _, _ in outcomes)
+    # Each search trial and portfolio reward was claimed by exactly one writer; each
+    # run kept its baseline.
+    assert sorted(i for o in outcomes for i in o["won"]) == list(range(CONFIGS))
+    assert sorted(i for o in outcomes for i in o["rewarded"]) == list(range(CONFIGS))
+    assert all(o["baseline"] for o in outcomes)
 
     db = SQLDatabase(url)
     try:
@@ -103,6 +106,8 @@ def _check_every_record_stored_once(url: str, seed: int) -> None:
         baselines = db.trials(WORKLOAD, TARGET, phase="baseline")
         assert sorted(r.run_id for r in baselines) == [f"run-{w}" for w in range(WRITERS)]
         assert [w.key for w in db.workloads()] == [KERNEL_WORKLOAD.key]
+        arms = db.portfolio(TARGET)
+        assert len(arms) == CONFIGS and all(len(arm.rewards) == 1 for arm in arms)
     finally:
         db.close()
     assert _count(url, "autotune_runs") == WRITERS
