@@ -41,7 +41,7 @@ def speedup_chart(kernels: Sequence[KernelResult]) -> str:
             [hi - s for s, (_, hi) in zip(speedups, cis, strict=True)],
         ]
         ax.bar(winners, speedups, yerr=errors, color=WINNER_COLOR, capsize=3)
-    ax.set_xticks(range(len(tuned)), [k.label for k in tuned])
+    ax.set_xticks(range(len(tuned)), [_text(k.label) for k in tuned])
     ax.axhline(1.0, color="#888", linewidth=0.8)
     ax.set_ylabel("speedup over Numba default")
     ax.tick_params(axis="x", rotation=60)
@@ -58,7 +58,7 @@ def convergence_chart(kernels: Sequence[KernelResult]) -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     for kernel in curves:
-        ax.plot(range(1, len(kernel.curve) + 1), kernel.curve, label=kernel.label)
+        ax.plot(range(1, len(kernel.curve) + 1), kernel.curve, label=_text(kernel.label))
     ax.set_xlabel("configs measured")
     ax.set_ylabel("best speedup so far")
     if len(curves) <= MAX_LEGEND_ENTRIES:
@@ -73,11 +73,16 @@ def options_chart(frequencies: Sequence[tuple[str, int]]) -> str:
         return ""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(shown) + 1.0))
-    names = [name for name, _ in reversed(shown)]
+    names = [_text(name) for name, _ in reversed(shown)]
     ax.barh(names, [n for _, n in reversed(shown)], color=WINNER_COLOR)
     ax.set_xlabel("winning configs")
     ax.xaxis.get_major_locator().set_params(integer=True)
     return _png(fig)
+
+
+def _text(label: str) -> str:
+    """``label`` as literal text: matplotlib reads text between dollar signs as math."""
+    return label.replace("$", r"\$")
 
 
 def _pyplot() -> Any:

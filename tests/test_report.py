@@ -234,3 +234,11 @@ def test_the_page_renders_in_chromium_with_its_images_and_no_console_errors(tmp_
         assert _console_errors(chrome) == []
     finally:
         chrome.quit()
+
+
+def test_text_with_dollar_signs_is_plotted_as_text_not_math(tmp_path):
+    # matplotlib reads "$...$" as math, and fails on what is not valid math.
+    summaries = [_tuned(kernel="k"), _tuned(kernel="k", target=OTHER_TARGET)]
+    summaries[1]["best_changes"] = {"kernel.NAME": "$\\oops$"}
+    text = write_report(_filled(tmp_path, summaries), tmp_path / "report").read_text()
+    assert text.count("<img") == 3 and "kernel.NAME=$\\oops$" in text
