@@ -1,0 +1,1 @@
+"""Loop-nest transformations on a kernel's Python source, legality-checked."""
