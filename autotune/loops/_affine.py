@@ -59,7 +59,7 @@ class Affine:
         return Affine(tuple((n, -c) for n, c in self.terms), -self.const)
 
     def __sub__(self, other: Affine | int) -> Affine:
-        return self + (-other if isinstance(other, Affine) else -other)
+        return self + (-other)
 
     def scale(self, factor: int) -> Affine:
         if factor == 0:

@@ -28,7 +28,10 @@ def identity(n: int) -> Matrix:
 def inverse(matrix: Matrix) -> Matrix:
     """The inverse of a unimodular integer matrix (raises ValueError otherwise)."""
     n = len(matrix)
-    aug = [[Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(matrix)]
+    aug = [
+        [Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)]
+        for i, row in enumerate(matrix)
+    ]
     for col in range(n):
         pivot = next((r for r in range(col, n) if aug[r][col] != 0), None)
         if pivot is None:
@@ -70,9 +73,7 @@ def y_name(k: int) -> str:
     return f"%y{k}"
 
 
-def to_new_coordinates(
-    domain: Sequence[Affine], xs: Sequence[str], matrix: Matrix
-) -> list[Affine]:
+def to_new_coordinates(domain: Sequence[Affine], xs: Sequence[str], matrix: Matrix) -> list[Affine]:
     """``domain`` over ``xs`` rewritten over ``%y0 ..`` with ``y = matrix x``."""
     inv = inverse(matrix)
     sub = {
@@ -107,9 +108,7 @@ def loop_bounds(
     return out
 
 
-def tile_bounds(
-    rows: Sequence[Affine], first: int, k: int, depth: int
-) -> LoopBounds:
+def tile_bounds(rows: Sequence[Affine], first: int, k: int, depth: int) -> LoopBounds:
     """Bounds of ``%y{k}`` over the loops before position ``first`` only: the range a
     tile loop for ``y_k`` placed at ``first`` must cover."""
     keep = [y_name(j) for j in range(first)] + [y_name(k)]
@@ -135,8 +134,10 @@ def _drop_redundant(rows: list[Affine], assumptions: list[Affine]) -> list[Affin
     kept = list(rows)
     for row in sorted(rows, key=lambda r: (len(r.terms), r.terms, r.const), reverse=True):
         others = [r for r in kept if r is not row]
-        if len(others) < len(kept) and _has_same_direction(row, others) and implied(
-            [*others, *assumptions], row
+        if (
+            len(others) < len(kept)
+            and _has_same_direction(row, others)
+            and implied([*others, *assumptions], row)
         ):
             kept = others
     return kept

@@ -265,7 +265,9 @@ def _test_pair(
     ineqs += [c.substitute(m2) for loop in path2[:common] for c in loop.domain()]
     eqs = []
     if len(a.index) == len(b.index):
-        eqs = [fa.substitute(m1) - fb.substitute(m2) for fa, fb in zip(a.index, b.index, strict=True)]
+        eqs = [
+            fa.substitute(m1) - fb.substitute(m2) for fa, fb in zip(a.index, b.index, strict=True)
+        ]
     if not feasible(ineqs, eqs):
         return []
     dists = [f"%d{loop.id}" for loop in path1[:common]]
@@ -285,7 +287,9 @@ def _test_pair(
             lo, hi = bounds_of(cons, d, cons_eqs) or (None, None)
             vector.append(Interval(lo, hi).scale(-1 if flip else 1))
         src, snk, src_acc, snk_acc = (s2, s1, b, a) if flip else (s1, s2, a, b)
-        kind = "output" if src_acc.write and snk_acc.write else ("flow" if src_acc.write else "anti")
+        kind = (
+            "output" if src_acc.write and snk_acc.write else ("flow" if src_acc.write else "anti")
+        )
         out.append(Dependence(src.id, snk.id, kind, a.array, loops, tuple(vector)))
     return out
 

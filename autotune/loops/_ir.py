@@ -89,7 +89,9 @@ def walk(nodes: tuple[Node, ...]) -> Iterator[tuple[Node, tuple[Loop, ...]]]:
     yield from _walk(nodes, ())
 
 
-def _walk(nodes: tuple[Node, ...], outer: tuple[Loop, ...]) -> Iterator[tuple[Node, tuple[Loop, ...]]]:
+def _walk(
+    nodes: tuple[Node, ...], outer: tuple[Loop, ...]
+) -> Iterator[tuple[Node, tuple[Loop, ...]]]:
     for node in nodes:
         yield node, outer
         if isinstance(node, Loop):

@@ -58,7 +58,11 @@ def analyze(pyfunc: Callable[..., Any], reassociate: bool = False) -> LoopAnalys
     ``reassociate`` lets reductions into scalars be reordered (and run with prange,
     where Numba combines per-thread partial results).
     """
-    kernel = lift_function(pyfunc)
+    return analyze_kernel(lift_function(pyfunc), reassociate)
+
+
+def analyze_kernel(kernel: KernelLoops, reassociate: bool = False) -> LoopAnalysis:
+    """Normalize every lifted nest of ``kernel`` and compute its bands."""
     plans = {}
     for nest in kernel.transformable:
         normalized = normalize(nest)
@@ -181,7 +185,31 @@ def transformed_source(
     writable: frozenset[str] = frozenset(),
 ) -> Transformed | Illegal:
     """The kernel's source with the nests named in ``choices`` (keys: nest index, band
-    index) transformed; every other nest is left exactly as written."""
+    index) transformed; every other nest is left exactly as written. A nest whose
+    choices are all defaults is left as written too."""
+    scheduled: dict[tuple[int, int], Band] = {}
+    for index in sorted({n for n, _ in choices}):
+        plan = analysis.plans.get(index)
+        if plan is None:
+            return Illegal(f"statement {index} is not a transformable loop nest")
+        picked = {b: c for (n, b), c in choices.items() if n == index}
+        if all(c.is_default for c in picked.values()):
+            continue
+        for band in plan.bands:
+            result = apply_choice(band, picked.get(band.index, BandChoice()))
+            if isinstance(result, Illegal):
+                return Illegal(f"nest at line {plan.nest.line}, band {band.index}: {result.reason}")
+            scheduled[(index, band.index)] = result
+    return lower_bands(analysis, scheduled, writable)
+
+
+def lower_bands(
+    analysis: LoopAnalysis,
+    scheduled: Mapping[tuple[int, int], Band],
+    writable: frozenset[str] = frozenset(),
+) -> Transformed:
+    """The kernel's source with every nest that has a band in ``scheduled`` lowered
+    from its normalized form (bands not named keep their original order)."""
     kernel = analysis.kernel
     func = copy.deepcopy(kernel.func)
     func.decorator_list = []
@@ -190,19 +218,9 @@ def transformed_source(
     prange = names.fresh("prange")
     replaced: dict[int, list[ast.stmt]] = {}
     parallel = False
-    for index in sorted({n for n, _ in choices}):
-        plan = analysis.plans.get(index)
-        if plan is None:
-            return Illegal(f"statement {index} is not a transformable loop nest")
-        picked = {b: c for (n, b), c in choices.items() if n == index}
-        if all(c.is_default for c in picked.values()):
-            continue
-        bands: dict[int, Band] = {}
-        for band in plan.bands:
-            result = apply_choice(band, picked.get(band.index, BandChoice()))
-            if isinstance(result, Illegal):
-                return Illegal(f"nest at line {plan.nest.line}, band {band.index}: {result.reason}")
-            bands[band.loops[0].id] = result
+    for index in sorted({n for n, _ in scheduled}):
+        plan = analysis.plans[index]
+        bands = {band.loops[0].id: scheduled.get((index, band.index), band) for band in plan.bands}
         state = Lowering(bands, names, prange, writable)
         replaced[index] = lower_nodes(plan.normalized.roots, state)
         parallel = parallel or state.used_prange
@@ -226,9 +244,9 @@ def compile_transformed(
     scope.update(params)
     scope[transformed.prange_name] = numba.prange
     code = compile(transformed.source, f"<autotune loops: {pyfunc.__name__}>", "exec")
-    exec(code, scope)  # noqa: S102 - our own lowering of the user's own kernel
+    exec(code, scope)
     func = scope[pyfunc.__name__]
     func.__module__ = pyfunc.__module__
     func.__qualname__ = pyfunc.__qualname__
     func.__defaults__ = pyfunc.__defaults__
-    return func  # type: ignore[no-any-return]
+    return func

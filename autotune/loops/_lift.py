@@ -56,15 +56,31 @@ def lift_function(pyfunc: Callable[..., Any]) -> KernelLoops:
         source = textwrap.dedent(inspect.getsource(pyfunc))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError) as exc:
-        return KernelLoops(name, ast.FunctionDef(), (), f"source not available: {exc}")
+        return KernelLoops(name, _empty_def(name), (), f"source not available: {exc}")
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if not funcs:
-        return KernelLoops(name, ast.FunctionDef(), (), "function definition not found")
+        return KernelLoops(name, _empty_def(name), (), "function definition not found")
     func = funcs[0]
     ast.increment_lineno(func, pyfunc.__code__.co_firstlineno - 1 - (func.lineno - 1))
     if pyfunc.__code__.co_freevars:
         return KernelLoops(name, func, (), "the function is a closure")
     return KernelLoops(name, func, lift_body(func))
+
+
+def lift_source(source: str, name: str) -> KernelLoops:
+    """Lift function ``name`` defined in ``source`` (module text)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError as exc:
+        return KernelLoops(name, _empty_def(name), (), f"syntax error: {exc}")
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if not funcs:
+        return KernelLoops(name, _empty_def(name), (), "function definition not found")
+    return KernelLoops(name, funcs[0], lift_body(funcs[0]))
+
+
+def _empty_def(name: str) -> ast.FunctionDef:
+    return ast.FunctionDef(name, ast.arguments([], [], None, [], [], None, []), [], [])
 
 
 def lift_body(func: ast.FunctionDef) -> tuple[Nest | Untransformable, ...]:
@@ -173,8 +189,8 @@ class _Lifter:
         if node.orelse:
             raise _Reject(f"{where}: for-else is not supported")
         lower, upper, step = self._range(node, outer)
-        body = tuple(self.item(s, (*outer, var)) for s in node.body)
-        body = tuple(b for b in body if b is not None)
+        items = (self.item(s, (*outer, var)) for s in node.body)
+        body = tuple(b for b in items if b is not None)
         return Loop(next(self.ids), var, lower, upper, step, body, node.lineno)
 
     def _range(self, node: ast.For, outer: tuple[str, ...]) -> tuple[Affine, Affine, int]:
@@ -235,9 +251,7 @@ class _Lifter:
         if stray:
             raise _Reject(f"line {node.lineno}: loop variable {stray[0]} is used outside its loop")
         unique = tuple(dict.fromkeys(accesses))
-        return Stmt(
-            next(self.ids), node, unique, frozenset(reads), frozenset(writes), node.lineno
-        )
+        return Stmt(next(self.ids), node, unique, frozenset(reads), frozenset(writes), node.lineno)
 
     def _check_statement(
         self,
@@ -295,7 +309,7 @@ class _Lifter:
     ) -> None:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Lambda | ast.NamedExpr | ast.comprehension | ast.Starred):
-                raise _Reject(f"line {sub.lineno}: `{type(sub).__name__}` inside the nest")
+                raise _Reject(f"line {node.lineno}: `{type(sub).__name__}` inside the nest")
             if isinstance(sub, ast.Call):
                 self._call(sub, loops)
             elif isinstance(sub, ast.Subscript):

@@ -74,7 +74,7 @@ class _Substitute(ast.NodeTransformer):
 
 
 def _substituted(node: ast.stmt, mapping: Mapping[str, Affine]) -> ast.stmt:
-    return _Substitute(mapping).visit(copy.deepcopy(node))  # type: ignore[no-any-return]
+    return _Substitute(mapping).visit(copy.deepcopy(node))
 
 
 def render(expr: Affine, subst: Mapping[str, Affine]) -> ast.expr:
@@ -207,7 +207,7 @@ class _BandLowering:
         return out
 
     def _var(self, k: int) -> str:
-        (name, _), = self.y[y_name(k)].terms
+        ((name, _),) = self.y[y_name(k)].terms
         return name
 
     def _range(
@@ -297,10 +297,15 @@ class _BandLowering:
         mid = self.state.names.fresh(f"{spec.var}_mid")
         span = ast.Call(
             ast.Name("max", ast.Load()),
-            [ast.Constant(0), ast.BinOp(ast.Name(hi, ast.Load()), ast.Sub(), ast.Name(lo, ast.Load()))],
+            [
+                ast.Constant(0),
+                ast.BinOp(ast.Name(hi, ast.Load()), ast.Sub(), ast.Name(lo, ast.Load())),
+            ],
             [],
         )
-        blocks = ast.BinOp(ast.BinOp(span, ast.FloorDiv(), ast.Constant(u)), ast.Mult(), ast.Constant(u))
+        blocks = ast.BinOp(
+            ast.BinOp(span, ast.FloorDiv(), ast.Constant(u)), ast.Mult(), ast.Constant(u)
+        )
         main = _for(
             spec.var,
             [ast.Name(lo, ast.Load()), ast.Name(mid, ast.Load()), ast.Constant(u)],

@@ -86,7 +86,9 @@ def _expand_one(loop: Loop, nest: Nest, ids: Iterator[int], path: tuple[str, ...
         new_body[p] = describe_statement(init_node, path, ids)
         new_body[q] = _replace_updates(body[q], str(name), store, path, ids)  # type: ignore[arg-type]
         del new_body[r]
-        return Loop(loop.id, loop.var, loop.lower, loop.upper, loop.step, tuple(new_body), loop.line)
+        return Loop(
+            loop.id, loop.var, loop.lower, loop.upper, loop.step, tuple(new_body), loop.line
+        )
     return None
 
 
@@ -210,8 +212,13 @@ def _groups(loop: Loop, outer: tuple[Loop, ...], scalars: frozenset[str]) -> lis
     wrapped: Node = loop
     for enclosing in reversed(outer):
         wrapped = Loop(
-            enclosing.id, enclosing.var, enclosing.lower, enclosing.upper, enclosing.step,
-            (wrapped,), enclosing.line,
+            enclosing.id,
+            enclosing.var,
+            enclosing.lower,
+            enclosing.upper,
+            enclosing.step,
+            (wrapped,),
+            enclosing.line,
         )
     depth = len(outer)
     for dep in dependences((wrapped,), frozenset(), arrays_only=True):

@@ -90,7 +90,9 @@ def _short(expr: Affine) -> str:
 
 def _range_args(loop: ast.For) -> tuple[ast.expr, ast.expr, int] | None:
     call = loop.iter
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "range"):
+    if not (
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "range"
+    ):
         return None
     args = call.args
     if len(args) == 1:
@@ -106,7 +108,7 @@ def _range_args(loop: ast.For) -> tuple[ast.expr, ast.expr, int] | None:
         and isinstance(step.op, ast.USub)
         and isinstance(step.operand, ast.Constant)
     ):
-        return args[0], args[1], -int(step.operand.value)
+        return args[0], args[1], -int(step.operand.value)  # type: ignore[arg-type]
     return None
 
 

@@ -209,7 +209,9 @@ def band_bounds(band: Band, matrix: Matrix | None = None) -> list[LoopBounds] | 
 # --- transformations ---------------------------------------------------------------------
 
 
-def _unimodular_step(band: Band, matrix: Matrix, names: tuple[str, ...], what: str) -> Band | Illegal:
+def _unimodular_step(
+    band: Band, matrix: Matrix, names: tuple[str, ...], what: str
+) -> Band | Illegal:
     sched = band.schedule
     if sched.tiled or sched.unroll is not None or sched.parallel is not None:
         return Illegal(f"{what} must come before tiling, unroll-and-jam and prange")
@@ -280,9 +282,7 @@ def make_permutable(band: Band) -> Band | Illegal:
         bad = [y for y in ys if not y[k].nonnegative]
         if not bad:
             continue
-        if all(y[k].hi is not None and y[k].hi <= 0 for y in ys) and all(
-            y[k].lo is not None for y in ys
-        ):
+        if all(_at_most_zero(y[k]) for y in ys):
             rows[k] = [-v for v in rows[k]]
             continue
         factors = _skew_factors(bad, k)
@@ -294,6 +294,10 @@ def make_permutable(band: Band) -> Band | Illegal:
     if not is_fully_permutable(band, matrix):
         return Illegal("skewing cannot make every distance non-negative")
     return _unimodular_step(band, matrix, band.schedule.names, "making the band permutable")
+
+
+def _at_most_zero(iv: Interval) -> bool:
+    return iv.hi is not None and iv.hi <= 0 and iv.lo is not None
 
 
 def _skew_factors(bad: list[list[Interval]], k: int) -> dict[int, int] | Illegal:
