@@ -34,7 +34,8 @@ class TuneOptions:
     timeout); invalid configs and ones answered from the database do not count.
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
     fresh worker; a winner needs a confirmed CI above 1.0 and a speedup of at least
-    ``1 + tie_tolerance``. With
+    ``1 + tie_tolerance``. ``loops`` adds loop transformations to the search space
+    (``off``, ``serial`` or ``parallel``; see :func:`autotune.passes.cpu_search_space`). With
     ``simplify``, the winner's non-default options are then reset one group at a time,
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
@@ -53,6 +54,7 @@ class TuneOptions:
     scope: str = "all"
     simplify: bool = True
     tie_tolerance: float = 0.02
+    loops: str = "off"
 
 
 @dataclass
@@ -88,7 +90,10 @@ class Tuner:
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
         return cpu_search_space(
-            decl, allow_fastmath=self.options.allow_fastmath, scope=self.options.scope
+            decl,
+            allow_fastmath=self.options.allow_fastmath,
+            scope=self.options.scope,
+            loops=self.options.loops,
         )
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
@@ -97,6 +102,7 @@ class Tuner:
         for cb in self.callbacks:
             cb.on_kernel_start(decl.name, self.options.budget)
         summary = self._tune(decl, ref)
+        summary.update(source=decl.source, spec=spec)  # to rebuild the kernel later
         for cb in self.callbacks:
             cb.on_kernel_end(summary)
         return summary

@@ -24,6 +24,7 @@ from autotune.loops._kernel import (
     extract_bands,
     lower_bands,
     transformed_source,
+    widest_float_arrays,
 )
 from autotune.loops._lift import KernelLoops, lift_function, lift_source
 from autotune.loops._normalize import normalize
@@ -77,4 +78,5 @@ __all__ = [
     "tile",
     "transformed_source",
     "unroll_and_jam",
+    "widest_float_arrays",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -231,6 +232,19 @@ def lower_bands(
     module = ast.Module([func], [])
     ast.fix_missing_locations(module)
     return Transformed(ast.unparse(module), func, parallel, prange)
+
+
+def widest_float_arrays(pyfunc: Callable[..., Any], args: tuple[Any, ...]) -> frozenset[str]:
+    """Array arguments whose dtype is float64 or complex128: an element of theirs can
+    live in a local variable with the same rounding (see ``autotune.loops._promote``)."""
+    import numpy as np
+
+    names = inspect.signature(pyfunc).parameters
+    return frozenset(
+        name
+        for name, arg in zip(names, args, strict=False)
+        if isinstance(arg, np.ndarray) and arg.dtype in (np.float64, np.complex128)
+    )
 
 
 def compile_transformed(
