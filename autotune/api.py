@@ -173,6 +173,8 @@ def best_source(summary: dict[str, Any]) -> str | None:
     lowered = transformed_source(analysis, loops.choices, writable)
     if isinstance(lowered, Illegal):
         raise InputError(f"kernel {decl.name!r}: {lowered.reason}")
+    if not lowered.changed:
+        return None
     header = [f"# {decl.name}: loop transformations of the best config"]
     if lowered.parallel:
         header.append(

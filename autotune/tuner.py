@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autotune.callbacks import AddToDatabase, BaseCallback
+from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
 from autotune.kernels import KernelDecl
+from autotune.loops import LEGALITY_BUG
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
@@ -85,7 +86,7 @@ class Tuner:
         self.db = db
         self.target = target
         self.options = options
-        self.callbacks = [AddToDatabase(db), *callbacks]
+        self.callbacks = [AddToDatabase(db), LogLegalityBugs(), *callbacks]
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
@@ -301,6 +302,9 @@ class Tuner:
             "trials": sum(1 for s in statuses if s.counts_against_budget),
             "failed": sum(1 for s in statuses if s in _FAILED),
             "rejected_wrong": sum(1 for s in statuses if s is Status.WRONG_RESULT),
+            "loop_legality_bugs": sum(
+                1 for r in search.records.values() if r.result.error.startswith(LEGALITY_BUG)
+            ),
             "invalid": sum(1 for s in statuses if s is Status.INVALID),
             "measured_this_run": search.spent,
             "resumed": search.resumed,

@@ -164,6 +164,8 @@ def transformed_kernel(
     lowered = transformed_source(analysis, loops.choices, widest_float_arrays(decl.pyfunc, args))
     if isinstance(lowered, Illegal):
         return f"illegal loop transformation: {lowered.reason}"
+    if not lowered.changed:
+        return None
     return compile_transformed(decl.pyfunc, lowered, params), lowered
 
 

@@ -42,7 +42,11 @@ from autotune.loops._schedule import (
     unroll_and_jam,
 )
 
+#: How a wrong result caused by a legal-looking loop transformation starts its error.
+LEGALITY_BUG = "loop legality bug"
+
 __all__ = [
+    "LEGALITY_BUG",
     "Access",
     "Band",
     "BandChoice",

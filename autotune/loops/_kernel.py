@@ -178,6 +178,7 @@ class Transformed:
     func: ast.FunctionDef = field(repr=False, compare=False)
     parallel: bool
     prange_name: str
+    changed: bool = True
 
 
 def transformed_source(
@@ -186,21 +187,22 @@ def transformed_source(
     writable: frozenset[str] = frozenset(),
 ) -> Transformed | Illegal:
     """The kernel's source with the nests named in ``choices`` (keys: nest index, band
-    index) transformed; every other nest is left exactly as written. A nest whose
-    choices are all defaults is left as written too."""
+    index) transformed; every other nest is left exactly as written. So is a nest whose
+    choices change nothing (``changed`` tells whether any nest was rewritten)."""
     scheduled: dict[tuple[int, int], Band] = {}
     for index in sorted({n for n, _ in choices}):
         plan = analysis.plans.get(index)
         if plan is None:
             return Illegal(f"statement {index} is not a transformable loop nest")
         picked = {b: c for (n, b), c in choices.items() if n == index}
-        if all(c.is_default for c in picked.values()):
-            continue
+        nest_bands = {}
         for band in plan.bands:
             result = apply_choice(band, picked.get(band.index, BandChoice()))
             if isinstance(result, Illegal):
                 return Illegal(f"nest at line {plan.nest.line}, band {band.index}: {result.reason}")
-            scheduled[(index, band.index)] = result
+            nest_bands[(index, band.index)] = result
+        if any(not b.schedule.is_identity for b in nest_bands.values()):
+            scheduled.update(nest_bands)
     return lower_bands(analysis, scheduled, writable)
 
 
@@ -231,7 +233,7 @@ def lower_bands(
     func.body = body
     module = ast.Module([func], [])
     ast.fix_missing_locations(module)
-    return Transformed(ast.unparse(module), func, parallel, prange)
+    return Transformed(ast.unparse(module), func, parallel, prange, bool(replaced))
 
 
 def widest_float_arrays(pyfunc: Callable[..., Any], args: tuple[Any, ...]) -> frozenset[str]:

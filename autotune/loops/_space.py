@@ -168,6 +168,8 @@ class LoopOptions:
 
     @property
     def is_default(self) -> bool:
+        """Whether no band has a choice set. A config with choices may still change
+        nothing (orders as written), which ``transformed_source(...).changed`` tells."""
         return all(c.is_default for c in self.choices.values())
 
     @classmethod
