@@ -119,7 +119,11 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     import numpy as np
 
     space = cpu_search_space(
-        decl, allow_fastmath=options.allow_fastmath, scope=options.scope, loops=options.loops
+        decl,
+        allow_fastmath=options.allow_fastmath,
+        scope=options.scope,
+        loops=options.loops,
+        max_threads=options.max_threads,
     )
     rng = np.random.default_rng(options.seed)
     invalid = sum(

@@ -101,10 +101,11 @@ _db_option = click.option(
 @click.option(
     "--space",
     "scope",
-    type=click.Choice(["all", "compiler", "params"]),
+    type=click.Choice(["all", "compiler", "params", "loops"]),
     default="all",
     show_default=True,
-    help="Tune compiler options, kernel parameters, or both.",
+    help="Tune compiler options, kernel parameters, or both; loops: only the loop "
+    "transformations (with --loops), on Numba's default build.",
 )
 @click.option(
     "--loops",
@@ -113,6 +114,11 @@ _db_option = click.option(
     show_default=True,
     help="Also tune loop transformations of the kernel source (interchange, tiling, "
     "unroll-and-jam); parallel adds prange and a thread count.",
+)
+@click.option(
+    "--max-threads",
+    type=click.IntRange(min=2),
+    help="With --loops parallel: the most threads to try (default: every core).",
 )
 @click.option(
     "--confirm-top",
@@ -143,6 +149,7 @@ def tune(
     no_simplify: bool,
     scope: str,
     loops: str,
+    max_threads: int | None,
     confirm_top: int,
     json_path: Path | None,
     dry_run: bool,
@@ -159,6 +166,8 @@ def tune(
         raise InputError(
             f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
         )
+    if scope == "loops" and loops == "off":
+        raise InputError("--space loops needs --loops serial or --loops parallel")
     decls = api.select_kernels(source, spec, kernels)
     for decl in decls:
         if size is not None and size not in decl.sizes:
@@ -176,6 +185,7 @@ def tune(
         confirm_top=confirm_top,
         simplify=not no_simplify,
         loops=loops,
+        max_threads=max_threads,
     )
     if dry_run:
         for decl in decls:

@@ -36,7 +36,8 @@ class TuneOptions:
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
     fresh worker; a winner needs a confirmed CI above 1.0 and a speedup of at least
     ``1 + tie_tolerance``. ``loops`` adds loop transformations to the search space
-    (``off``, ``serial`` or ``parallel``; see :func:`autotune.passes.cpu_search_space`). With
+    (``off``, ``serial`` or ``parallel`` with up to ``max_threads`` threads; see
+    :func:`autotune.passes.cpu_search_space`). With
     ``simplify``, the winner's non-default options are then reset one group at a time,
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
@@ -56,6 +57,7 @@ class TuneOptions:
     simplify: bool = True
     tie_tolerance: float = 0.02
     loops: str = "off"
+    max_threads: int | None = None
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Tuner:
             allow_fastmath=self.options.allow_fastmath,
             scope=self.options.scope,
             loops=self.options.loops,
+            max_threads=self.options.max_threads,
         )
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:

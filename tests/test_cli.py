@@ -304,3 +304,8 @@ def test_show_source_prints_the_winners_transformed_loops(db):
     assert code == 0, output
     assert "# matmul: loop transformations of the best config" in output
     assert "for k_t in range(0, m, 16):" in output
+
+
+def test_loops_space_without_loops_is_bad_input(db):
+    code, output = run("tune", CORPUS / "matmul.py", "--space", "loops", "--db", db)
+    _assert_bad_input(code, output, db, "--loops serial")

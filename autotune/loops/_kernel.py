@@ -253,9 +253,19 @@ def compile_transformed(
     pyfunc: Callable[..., Any], transformed: Transformed, params: Mapping[str, Any]
 ) -> Callable[..., Any]:
     """A Python function built from ``transformed.source`` with ``pyfunc``'s globals,
-    ``params`` as extra globals and ``numba.prange`` bound where the source uses it."""
+    ``params`` as extra globals and ``numba.prange`` bound where the source uses it.
+
+    Raises ValueError when the kernel's module rebinds ``min``, ``max`` or ``range``,
+    which the generated loop bounds use as the builtins.
+    """
+    import builtins
+
     import numba
 
+    for name in ("min", "max", "range"):
+        bound = pyfunc.__globals__.get(name, getattr(builtins, name))
+        if bound is not getattr(builtins, name):
+            raise ValueError(f"the kernel's module rebinds {name}(), which loop bounds need")
     scope = dict(pyfunc.__globals__)
     scope.update(params)
     scope[transformed.prange_name] = numba.prange

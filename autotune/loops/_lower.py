@@ -47,7 +47,6 @@ class Lowering:
     subst: dict[str, Affine] = field(default_factory=dict)
     in_parallel: bool = False
     used_prange: bool = False
-    transformed: bool = True
 
 
 def lower_nodes(nodes: Sequence[Node], state: Lowering) -> list[ast.stmt]:
@@ -136,7 +135,7 @@ def _lower_original(band: Band, state: Lowering) -> list[ast.stmt]:
     inner = lower_nodes(band.loops[-1].body, state)
     innermost = _original_for(band.loops[-1], inner, state)
     loops: list[ast.stmt] = [innermost]
-    if state.transformed and band.leaf:
+    if band.leaf:
         loops = promote_innermost(innermost, state.names.fresh, state.writable)
     for loop in reversed(band.loops[:-1]):
         loops = [_original_for(loop, loops, state)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotune.kernels import KernelDecl
-from autotune.loops._space import LoopOptions, add_loop_dimensions
+from autotune.loops._space import LoopOptions, add_loop_dimensions, thread_counts
 from autotune.passes._catalog import FASTMATH_FLAGS, INLINE_THRESHOLDS, PASS_MODES, PASSES
 from autotune.passes._pipeline import PipelineConfig
 from autotune.space import Bool, Choice, Condition, SearchSpace, Seq, Subset
@@ -18,7 +18,7 @@ KERNEL_PREFIX = "kernel."
 WITH_O_LEVEL = ("default", "before", "after")
 
 
-SCOPES = ("all", "compiler", "params")
+SCOPES = ("all", "compiler", "params", "loops")
 
 
 def cpu_search_space(
@@ -28,6 +28,7 @@ def cpu_search_space(
     max_sequence: int = 8,
     scope: str = "all",
     loops: str = "off",
+    max_threads: int | None = None,
 ) -> SearchSpace:
     """The search space of ``decl`` on the CPU backend.
 
@@ -37,17 +38,22 @@ def cpu_search_space(
     parameters (``all``), only compiler options (kernel parameters stay at their
     defaults) or only kernel parameters (Numba's default build). ``loops`` adds loop
     transformations of the kernel's source (``serial``; ``parallel`` also offers prange
-    and a thread count) unless ``scope`` is ``params``; reductions into scalars may be
-    reordered only where fastmath is allowed.
+    and a thread count up to ``max_threads``, default all cores) unless ``scope`` is
+    ``params``; reductions into scalars may be reordered only where fastmath is allowed.
+    Scope ``loops`` keeps only the loop transformations, on Numba's default build.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    if scope == "loops" and loops == "off":
+        raise ValueError("scope 'loops' needs loop transformations (serial or parallel)")
     space = SearchSpace()
-    if scope != "params":
+    if scope in ("all", "compiler"):
         _add_compiler_options(space, decl, allow_fastmath, max_sequence)
+    if scope != "params":
         reassociate = allow_fastmath and decl.allow_fastmath
-        add_loop_dimensions(space, decl.pyfunc, loops, reassociate)
-    if scope != "compiler":
+        threads = thread_counts(max_threads) if max_threads else None
+        add_loop_dimensions(space, decl.pyfunc, loops, reassociate, threads)
+    if scope in ("all", "params"):
         for name, param in decl.params.items():
             space.add(KERNEL_PREFIX + name, param)
     for name, check in decl.constraints:

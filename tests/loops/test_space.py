@@ -115,3 +115,10 @@ def test_thread_counts_halve_down_to_two() -> None:
     assert thread_counts(6) == (6, 3, 2)
     assert thread_counts(2) == (2,)
     assert thread_counts(1) == ()
+
+
+def test_loops_scope_searches_loop_transformations_alone() -> None:
+    space = cpu_search_space(_corpus("matmul"), loops="serial", scope="loops")
+    assert space.names and all(n.startswith("loops.") for n in space.names)
+    with pytest.raises(ValueError, match="needs loop transformations"):
+        cpu_search_space(_corpus("matmul"), scope="loops")

@@ -13,6 +13,7 @@ from autotune.loops import (
     BandChoice,
     Illegal,
     apply_choice,
+    compile_transformed,
     lower_bands,
     permute,
     transformed_source,
@@ -147,3 +148,13 @@ def test_apply_choice_reports_the_first_illegal_step() -> None:
     result = apply_choice(band, BandChoice(order=("j", "i"), tile=4))
     assert isinstance(result, Illegal)
     assert result.reason.startswith("order (j, i)")
+
+
+def test_a_module_that_rebinds_max_is_refused() -> None:
+    analysis = analysis_of(MATMUL)
+    lowered = transformed_source(analysis, keyed(analysis, {1: BandChoice(tile=4)}))
+    assert not isinstance(lowered, Illegal) and "max(" in lowered.source
+    scope: dict[str, Any] = {"max": np.max}
+    exec("def kernel(A, B, C):\n    pass\n", scope)
+    with pytest.raises(ValueError, match="rebinds max"):
+        compile_transformed(scope["kernel"], lowered, {})
