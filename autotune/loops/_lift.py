@@ -22,6 +22,7 @@ from typing import Any
 
 from autotune.loops._affine import Affine, NotAffine, from_ast, symbol_base
 from autotune.loops._ir import Access, Loop, Nest, Node, Stmt, Untransformable
+from autotune.loops._liveness import live_after
 
 #: Calls known to be pure functions of scalars.
 PURE_BUILTINS = frozenset({"abs", "min", "max", "int", "float", "bool", "round", "pow", "complex"})
@@ -87,7 +88,7 @@ def lift_body(func: ast.FunctionDef) -> tuple[Nest | Untransformable, ...]:
     names = frozenset(n.id for n in ast.walk(func) if isinstance(n, ast.Name)) | {
         a.arg for a in func.args.args
     }
-    arrays = _array_names(func)
+    arrays = _arraymentions(func)
     params = {a.arg for a in func.args.args}
     out: list[Nest | Untransformable] = []
     for index, stmt in enumerate(func.body):
@@ -103,7 +104,7 @@ def lift_body(func: ast.FunctionDef) -> tuple[Nest | Untransformable, ...]:
     return tuple(out)
 
 
-def _array_names(func: ast.FunctionDef) -> set[str]:
+def _arraymentions(func: ast.FunctionDef) -> set[str]:
     """Names subscripted anywhere in the function (``x.shape[0]`` subscripts an
     attribute, not a name, so shapes do not count)."""
     return {
@@ -144,13 +145,13 @@ class _Lifter:
         if clash:
             raise _Reject(f"loop variable {clash[0]} is assigned inside the nest")
         for var in sorted(self.loop_targets):
-            if _live_after(var, following):
+            if live_after(var, following):
                 raise _Reject(f"loop variable {var} is used after the loop nest")
         for array in sorted(self._arrays_in(node)):
             self._check_array_origin(array)
         root = self.loop(node, ())
         scalars = self.assigned - self.loop_targets
-        live = frozenset(s for s in scalars if _live_after(s, following))
+        live = frozenset(s for s in scalars if live_after(s, following))
         return Nest(index, node.lineno, (root,), live, names)
 
     def _arrays_in(self, node: ast.AST) -> set[str]:
@@ -381,10 +382,6 @@ def _op_text(op: ast.operator) -> str:
     return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}.get(type(op), "?")
 
 
-def _names(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
-
-
 def _is_allocation(value: ast.expr | None) -> bool:
     if not isinstance(value, ast.Call):
         return False
@@ -392,46 +389,3 @@ def _is_allocation(value: ast.expr | None) -> bool:
     if isinstance(func, ast.Attribute) and func.attr in ALLOCATORS:
         return isinstance(func.value, ast.Name) and func.value.id in PURE_MODULES
     return isinstance(func, ast.Attribute) and func.attr == "copy" and not value.args
-
-
-def _live_after(name: str, following: Sequence[ast.stmt]) -> bool:
-    """Whether the value ``name`` has after the nest may be read by ``following``."""
-    return _reads_before_kill(following, name)[0]
-
-
-def _reads_before_kill(stmts: Sequence[ast.stmt], name: str) -> tuple[bool, bool]:
-    """(may read the incoming value of ``name``, surely assigns it) for a statement list.
-
-    Conservative: a loop may run zero times, so it never kills; a ``for name in ...``
-    loop body sees only the loop's own values.
-    """
-    for stmt in stmts:
-        if not _names(stmt, name):
-            continue
-        if isinstance(stmt, ast.Assign):
-            plain = len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-            if _names(stmt.value, name) or not plain:
-                return True, False
-            if stmt.targets[0].id == name:  # type: ignore[attr-defined]
-                return False, True
-            return True, False
-        if isinstance(stmt, ast.For):
-            if _names(stmt.iter, name):
-                return True, False
-            own = isinstance(stmt.target, ast.Name) and stmt.target.id == name
-            if not own and (_names(stmt.target, name) or _reads_before_kill(stmt.body, name)[0]):
-                return True, False
-            if stmt.orelse:
-                return True, False
-            continue
-        if isinstance(stmt, ast.If):
-            if _names(stmt.test, name):
-                return True, False
-            body, orelse = (_reads_before_kill(b, name) for b in (stmt.body, stmt.orelse))
-            if body[0] or orelse[0]:
-                return True, False
-            if body[1] and orelse[1]:
-                return False, True
-            continue
-        return True, False
-    return False, False

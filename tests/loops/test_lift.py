@@ -109,3 +109,20 @@ def test_lifting_reads_the_function_source_with_its_line_numbers() -> None:
 
     (nest,) = lift_function(kernel).transformable
     assert nest.line == kernel.__code__.co_firstlineno + 1
+
+
+@pytest.mark.parametrize(
+    ("after", "live"),
+    [
+        ("    for i in range(n):\n        y[i] += 1.0\n", False),  # reassigned by the next loop
+        ("    i = 0\n    y[i] = 1.0\n", False),
+        ("    if n > 2:\n        y[0] = i\n", True),
+        ("    for j in range(n):\n        y[j] = i\n", True),
+    ],
+)
+def test_a_loop_variable_is_live_after_the_nest_only_if_it_may_be_read(
+    after: str, live: bool
+) -> None:
+    source = f"def kernel(y, n):\n    for i in range(n):\n        y[i] = 0.0\n{after}"
+    first = lift_source(source, "kernel").nests[0]
+    assert isinstance(first, Untransformable) == live
