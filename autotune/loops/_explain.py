@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from autotune.loops._ir import Nest, Untransformable
+from autotune.loops._ir import Loop, Nest, Node, Untransformable
 from autotune.loops._kernel import LoopAnalysis, analyze
 from autotune.loops._schedule import (
     Band,
@@ -51,6 +52,7 @@ class NestReport:
     transformable: bool
     reason: str
     bands: tuple[BandReport, ...]
+    normalized: bool = False  # accumulators expanded or loops distributed first
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,16 @@ def explain_analysis(analysis: LoopAnalysis) -> KernelReport:
         assert isinstance(entry, Nest)
         plan = analysis.plans[entry.index]
         bands = tuple(_band_report(b) for b in plan.bands)
-        nests.append(NestReport(entry.line, True, "", bands))
+        normalized = _shape(plan.nest.roots) != _shape(plan.normalized.roots)
+        nests.append(NestReport(entry.line, True, "", bands, normalized))
     return KernelReport(
         analysis.kernel.name, analysis.kernel.error, tuple(nests), analysis.reassociate
+    )
+
+
+def _shape(nodes: tuple[Node, ...]) -> tuple[Any, ...]:
+    return tuple(
+        (n.var, _shape(n.body)) if isinstance(n, Loop) else ast.dump(n.node) for n in nodes
     )
 
 
@@ -145,7 +154,8 @@ def format_report(report: KernelReport) -> list[str]:
         if not nest.transformable:
             lines.append(f"  nest at line {nest.line}: not transformable, because {nest.reason}")
             continue
-        lines.append(f"  nest at line {nest.line}: {len(nest.bands)} band(s)")
+        how = " (after expanding accumulators and distributing loops)" if nest.normalized else ""
+        lines.append(f"  nest at line {nest.line}: {len(nest.bands)} band(s){how}")
         for band in nest.bands:
             inside = f" inside ({', '.join(band.context)})" if band.context else ""
             lines.append(f"    band {band.band}: loops ({', '.join(band.loops)}){inside}")

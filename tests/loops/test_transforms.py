@@ -158,3 +158,13 @@ def test_a_module_that_rebinds_max_is_refused() -> None:
     exec("def kernel(A, B, C):\n    pass\n", scope)
     with pytest.raises(ValueError, match="rebinds max"):
         compile_transformed(scope["kernel"], lowered, {})
+
+
+def test_a_tiled_innermost_loop_counts_from_zero() -> None:
+    # LLVM vectorizes Numba's inner loops only when it can prove their indices
+    # non-negative, which a loop starting at max(0, j_t) defeats.
+    analysis = analysis_of(MATMUL)
+    lowered = transformed_source(analysis, keyed(analysis, {1: BandChoice(tile=4, tile_inner=8)}))
+    assert not isinstance(lowered, Illegal)
+    assert "for k_k in range(" in lowered.source and "k = k_lo + k_k" in lowered.source
+    assert transformed_matches(MATMUL, {1: BandChoice(tile=4, tile_inner=8)}, _matrices(7))
