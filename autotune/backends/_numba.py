@@ -166,7 +166,8 @@ def transformed_kernel(
         return f"illegal loop transformation: {lowered.reason}"
     if not lowered.changed:
         return None
-    return compile_transformed(decl.pyfunc, lowered, params), lowered
+    # bind() turns parameter values into the constants Numba freezes (lists to tuples).
+    return compile_transformed(decl.bind(params), lowered, {}), lowered
 
 
 class WithThreads:

@@ -275,4 +275,5 @@ def compile_transformed(
     func.__module__ = pyfunc.__module__
     func.__qualname__ = pyfunc.__qualname__
     func.__defaults__ = pyfunc.__defaults__
+    func.__kwdefaults__ = pyfunc.__kwdefaults__
     return func
