@@ -138,8 +138,10 @@ def covariance(data, cov, mean):
     for k in range(n):
         for i in range(m):
             d = data[k, i]
-            for j in range(i, m):
-                cov[i, j] += d * data[k, j]
+            # Counted from zero: Numba's inner loop vectorizes only with provably
+            # non-negative indices, and a loop starting at i hides that from LLVM.
+            for jj in range(m - i):
+                cov[i, i + jj] += d * data[k, i + jj]
     for i in prange(m):
         for j in range(i, m):
             cov[i, j] /= float_n - 1.0
