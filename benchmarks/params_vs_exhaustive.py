@@ -44,7 +44,9 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--size", default="medium")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "params_vs_exhaustive")
-    parser.add_argument("--kernels", default="", help="Comma-separated kernel names (default: all).")
+    parser.add_argument(
+        "--kernels", default="", help="Comma-separated kernel names (default: all)."
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     from autotune.kernels import load_kernels
