@@ -75,6 +75,11 @@ def result_notes(summaries: list[dict[str, Any]], limit: int = 300) -> list[str]
             lines.append(f"{s['kernel']}: {changes}")
         else:
             lines.append(f"{s['kernel']}: nothing beats Numba's default build beyond noise")
+        if s.get("loop_legality_bugs"):
+            lines.append(
+                f"{s['kernel']}: {s['loop_legality_bugs']} loop transformation(s) passed the "
+                "legality checks but computed wrong results (rejected; a bug, see the log)"
+            )
     return lines
 
 

@@ -13,9 +13,17 @@ from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
 from autotune.kernels import KernelDecl, load_kernels
+from autotune.loops import (
+    Illegal,
+    analyze,
+    explain_kernel,
+    transformed_source,
+    widest_float_arrays,
+)
+from autotune.loops._explain import KernelReport
 from autotune.measure import BaseRunner, KernelRef, LocalRunner, MeasureRequest
 from autotune.measure._replay import ReplayData, ReplayRunner
-from autotune.passes import cpu_search_space
+from autotune.passes import BuildOptions, cpu_search_space
 from autotune.program import host_target
 from autotune.records import Status
 from autotune.tuner import TuneOptions, Tuner
@@ -110,7 +118,13 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     """
     import numpy as np
 
-    space = cpu_search_space(decl, allow_fastmath=options.allow_fastmath, scope=options.scope)
+    space = cpu_search_space(
+        decl,
+        allow_fastmath=options.allow_fastmath,
+        scope=options.scope,
+        loops=options.loops,
+        max_threads=options.max_threads,
+    )
     rng = np.random.default_rng(options.seed)
     invalid = sum(
         space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
@@ -136,3 +150,39 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         "invalid_share": invalid / INVALID_SHARE_SAMPLES,
         **estimate,
     }
+
+
+def explain_loops(decls: Sequence[KernelDecl]) -> list[KernelReport]:
+    """Per kernel and loop nest: which loop transformations are legal, and why the
+    others are not. Reductions into scalars count as reorderable where the kernel
+    allows fastmath."""
+    return [explain_kernel(d.pyfunc, d.allow_fastmath) for d in decls]
+
+
+def best_source(summary: dict[str, Any]) -> str | None:
+    """The kernel source that a tuning summary's best config compiles (its loop
+    transformations applied), or ``None`` when that config transforms no loops."""
+    config = summary.get("best_config") or {}
+    loops = BuildOptions.from_config(config).loops
+    if loops.is_default:
+        return None
+    if not summary.get("source"):
+        raise InputError(f"kernel {summary['kernel']!r}: the summary does not name its source")
+    spec = summary.get("spec")
+    (decl,) = select_kernels(
+        Path(summary["source"]), Path(spec) if spec else None, [summary["kernel"]]
+    )
+    analysis = analyze(decl.pyfunc, decl.allow_fastmath)
+    writable = widest_float_arrays(decl.pyfunc, decl.make_inputs(0))
+    lowered = transformed_source(analysis, loops.choices, writable)
+    if isinstance(lowered, Illegal):
+        raise InputError(f"kernel {decl.name!r}: {lowered.reason}")
+    if not lowered.changed:
+        return None
+    header = [f"# {decl.name}: loop transformations of the best config"]
+    if lowered.parallel:
+        header.append(
+            f"# {lowered.prange_name} is numba.prange; compile with numba.njit(parallel=True)"
+            + (f" and numba.set_num_threads({loops.threads})" if loops.threads else "")
+        )
+    return "\n".join(header) + "\n" + lowered.source + "\n"

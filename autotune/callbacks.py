@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from autotune.db import BaseDatabase
-from autotune.records import TrialRecord
+from autotune.loops import LEGALITY_BUG
+from autotune.records import Status, TrialRecord
 
 
 class BaseCallback:
@@ -29,3 +31,18 @@ class AddToDatabase(BaseCallback):
 
     def on_trial(self, record: TrialRecord, spent: int) -> None:
         self.db.add_trial(record)
+
+
+class LogLegalityBugs(BaseCallback):
+    """Log every wrong result that a loop transformation alone causes: the dependence
+    analysis allowed something it should not have."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger("autotune.loops")
+
+    def on_trial(self, record: TrialRecord, spent: int) -> None:
+        result = record.result
+        if result.status is Status.WRONG_RESULT and result.error.startswith(LEGALITY_BUG):
+            self.logger.error(
+                "kernel %s, config %s: %s", record.kernel, record.config_key, result.error
+            )

@@ -1,5 +1,5 @@
-"""Command line: ``autotune tune | sweep | show | report | export``. Thin: parse, call the
-library, print."""
+"""Command line: ``autotune tune | sweep | show | explain | report | export``. Thin:
+parse, call the library, print."""
 
 from __future__ import annotations
 
@@ -105,10 +105,24 @@ _db_option = click.option(
 @click.option(
     "--space",
     "scope",
-    type=click.Choice(["all", "compiler", "params"]),
+    type=click.Choice(["all", "compiler", "params", "loops"]),
     default="all",
     show_default=True,
-    help="Tune compiler options, kernel parameters, or both.",
+    help="Tune compiler options, kernel parameters, or both; loops: only the loop "
+    "transformations (with --loops), on Numba's default build.",
+)
+@click.option(
+    "--loops",
+    type=click.Choice(["off", "serial", "parallel"]),
+    default="off",
+    show_default=True,
+    help="Also tune loop transformations of the kernel source (interchange, tiling, "
+    "unroll-and-jam); parallel adds prange and a thread count.",
+)
+@click.option(
+    "--max-threads",
+    type=click.IntRange(min=2),
+    help="With --loops parallel: the most threads to try (default: every core).",
 )
 @click.option(
     "--no-halving",
@@ -144,6 +158,8 @@ def tune(
     no_simplify: bool,
     scope: str,
     no_halving: bool,
+    loops: str,
+    max_threads: int | None,
     confirm_top: int,
     json_path: Path | None,
     dry_run: bool,
@@ -156,6 +172,8 @@ def tune(
 
     check_toolchain()
     _check_strategy(strategy)
+    if scope == "loops" and loops == "off":
+        raise InputError("--space loops needs --loops serial or --loops parallel")
     decls = api.select_kernels(source, spec, kernels)
     for decl in decls:
         if size is not None and size not in decl.sizes:
@@ -173,6 +191,8 @@ def tune(
         confirm_top=confirm_top,
         simplify=not no_simplify,
         halving=not no_halving,
+        loops=loops,
+        max_threads=max_threads,
     )
     if dry_run:
         for decl in decls:
@@ -358,8 +378,11 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
 @click.option(
     "--json", "json_path", type=click.Path(path_type=Path), help="Write the summaries as JSON."
 )
+@click.option(
+    "--source", "with_source", is_flag=True, help="Print the transformed source of each winner."
+)
 @_guarded
-def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
+def show(kernel: str | None, db_url: str, json_path: Path | None, with_source: bool) -> int:
     """List the best known config per kernel."""
     from autotune._display import result_notes, results_table
     from autotune.db import open_database
@@ -377,8 +400,51 @@ def show(kernel: str | None, db_url: str, json_path: Path | None) -> int:
     out.print(results_table(summaries, title=f"Best known configs ({db_url})"))
     for line in result_notes(summaries):
         out.print(line, markup=False, highlight=False)
+    if with_source:
+        _print_sources(summaries)
     if json_path is not None:
         json_path.write_text(json.dumps(summaries, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _print_sources(summaries: list[dict[str, Any]]) -> None:
+    from autotune.api import best_source
+
+    for summary in summaries:
+        if summary.get("status") != "tuned":
+            continue
+        text = best_source(summary)
+        if text is None:
+            out.print(f"\n# {summary['kernel']}: the best config transforms no loops")
+        else:
+            out.print("")
+            out.print(text, markup=False, highlight=False, end="")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--kernel", "kernels", multiple=True, help="Only this kernel (repeatable).")
+@click.option(
+    "--spec", type=click.Path(path_type=Path), help="Spec file (default: SOURCE's .autotune.toml)."
+)
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write the reports as JSON."
+)
+@_guarded
+def explain(
+    source: Path, kernels: tuple[str, ...], spec: Path | None, json_path: Path | None
+) -> int:
+    """List, per kernel and loop nest, which loop transformations are legal and why the
+    others are not."""
+    from autotune import api
+    from autotune.loops._explain import format_report
+
+    reports = api.explain_loops(api.select_kernels(source, spec, kernels))
+    for report in reports:
+        for line in format_report(report):
+            click.echo(line)
+    if json_path is not None:
+        json_path.write_text(json.dumps([r.as_dict() for r in reports], indent=2) + "\n")
     return EXIT_OK
 
 

@@ -121,6 +121,8 @@ def host_target() -> Target:
 
 def provenance() -> dict[str, Any]:
     """Facts recorded with each measurement; they do not decide reuse."""
+    import llvmlite.binding as llvm
+
     target = host_target()
     return {
         "hostname": socket.gethostname(),
@@ -131,5 +133,6 @@ def provenance() -> dict[str, Any]:
         "cpu_name": target.cpu_name,
         "numba": target.numba_version,
         "llvmlite": target.llvmlite_version,
+        "llvm": ".".join(map(str, llvm.llvm_version_info)),
         "cpu_count": os.cpu_count(),
     }

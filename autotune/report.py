@@ -1,62 +1,166 @@
 """Reports: a self-contained HTML page and a markdown summary of a tuning database.
 
 The page holds the per-kernel results table, a speedup bar chart, best-so-far curves
-per kernel, how often each option appears in the winning configs, and the host and
-toolchain the measurements come from. Plots are PNGs rendered with matplotlib and
-embedded, so the page is one file that opens anywhere.
+per kernel, how often each option appears in the winning configs, and the hosts and
+toolchains the measurements come from. Plots are PNGs rendered with matplotlib and
+embedded, so the page is one file that opens anywhere, without a network.
+
+A database shared by several machines holds one result per kernel, workload and
+target; such rows are told apart by their inputs and their CPU.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import platform
-from collections import Counter
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autotune._charts import convergence_chart, options_chart, speedup_chart
+from autotune._display import human_seconds, result_notes
 from autotune.db import BaseDatabase
 from autotune.records import Status, TrialRecord
 
+#: Provenance facts shown per target, in this order.
+PROVENANCE_KEYS = ("hostname", "cpu_name", "cpu_count", "numba", "llvmlite", "llvm", "python")
+HEADERS = ["kernel", "status", "baseline", "best", "speedup [95% CI]", "trials", "failed"]
+HEADERS += ["wrong", "winning changes or reason"]
 
-@dataclass
+
+@dataclass(frozen=True, slots=True)
+class KernelResult:
+    """One row of the report: the newest summary of a kernel on one workload and target."""
+
+    label: str
+    summary: Mapping[str, Any]
+    curve: tuple[float, ...]
+
+    @property
+    def tuned(self) -> bool:
+        return self.summary.get("status") == "tuned"
+
+    @property
+    def has_winner(self) -> bool:
+        return self.tuned and bool(self.summary.get("best_config"))
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
-    summaries: list[dict[str, Any]]
-    curves: dict[str, list[float]]
-    provenance: dict[str, set[str]]
+    """What a report shows. ``provenance`` maps each target's name to its facts
+    (hostname, CPU, toolchain versions), each fact to its values joined."""
+
+    kernels: tuple[KernelResult, ...]
+    provenance: Mapping[str, Mapping[str, str]]
+    generated: str
+
+    @property
+    def summaries(self) -> list[Mapping[str, Any]]:
+        return [k.summary for k in self.kernels]
 
 
 def collect(db: BaseDatabase) -> ReportData:
-    """The newest summary per kernel, its search curve and where it was measured."""
+    """The newest summary per kernel, workload and target, its search curve and where it
+    was measured."""
     summaries = [s for s in db.latest_summaries() if "kernel" in s]
-    curves: dict[str, list[float]] = {}
-    provenance: dict[str, set[str]] = {}
+    inputs = {w.key: w.inputs for w in db.workloads()}
+    curves: list[tuple[float, ...]] = []
+    facts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for summary in summaries:
-        if summary.get("status") != "tuned":
-            continue
-        trials = db.trials(summary["workload_key"], summary["target_key"], phase="search")
-        curves[summary["kernel"]] = best_so_far(trials)
+        trials = _trials_of(db, summary)
+        curves.append(tuple(best_so_far([t for t in trials if t.phase == "search"])))
         for trial in trials:
-            for key in ("hostname", "cpu_name", "numba", "llvmlite", "python"):
+            for key in PROVENANCE_KEYS:
                 value = trial.result.provenance.get(key)
                 if value is not None:
-                    provenance.setdefault(key, set()).add(str(value))
-    return ReportData(summaries, curves, provenance)
+                    facts[trial.target_key][key].add(str(value))
+    names = _target_names(facts)
+    labels = _labels(summaries, inputs, names)
+    kernels = sorted(
+        (KernelResult(label, s, c) for label, s, c in zip(labels, summaries, curves, strict=True)),
+        key=lambda k: k.label,
+    )
+    provenance = {
+        names[target]: {key: ", ".join(sorted(v)) for key, v in values.items()}
+        for target, values in sorted(facts.items(), key=lambda item: names[item[0]])
+    }
+    return ReportData(tuple(kernels), provenance, _generated())
 
 
-def best_so_far(trials: list[TrialRecord]) -> list[float]:
-    """Best search-phase speedup after each trial, in the order they were measured."""
+def _trials_of(db: BaseDatabase, summary: Mapping[str, Any]) -> list[TrialRecord]:
+    workload, target = summary.get("workload_key"), summary.get("target_key")
+    if not workload or not target:
+        return []
+    return db.trials(workload, target, phase=None)
+
+
+def _target_names(facts: Mapping[str, Mapping[str, set[str]]]) -> dict[str, str]:
+    """A readable, unique name per target key: its CPU and hosts."""
+    names = {}
+    for target, values in facts.items():
+        cpu = ", ".join(sorted(values.get("cpu_name", {"unknown CPU"})))
+        hosts = ", ".join(sorted(values.get("hostname", set())))
+        names[target] = f"{cpu} ({hosts})" if hosts else cpu
+    repeated = Counter(names.values())
+    # One host with two toolchains is two targets under one name.
+    return {t: f"{n} {t[:8]}" if repeated[n] > 1 else n for t, n in names.items()}
+
+
+def _labels(
+    summaries: Sequence[Mapping[str, Any]], inputs: Mapping[str, str], targets: Mapping[str, str]
+) -> list[str]:
+    """Kernel names, with inputs and CPU added where one kernel has several rows."""
+    rows: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for s in summaries:
+        rows[s["kernel"]].append(s)
+    labels = []
+    for s in summaries:
+        same = rows[s["kernel"]]
+        parts = []
+        if len({r.get("workload_key") for r in same}) > 1:
+            key = s.get("workload_key") or ""
+            parts.append(_shorten(inputs.get(key) or key[:8] or "not lowered", 40))
+        if len({r.get("target_key") for r in same}) > 1:
+            key = s.get("target_key") or ""
+            parts.append(targets.get(key) or key[:8] or "unknown target")
+        labels.append(f"{s['kernel']} [{'; '.join(parts)}]" if parts else s["kernel"])
+    return labels
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _generated() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        autotune_version = version("autotune")
+    except PackageNotFoundError:
+        autotune_version = "unknown"
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"{stamp} by autotune {autotune_version} on Python {platform.python_version()}"
+
+
+def best_so_far(trials: Sequence[TrialRecord]) -> list[float]:
+    """Best search-phase speedup after each measured config, in the order measured.
+
+    Invalid configs, which were never built, are left out: they cost nothing.
+    """
     curve, best = [], 1.0
     for trial in sorted(trials, key=lambda t: t.created_at):
+        if not trial.result.status.counts_against_budget:
+            continue
         if trial.result.status is Status.OK and trial.result.speedup:
             best = max(best, trial.result.speedup)
         curve.append(best)
     return curve
 
 
-def option_frequencies(summaries: list[dict[str, Any]]) -> Counter[str]:
+def option_frequencies(summaries: Sequence[Mapping[str, Any]]) -> Counter[str]:
     """How many winning configs change each option (or use each pass)."""
     counts: Counter[str] = Counter()
     for summary in summaries:
@@ -80,133 +184,121 @@ def write_report(db: BaseDatabase, out_dir: Path, title: str = "autotune report"
     return page
 
 
-def _table_rows(summaries: list[dict[str, Any]]) -> list[list[str]]:
+def _table_rows(data: ReportData) -> list[list[str]]:
     rows = []
-    for s in sorted(summaries, key=lambda s: s["kernel"]):
-        if s.get("status") != "tuned":
-            rows.append([s["kernel"], "skipped", "-", "-", s.get("reason", ""), "-", "-", "-"])
+    for kernel in data.kernels:
+        s = kernel.summary
+        [note] = result_notes([dict(s)], limit=200)
+        note = note.removeprefix(f"{s['kernel']}: ").removeprefix("skipped: ")
+        if not kernel.tuned:
+            rows.append([kernel.label, str(s.get("status")), *["-"] * 6, note])
             continue
-        lo, hi = s["speedup_ci95"]
-        rows.append(
-            [
-                s["kernel"],
-                "tuned",
-                f"{s['baseline_s'] * 1e3:.3f} ms",
-                f"{s['best_s'] * 1e3:.3f} ms",
-                f"{s['speedup']:.3f}x [{lo:.3f}, {hi:.3f}]",
-                str(s["trials"]),
-                str(s["failed"]),
-                str(s["rejected_wrong"]),
-            ]
-        )
+        speedup = "none beyond noise"
+        if kernel.has_winner:
+            lo, hi = s["speedup_ci95"]
+            speedup = f"{s['speedup']:.3f}x [{lo:.3f}, {hi:.3f}]"
+        counts = [str(s.get(key, "-")) for key in ("trials", "failed", "rejected_wrong")]
+        baseline, best = human_seconds(s.get("baseline_s")), human_seconds(s.get("best_s"))
+        rows.append([kernel.label, "tuned", baseline, best, speedup, *counts, note])
     return rows
 
 
-HEADERS = ["kernel", "status", "baseline", "best", "speedup [95% CI]", "trials", "failed", "wrong"]
+def _winners_heading(data: ReportData) -> str:
+    winners = sum(1 for k in data.kernels if k.has_winner)
+    tuned = sum(1 for k in data.kernels if k.tuned)
+    return f"{winners} of {tuned} tuned kernels have a winning config."
+
+
+def _provenance_rows(data: ReportData) -> tuple[list[str], list[list[str]]]:
+    """A header of target names and one row per fact."""
+    targets = list(data.provenance)
+    rows = [
+        [key, *(data.provenance[t].get(key, "-") for t in targets)]
+        for key in PROVENANCE_KEYS
+        if any(key in data.provenance[t] for t in targets)
+    ]
+    return ["", *targets], rows
 
 
 def markdown(data: ReportData, title: str) -> str:
-    lines = [f"# {title}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(row) + " |" for row in _table_rows(data.summaries)]
-    lines += ["", "## Options in winning configs", ""]
-    lines += [f"- {option}: {n}" for option, n in option_frequencies(data.summaries).most_common()]
-    lines += ["", "## Provenance", ""]
-    lines += [
-        f"- {key}: {', '.join(sorted(values))}" for key, values in sorted(data.provenance.items())
-    ]
+    """The summary as markdown: the results table, winning options and provenance."""
+    lines = [f"# {title}", "", f"Generated {data.generated}.", ""]
+    lines += _md_table(HEADERS, _table_rows(data))
+    lines += ["", "## Options in winning configs", "", _winners_heading(data), ""]
+    frequencies = option_frequencies(data.summaries).most_common()
+    lines += [f"- {option}: {n}" for option, n in frequencies] or ["- none"]
+    lines += ["", "## Hosts and toolchains", ""]
+    header, rows = _provenance_rows(data)
+    lines += _md_table(header, rows) if rows else ["- no measurements"]
     return "\n".join(lines) + "\n"
 
 
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
+
+
 def render_html(data: ReportData, title: str) -> str:
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in _table_rows(data.summaries)
+    """The report page: one HTML document with every image embedded as a data URI."""
+    frequencies = option_frequencies(data.summaries).most_common()
+    header, provenance = _provenance_rows(data)
+    options = "<p>No winning configs.</p>"
+    if frequencies:
+        options = _html_table(["option", "winning configs"], [[o, str(n)] for o, n in frequencies])
+        options += _figure("Options in winning configs", options_chart(frequencies))
+    return _PAGE.format(
+        title=html.escape(title),
+        generated=html.escape(data.generated),
+        results=_html_table(HEADERS, _table_rows(data)),
+        speedups=_figure("Confirmed speedup per kernel, with 95% CI", speedup_chart(data.kernels)),
+        curves=_figure("Best search-phase speedup so far", convergence_chart(data.kernels)),
+        winners=_winners_heading(data),
+        options=options,
+        provenance=_html_table(header, provenance) if provenance else "<p>No measurements.</p>",
     )
-    head = "".join(f"<th>{h}</th>" for h in HEADERS)
-    options = "".join(
-        f"<tr><td>{html.escape(o)}</td><td>{n}</td></tr>"
-        for o, n in option_frequencies(data.summaries).most_common()
-    )
-    provenance = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(', '.join(sorted(v)))}</td></tr>"
-        for k, v in sorted(data.provenance.items())
-    )
-    provenance += f"<tr><td>report python</td><td>{platform.python_version()}</td></tr>"
-    images = "".join(
+
+
+def _figure(caption: str, png: str) -> str:
+    if not png:
+        return ""
+    alt = html.escape(caption)
+    return (
         f'<figure><img alt="{alt}" src="data:image/png;base64,{png}">'
         f"<figcaption>{alt}</figcaption></figure>"
-        for alt, png in (
-            ("Confirmed speedup per kernel", _speedup_chart(data)),
-            ("Best speedup so far during search", _convergence_chart(data)),
-        )
-        if png
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# The icon link stops browsers from requesting /favicon.ico, which would fail offline.
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; margin: 1rem 0; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
+th:first-child, td:first-child, th:last-child, td:last-child {{ text-align: left; }}
+figure {{ margin: 1.5rem 0; }}
 img {{ max-width: 100%; }}
+.generated {{ color: #666; }}
 </style></head><body>
-<h1>{html.escape(title)}</h1>
-<h2>Results</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
-{images}
-<h2>Options in winning configs</h2><table><tbody>{options}</tbody></table>
-<h2>Provenance</h2><table><tbody>{provenance}</tbody></table>
+<h1>{title}</h1>
+<p class="generated">Generated {generated}.</p>
+<h2>Results</h2>{results}
+{speedups}
+{curves}
+<h2>Options in winning configs</h2><p>{winners}</p>{options}
+<h2>Hosts and toolchains</h2>{provenance}
 </body></html>
 """
-
-
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _speedup_chart(data: ReportData) -> str:
-    tuned = sorted(
-        (s for s in data.summaries if s.get("status") == "tuned"), key=lambda s: s["kernel"]
-    )
-    if not tuned:
-        return ""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(tuned) + 2), 3.2))
-    names = [s["kernel"] for s in tuned]
-    values = [s["speedup"] for s in tuned]
-    errors = [
-        [v - s["speedup_ci95"][0] for v, s in zip(values, tuned, strict=True)],
-        [s["speedup_ci95"][1] - v for v, s in zip(values, tuned, strict=True)],
-    ]
-    ax.bar(names, values, yerr=errors, color="#4c78a8", capsize=3)
-    ax.axhline(1.0, color="#888", linewidth=0.8)
-    ax.set_ylabel("speedup over Numba default")
-    ax.tick_params(axis="x", rotation=60)
-    return _png(fig)
-
-
-def _convergence_chart(data: ReportData) -> str:
-    if not data.curves:
-        return ""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for kernel, curve in sorted(data.curves.items()):
-        ax.plot(range(1, len(curve) + 1), curve, label=kernel)
-    ax.set_xlabel("trial")
-    ax.set_ylabel("best search-phase speedup so far")
-    if len(data.curves) <= 12:
-        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    return _png(fig)

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from autotune.callbacks import AddToDatabase, BaseCallback
+from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
 from autotune.kernels import KernelDecl
+from autotune.loops import LEGALITY_BUG
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
@@ -37,7 +38,9 @@ class TuneOptions:
     timeout); invalid configs and ones answered from the database do not count.
     ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
     fresh worker; a winner needs a confirmed CI above 1.0 and a speedup of at least
-    ``1 + tie_tolerance``. With
+    ``1 + tie_tolerance``. ``loops`` adds loop transformations to the search space
+    (``off``, ``serial`` or ``parallel`` with up to ``max_threads`` threads; see
+    :func:`autotune.passes.cpu_search_space`). With
     ``simplify``, the winner's non-default options are then reset one group at a time,
     keeping each reset that is not slower beyond noise and ``tie_tolerance`` (identical
     code compiled twice can differ by a few percent through code layout). These
@@ -71,6 +74,8 @@ class TuneOptions:
     tie_tolerance: float = 0.02
     halving: bool = True
     eta: int = 3
+    loops: str = "off"
+    max_threads: int | None = None
     continue_run: bool = False
 
 
@@ -114,12 +119,16 @@ class Tuner:
         self.db = db
         self.target = target
         self.options = options
-        self.callbacks = [AddToDatabase(db), *callbacks]
+        self.callbacks = [AddToDatabase(db), LogLegalityBugs(), *callbacks]
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
         return cpu_search_space(
-            decl, allow_fastmath=self.options.allow_fastmath, scope=self.options.scope
+            decl,
+            allow_fastmath=self.options.allow_fastmath,
+            scope=self.options.scope,
+            loops=self.options.loops,
+            max_threads=self.options.max_threads,
         )
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
@@ -128,6 +137,7 @@ class Tuner:
         for cb in self.callbacks:
             cb.on_kernel_start(decl.name, self.options.budget)
         summary = self._tune(decl, ref)
+        summary.update(source=decl.source, spec=spec)  # to rebuild the kernel later
         for cb in self.callbacks:
             cb.on_kernel_end(summary)
         return summary
@@ -438,6 +448,9 @@ class Tuner:
             "trials": sum(1 for s in statuses if s.counts_against_budget),
             "failed": sum(1 for s in statuses if s in _FAILED),
             "rejected_wrong": sum(1 for s in statuses if s is Status.WRONG_RESULT),
+            "loop_legality_bugs": sum(
+                1 for r in search.records.values() if r.result.error.startswith(LEGALITY_BUG)
+            ),
             "invalid": sum(1 for s in statuses if s is Status.INVALID),
             "measured_this_run": search.spent,
             "resumed": search.resumed,

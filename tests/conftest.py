@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
+
+from tests._postgres import ENV_URL, PostgresServer, ServerUnavailable, start_private_server
 
 
 @pytest.fixture
@@ -18,3 +21,43 @@ def global_random_seed() -> int:
 # and keeps no example database in the working tree.
 settings.register_profile("autotune", derandomize=True, database=None, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "autotune"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The server named by ``AUTOTUNE_TEST_POSTGRES_URL``, else a private one.
+
+    A named server that does not answer fails the tests (CI set it up wrong); the
+    tests skip only when no server can be started at all.
+    """
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL tests need psycopg: pip install -e '.[pg]'")
+    url = os.environ.get(ENV_URL)
+    if url:
+        server = PostgresServer(url)
+        try:
+            server.check()
+        except Exception as exc:
+            pytest.fail(f"{ENV_URL} names a server that does not answer: {exc}")
+        yield server
+        server.close()
+        return
+    try:
+        server, stop = start_private_server()
+    except ServerUnavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {ENV_URL} is not set and none could be started ({exc})")
+    try:
+        yield server
+    finally:
+        server.close()
+        stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)

@@ -257,3 +257,73 @@ def test_an_interrupted_run_resumes_without_measuring_anything_twice(tmp_path, d
     assert summary["resumed"] == len(before)
     keys = [k for (k,) in _search_trials(db)]
     assert len(keys) == len(set(keys)) == len(before) + 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["report", "-o", "report-dir"],
+        ["export", "-o", "replay.json"],
+        ["tune", CORPUS / "dot.py", "--budget", "1"],
+    ],
+)
+def test_a_database_that_does_not_connect_is_one_line_and_exit_2(tmp_path, command):
+    url = "postgresql://tuner:s3cret@127.0.0.1:1/tuning"  # port 1: refused at once
+    code, output = run(*command, "--db", url)
+    assert code == 2, output
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot open database"), output
+    assert "127.0.0.1:1" in output and "s3cret" not in output
+
+
+def test_explain_lists_legal_and_illegal_transformations(tmp_path):
+    out_json = tmp_path / "explain.json"
+    code, output = run("explain", CORPUS / "seidel2d.py", "--json", out_json)
+    assert code == 0, output
+    assert "illegal interchange to (_, j, i)" in output
+    assert "legal   skewing/reversal to make the band permutable" in output
+    (report,) = json.loads(out_json.read_text())
+    assert report["kernel"] == "seidel2d" and report["nests"][0]["transformable"]
+
+
+def test_explain_says_why_a_nest_is_not_transformable():
+    code, output = run("explain", CORPUS / "histogram.py")
+    assert code == 0, output
+    assert "not transformable, because" in output and "not affine" in output
+
+
+def test_show_source_prints_the_winners_transformed_loops(db):
+    from autotune.db import open_database
+
+    config = {"loops.n2.b1.order": "i,k,j", "loops.n2.b1.tile": 16, "loops.n2.b1.tile_inner": 0}
+    summary = {
+        "kernel": "matmul",
+        "status": "tuned",
+        "workload_key": "w",
+        "target_key": "t",
+        "baseline_s": 2e-3,
+        "best_s": 1e-3,
+        "speedup": 2.0,
+        "speedup_ci95": [1.8, 2.2],
+        "best_config": config,
+        "best_changes": config,
+        "trials": 1,
+        "failed": 0,
+        "rejected_wrong": 0,
+        "source": str(CORPUS / "matmul.py"),
+        "spec": None,
+    }
+    database = open_database(f"sqlite:///{db}")
+    database.start_run("r1", "test", {})
+    database.finish_run("r1", [summary])
+    database.close()
+    code, output = run("show", "--db", f"sqlite:///{db}", "--source")
+    assert code == 0, output
+    assert "# matmul: loop transformations of the best config" in output
+    assert "for k_t in range(0, m, 16):" in output
+
+
+def test_loops_space_without_loops_is_bad_input(db):
+    code, output = run("tune", CORPUS / "matmul.py", "--space", "loops", "--db", db)
+    _assert_bad_input(code, output, db, "--loops serial")

@@ -14,10 +14,20 @@ import re
 import time
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from autotune.backends._base import BaseBuilder, BuildResult
 from autotune.kernels import KernelDecl
+from autotune.loops import (
+    Illegal,
+    Transformed,
+    analyze,
+    compile_transformed,
+    transformed_source,
+    widest_float_arrays,
+)
+from autotune.loops._space import LoopOptions
 from autotune.passes import BuildOptions, numba_pipeline
 from autotune.program import Workload, code_hash, normalize_ir
 
@@ -124,18 +134,65 @@ class NumbaBuilder(BaseBuilder):
         try:
             options = BuildOptions.from_config(config)
             params = {**decl.default_params(), **options.params}
-            dispatcher = numba.njit(**options.numba_options())(decl.bind(params))
+            source = transformed_kernel(decl, options.loops, params, args)
+            if isinstance(source, str):
+                return BuildResult(None, time.perf_counter() - start, source)
+            pyfunc, lowered = source if source is not None else (decl.bind(params), None)
+            parallel = lowered is not None and lowered.parallel
+            dispatcher = numba.njit(parallel=parallel, **options.numba_options())(pyfunc)
             with numba_pipeline(options.pipeline):
                 dispatcher.compile(signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
         finally:
             _capture_paused = False
-        return _built(dispatcher, args, time.perf_counter() - start)
+        built = _built(dispatcher, args, time.perf_counter() - start, lowered)
+        if parallel and built.artifact is not None:
+            threads = options.loops.threads or numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+            return replace(built, artifact=WithThreads(dispatcher, threads))
+        return built
 
 
-def _built(dispatcher: Any, args: tuple[Any, ...], compile_s: float) -> BuildResult:
+def transformed_kernel(
+    decl: KernelDecl, loops: LoopOptions, params: dict[str, Any], args: tuple[Any, ...]
+) -> tuple[Any, Transformed] | str | None:
+    """The kernel function rewritten by the loop choices of a config (``None`` when it
+    has none), or why that failed."""
+    if loops.is_default:
+        return None
+    analysis = analyze(decl.pyfunc, decl.allow_fastmath)
+    lowered = transformed_source(analysis, loops.choices, widest_float_arrays(decl.pyfunc, args))
+    if isinstance(lowered, Illegal):
+        return f"illegal loop transformation: {lowered.reason}"
+    if not lowered.changed:
+        return None
+    # bind() turns parameter values into the constants Numba freezes (lists to tuples).
+    return compile_transformed(decl.bind(params), lowered, {}), lowered
+
+
+class WithThreads:
+    """A parallel build called with its own thread count (Numba's setting is global
+    to the process, and candidates with other counts run in the same worker)."""
+
+    def __init__(self, dispatcher: Any, threads: int) -> None:
+        self.dispatcher = dispatcher
+        self.threads = threads
+
+    def __call__(self, *args: Any) -> Any:
+        import numba
+
+        numba.set_num_threads(self.threads)
+        return self.dispatcher(*args)
+
+
+def _built(
+    dispatcher: Any, args: tuple[Any, ...], compile_s: float, lowered: Transformed | None = None
+) -> BuildResult:
     optimized = dispatcher.inspect_llvm(signature_of(args))
+    if lowered is not None:
+        # A parallel region is compiled into a library of its own that the main
+        # function's IR does not show: the lowered source tells the builds apart.
+        optimized += "\n" + lowered.source
     return BuildResult(dispatcher, compile_s, code_hash=code_hash(optimized))
 
 

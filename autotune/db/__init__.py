@@ -1,7 +1,9 @@
 """Tuning databases (SQLAlchemy: SQLite by default, PostgreSQL by URL)."""
 
 from autotune.db._base import BaseDatabase
-from autotune.db._sql import DEFAULT_URL, SCHEMA_VERSION, SQLDatabase, normalize_url
+from autotune.db._engine import normalize_url
+from autotune.db._optuna import open_optuna_storage
+from autotune.db._sql import DEFAULT_URL, SCHEMA_VERSION, SQLDatabase
 
 __all__ = [
     "DEFAULT_URL",
@@ -10,6 +12,7 @@ __all__ = [
     "SQLDatabase",
     "normalize_url",
     "open_database",
+    "open_optuna_storage",
 ]
 
 

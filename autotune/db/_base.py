@@ -21,6 +21,8 @@ class BaseDatabase(ABC):
         * ``start_run`` with a run id that exists resumes that run and changes nothing;
           ``finish_run`` may be called more than once per run, adding summaries.
         * Safe for use from one thread at a time per instance.
+        * Several processes (on one machine or many) may write at once, each with its
+          own instance: of writers adding the same record, exactly one stores it.
     """
 
     @property

@@ -3,21 +3,35 @@
 The schema carries a version in ``autotune_meta``. Opening a database written by an
 older release migrates it in place; one written by a newer release is refused.
 Optuna keeps its own tables in the same database, so one URL holds everything.
+
+Several processes, on one machine or many, may write to one database at once: creating
+the schema is serialized, and every insert of a uniquely keyed row is resolved in the
+database, so each record is stored exactly once (see :mod:`autotune.db._engine`).
+Errors from the database surface as :class:`~autotune.errors.DatabaseError`, one line,
+with any password in the URL hidden.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from autotune.candidate import Candidate, canonical_json
 from autotune.db._base import BaseDatabase
+from autotune.db._engine import (
+    WRITES,
+    create_engine,
+    display_url,
+    insert_unless_present,
+    lock_for_transaction,
+    normalize_url,
+)
 from autotune.errors import DatabaseError
 from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
@@ -126,27 +140,46 @@ def _add_portfolio(conn: sa.Connection) -> None:
 MIGRATIONS: dict[int, Any] = {1: _add_portfolio}
 
 
-def normalize_url(url: str) -> str:
-    """Accept a plain file path as shorthand for an SQLite URL."""
-    if "://" in url:
-        return url
-    return f"sqlite:///{Path(url).expanduser()}"
-
-
 class SQLDatabase(BaseDatabase):
     """A :class:`BaseDatabase` on any SQLAlchemy URL."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
         self.url = normalize_url(url)
+        opening = f"cannot open database {display_url(self.url)}"
         try:
-            self._engine = sa.create_engine(self.url, future=True)
-            with self._engine.begin() as conn:
-                self._prepare(conn)
-        except DatabaseError:
-            raise
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            self._engine = create_engine(self.url)
+        except ImportError as exc:
+            hint = _driver_hint(self.url)
+            raise DatabaseError(f"{opening}: its driver is not installed ({exc}){hint}") from None
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise DatabaseError(f"{opening}: {exc}") from None
+        with self._write(failing=opening) as conn:
+            # Processes opening a new database at once must not each create it.
+            lock_for_transaction(conn, "autotune schema")
+            self._prepare(conn)
+
+    @contextmanager
+    def _errors(self, failing: str) -> Iterator[None]:
+        """Turn the database's exceptions into one-line :class:`DatabaseError`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-            raise DatabaseError(f"cannot open database {self.url}: {reason}") from None
+            raise DatabaseError(f"{failing}: {reason}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._errors(f"database {display_url(self.url)}"), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, failing: str = "") -> Iterator[sa.Connection]:
+        """A connection in a transaction that commits on success; for writes."""
+        failing = failing or f"database {display_url(self.url)}"
+        with self._errors(failing), self._engine.connect() as conn:
+            conn.execution_options(**{WRITES: True})
+            with conn.begin():
+                yield conn
 
     def _prepare(self, conn: sa.Connection) -> None:
         inspector = sa.inspect(conn)
@@ -162,13 +195,14 @@ class SQLDatabase(BaseDatabase):
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise DatabaseError(
-                f"database {self.url} has schema v{version}, newer than this autotune's "
-                f"v{SCHEMA_VERSION}; upgrade autotune to use it"
+                f"database {display_url(self.url)} has schema v{version}, newer than this "
+                f"autotune's v{SCHEMA_VERSION}; upgrade autotune to use it"
             )
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
                 raise DatabaseError(
-                    f"database {self.url} has schema v{version}, which cannot be migrated"
+                    f"database {display_url(self.url)} has schema v{version}, which cannot "
+                    "be migrated"
                 )
             MIGRATIONS[version](conn)
             version += 1
@@ -195,25 +229,20 @@ class SQLDatabase(BaseDatabase):
             "ir_text": workload.ir_text,
         }
         # Another writer may store the same workload first; one copy is enough.
-        with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
-            conn.execute(workloads_table.insert().values(**row))
+        with self._write() as conn:
+            insert_unless_present(conn, workloads_table, row)
 
     def workloads(self, kernel: str | None = None) -> list[Workload]:
         query = sa.select(workloads_table)
         if kernel is not None:
             query = query.where(workloads_table.c.kernel == kernel)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [Workload(r["kernel"], r["arg_types"], r["ir_text"], r["inputs"]) for r in rows]
 
     def add_trial(self, record: TrialRecord) -> bool:
-        row = _trial_row(record)
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(trials_table.insert().values(**row))
-        except IntegrityError:
-            return False
-        return True
+        with self._write() as conn:
+            return insert_unless_present(conn, trials_table, _trial_row(record))
 
     def trials(
         self, workload_key: str, target_key: str, phase: str | None = "search"
@@ -224,7 +253,7 @@ class SQLDatabase(BaseDatabase):
         )
         if phase is not None:
             query = query.where(trials_table.c.phase == phase)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query.order_by(trials_table.c.id)).mappings().all()
         return [_record_from_row(r) for r in rows]
 
@@ -232,25 +261,24 @@ class SQLDatabase(BaseDatabase):
         query = sa.select(trials_table)
         if kernel is not None:
             query = query.where(trials_table.c.kernel == kernel)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query.order_by(trials_table.c.id)).mappings().all()
         return [_record_from_row(r) for r in rows]
 
     def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None:
+        row = {
+            "run_id": run_id,
+            "command": command,
+            "info_json": json.dumps(info),
+            "started_at": time.time(),
+        }
         # A run started before is being resumed: its first start stays on record.
-        with contextlib.suppress(IntegrityError), self._engine.begin() as conn:
-            conn.execute(
-                runs_table.insert().values(
-                    run_id=run_id,
-                    command=command,
-                    info_json=json.dumps(info),
-                    started_at=time.time(),
-                )
-            )
+        with self._write() as conn:
+            insert_unless_present(conn, runs_table, row)
 
     def finish_run(self, run_id: str, summaries: list[dict[str, Any]]) -> None:
         now = time.time()
-        with self._engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 runs_table.update().where(runs_table.c.run_id == run_id).values(finished_at=now)
             )
@@ -270,7 +298,7 @@ class SQLDatabase(BaseDatabase):
         query = sa.select(summaries_table).order_by(summaries_table.c.id.desc())
         if kernel is not None:
             query = query.where(summaries_table.c.kernel == kernel)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         seen: set[tuple[Any, ...]] = set()
         latest = []
@@ -292,12 +320,8 @@ class SQLDatabase(BaseDatabase):
             "reward": float(reward),
             "created_at": time.time(),
         }
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(portfolio_table.insert().values(**row))
-        except IntegrityError:
-            return False
-        return True
+        with self._write() as conn:
+            return insert_unless_present(conn, portfolio_table, row)
 
     def portfolio(self, target_key: str) -> list[PortfolioArm]:
         query = (
@@ -305,7 +329,7 @@ class SQLDatabase(BaseDatabase):
             .where(portfolio_table.c.target_key == target_key)
             .order_by(portfolio_table.c.id)
         )
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         configs: dict[str, dict[str, Any]] = {}
         rewards: dict[str, list[float]] = {}
@@ -340,7 +364,8 @@ def _trial_row(record: TrialRecord) -> dict[str, Any]:
         "config_json": canonical_json(record.config),
         "phase": record.phase,
         "status": str(result.status),
-        "error": result.error,
+        # PostgreSQL cannot store NUL in text; a crashed worker's output may hold one.
+        "error": result.error.replace("\x00", "\ufffd"),
         "compile_s": result.compile_s,
         "verify_s": result.verify_s,
         "baseline_s": None if timing is None else timing.baseline_s,
@@ -369,3 +394,9 @@ def _record_from_row(row: Any) -> TrialRecord:
         run_id=row["run_id"],
         created_at=row["created_at"],
     )
+
+
+def _driver_hint(url: str) -> str:
+    if sa.engine.make_url(url).get_driver_name() == "psycopg":
+        return "; pip install 'autotune[pg]'"
+    return ""

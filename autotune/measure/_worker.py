@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from autotune.backends import BuildResult
+from autotune.loops import LEGALITY_BUG
 from autotune.measure._protocol import KernelRef, recv, send
 from autotune.records import TimingSettings
 
@@ -185,6 +186,8 @@ class Worker:
         if why is not None:
             if config is None:
                 why = f"baseline fails its reference check: {why}"
+            else:
+                why = self._blame_loops(state, config, why)
             result = _result("wrong_result", why, built.compile_s, verify_s)
             return {**result, "code_hash": built.code_hash}
         if hopeless is not None:
@@ -195,6 +198,25 @@ class Worker:
         args = state.input_sets[0]
         timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
         return _ok(built, verify_s, timing, reference.code_hash)
+
+    def _blame_loops(self, state: _KernelState, config: dict[str, Any], why: str) -> str:
+        """``why`` marked as a legality bug when the config's loop transformations alone,
+        under Numba's default compiler options, already give a wrong result."""
+        from autotune.loops._space import PREFIX, LoopOptions
+
+        loops_only = {k: v for k, v in config.items() if k.startswith(PREFIX)}
+        if LoopOptions.from_config(loops_only).is_default:
+            return why
+        self.stage("build")
+        alone = state.built(loops_only)
+        if alone.artifact is None:
+            return why
+        self.stage("verify")
+        again, _ = state.verify(alone.artifact)
+        if again is None:
+            return why  # the compiler options, not the loop transformations, broke it
+        changes = ", ".join(f"{k}={v}" for k, v in sorted(loops_only.items()))
+        return f"{LEGALITY_BUG}: the dependence checks let through {changes}; {again}"
 
 
 def _may_be_hopeless(call_s: float, settings: TimingSettings) -> bool:

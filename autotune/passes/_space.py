@@ -1,14 +1,15 @@
-"""The CPU search space of a kernel: pipeline options, pass orders, Numba flags and the
-kernel's own parameters. Every default is Numba's own default, so the default config is
-the baseline."""
+"""The CPU search space of a kernel: pipeline options, pass orders, Numba flags, loop
+transformations and the kernel's own parameters. Every default is Numba's own default
+(and the code as written), so the default config is the baseline."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotune.kernels import KernelDecl
+from autotune.loops._space import LoopOptions, add_loop_dimensions, thread_counts
 from autotune.passes._catalog import (
     FASTMATH_FLAGS,
     INLINE_THRESHOLDS,
@@ -23,11 +24,17 @@ KERNEL_PREFIX = "kernel."
 WITH_O_LEVEL = ("default", "before", "after")
 
 
-SCOPES = ("all", "compiler", "params")
+SCOPES = ("all", "compiler", "params", "loops")
 
 
 def cpu_search_space(
-    decl: KernelDecl, *, allow_fastmath: bool = True, max_sequence: int = 8, scope: str = "all"
+    decl: KernelDecl,
+    *,
+    allow_fastmath: bool = True,
+    max_sequence: int = 8,
+    scope: str = "all",
+    loops: str = "off",
+    max_threads: int | None = None,
 ) -> SearchSpace:
     """The search space of ``decl`` on the CPU backend.
 
@@ -35,14 +42,24 @@ def cpu_search_space(
     with ``passes.mode = "replace"``. ``fastmath`` is offered only when both the caller
     and the kernel's declaration allow it. ``scope`` keeps compiler options and kernel
     parameters (``all``), only compiler options (kernel parameters stay at their
-    defaults) or only kernel parameters (Numba's default build).
+    defaults) or only kernel parameters (Numba's default build). ``loops`` adds loop
+    transformations of the kernel's source (``serial``; ``parallel`` also offers prange
+    and a thread count up to ``max_threads``, default all cores) unless ``scope`` is
+    ``params``; reductions into scalars may be reordered only where fastmath is allowed.
+    Scope ``loops`` keeps only the loop transformations, on Numba's default build.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    if scope == "loops" and loops == "off":
+        raise ValueError("scope 'loops' needs loop transformations (serial or parallel)")
     space = SearchSpace()
-    if scope != "params":
+    if scope in ("all", "compiler"):
         _add_compiler_options(space, decl, allow_fastmath, max_sequence)
-    if scope != "compiler":
+    if scope != "params":
+        reassociate = allow_fastmath and decl.allow_fastmath
+        threads = thread_counts(max_threads) if max_threads else None
+        add_loop_dimensions(space, decl.pyfunc, loops, reassociate, threads)
+    if scope in ("all", "params"):
         for name, param in decl.params.items():
             space.add(KERNEL_PREFIX + name, param)
     for name, check in decl.constraints:
@@ -93,6 +110,7 @@ class BuildOptions:
     fastmath: bool | tuple[str, ...]
     error_model: str
     params: dict[str, Any]
+    loops: LoopOptions = field(default_factory=lambda: LoopOptions({}))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BuildOptions:
@@ -112,6 +130,7 @@ class BuildOptions:
             fastmath=fastmath,
             error_model=str(config.get("flags.error_model", "python")),
             params=params,
+            loops=LoopOptions.from_config(config),
         )
 
     def numba_options(self) -> dict[str, Any]:

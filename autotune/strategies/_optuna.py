@@ -31,6 +31,7 @@ from optuna.distributions import (
 from optuna.trial import TrialState
 
 from autotune.candidate import Candidate, canonical_json
+from autotune.db import open_optuna_storage
 from autotune.records import MeasureResult, Status
 from autotune.space import (
     BaseParam,
@@ -212,7 +213,7 @@ class OptunaStrategy(BaseStrategy):
         self.study = optuna.create_study(
             direction="maximize",
             sampler=sampler,
-            storage=storage,
+            storage=None if storage is None else open_optuna_storage(storage),
             study_name=study_name,
             load_if_exists=study_name is not None,
         )

@@ -131,6 +131,13 @@ class DatabaseConformance:
         assert stored.result.compile_s == 1.5
         assert stored.result.provenance == {"pid": 7}
 
+    def test_nul_characters_in_errors_do_not_prevent_storing(self, database: BaseDatabase) -> None:
+        # A crashed worker's output can hold NUL, which some databases cannot store.
+        result = MeasureResult(Status.RUN_FAILED, error="crash\x00output", provenance={})
+        assert database.add_trial(make_trial({"x": 1}, result=result)) is True
+        [stored] = database.trials(WORKLOAD, TARGET)
+        assert stored.result.error.startswith("crash") and stored.result.error.endswith("output")
+
     def test_returned_records_are_copies(self, database: BaseDatabase) -> None:
         config = {"order": ["i", "j"], "nested": {"a": 1}}
         database.add_trial(make_trial(copy.deepcopy(config)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,27 @@ def test_urls_pass_through_unchanged() -> None:
     url = "postgresql+psycopg://user@host:5432/tuning"
     assert normalize_url(url) == url
     assert normalize_url("autotune.db") == "sqlite:///autotune.db"
+
+
+def test_bare_postgresql_urls_name_the_psycopg_driver() -> None:
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+
+
+def test_a_server_that_does_not_answer_is_one_line_without_the_password() -> None:
+    # Port 1 on the loopback: refused at once, on any machine.
+    with pytest.raises(DatabaseError) as info:
+        SQLDatabase("postgresql://tuner:s3cret@127.0.0.1:1/tuning")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("cannot open database postgresql+psycopg://tuner:***@127.0.0.1:1/")
+    assert "s3cret" not in message
+
+
+def test_a_missing_driver_says_which_extra_installs_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    with pytest.raises(DatabaseError) as info:
+        SQLDatabase("postgresql://tuner@127.0.0.1:1/tuning")
+    assert "driver is not installed" in str(info.value)
+    assert "autotune[pg]" in str(info.value)

@@ -70,7 +70,8 @@ def test_ok_result_carries_paired_samples_and_provenance():
     assert len(timing.baseline_rounds) == len(timing.candidate_rounds) >= FAST_TIMING.min_rounds
     assert timing.speedup_ci95[0] <= timing.speedup <= timing.speedup_ci95[1]
     assert result.compile_s > 0 and result.verify_s > 0
-    assert {"hostname", "pid", "loadavg", "cpu_name"} <= set(result.provenance)
+    assert {"hostname", "pid", "loadavg", "cpu_name", "llvm"} <= set(result.provenance)
+    assert result.provenance["llvm"].split(".")[0].isdigit()
 
 
 def test_confirmation_runs_in_a_fresh_process():

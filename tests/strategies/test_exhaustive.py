@@ -7,7 +7,6 @@ import pytest
 from autotune.space import Choice, Int, SearchSpace
 from autotune.strategies import STRATEGIES, BaseStrategy, make_strategy
 from autotune.strategies._exhaustive import ExhaustiveStrategy
-from autotune.strategies._random import RandomStrategy
 from autotune.testing.strategies import StrategyConformance, tiny_space
 
 
@@ -22,16 +21,13 @@ def test_exhaustive_refuses_a_space_too_large_to_enumerate() -> None:
         ExhaustiveStrategy(space)
 
 
-@pytest.mark.parametrize(
-    ("budget", "expected"),
-    [(6, ExhaustiveStrategy), (100, ExhaustiveStrategy), (5, RandomStrategy), (1, RandomStrategy)],
-)
-def test_auto_is_exhaustive_exactly_when_the_space_fits_the_budget(
-    budget: int, expected: type, global_random_seed: int
-) -> None:
-    space = tiny_space()  # 6 configs before constraints
+@pytest.mark.parametrize("budget", [1, 6, 100])
+def test_auto_is_the_bandit_whatever_the_budget(budget: int, global_random_seed: int) -> None:
+    from autotune.strategies._bandit import AUCBanditStrategy
+
+    space = tiny_space()
     strategy = make_strategy("auto", space, global_random_seed, budget)
-    assert type(strategy) is expected
+    assert type(strategy) is AUCBanditStrategy
     assert strategy.space is space
     assert strategy.seed == global_random_seed
 

@@ -1,0 +1,237 @@
+"""Loop transformations as search-space dimensions, and configs read back as choices.
+
+Per band of each transformable nest (prefix ``loops.n<statement>.b<band>.``):
+
+* ``enable``: ``none`` or ``permutable`` (reverse/skew first), offered only when that
+  makes a difference; ``order`` / ``order_permutable``: the legal loop orders under each;
+* ``tile`` (loops but the innermost) and ``tile_inner`` (the innermost, active with
+  ``tile``); ``unroll`` (unroll-and-jam of the loop around the innermost);
+* ``parallel`` (prange on the outermost legal loop), active while ``loops.parallel`` is
+  on; ``loops.threads`` is then the thread count.
+
+Every default is the untransformed code, so the default config is still Numba's own
+build. A dimension is offered only when some value other than its default is legal in
+some reachable schedule, and a constraint rejects every illegal combination before
+anything is built (with the reason), so no strategy ever proposes one for measuring.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from autotune.loops._kernel import BandChoice, LoopAnalysis, analyze, apply_choice
+from autotune.loops._schedule import Band, Illegal, is_fully_permutable, make_permutable
+from autotune.params import Bool, Choice
+from autotune.space import Condition, SearchSpace
+
+PREFIX = "loops."
+MODES = ("off", "serial", "parallel")
+TILE_SIZES = (0, 16, 32, 64, 128)
+INNER_TILE_SIZES = (0, 128, 512)
+UNROLL_FACTORS = (1, 2, 4)
+#: Bands deeper than this offer no interchange (too many orders to check).
+MAX_ORDER_DEPTH = 4
+PARALLEL = PREFIX + "parallel"
+THREADS = PREFIX + "threads"
+_KEY = re.compile(r"^loops\.n(\d+)\.b(\d+)\.(\w+)$")
+
+
+def thread_counts(cpus: int | None = None) -> tuple[int, ...]:
+    """Thread counts worth trying, most first: all cores, then halvings down to 2."""
+    cpus = cpus or os.cpu_count() or 1
+    counts = {cpus}
+    n = cpus
+    while n > 2:
+        n //= 2
+        counts.add(max(n, 2))
+    return tuple(sorted((c for c in counts if c >= 2), reverse=True))
+
+
+def add_loop_dimensions(
+    space: SearchSpace,
+    pyfunc: Callable[..., Any],
+    mode: str,
+    reassociate: bool = False,
+    threads: tuple[int, ...] | None = None,
+) -> None:
+    """Add the loop-transformation dimensions of ``pyfunc`` to ``space``."""
+    if mode not in MODES:
+        raise ValueError(f"loops mode must be one of {MODES}, got {mode!r}")
+    if mode == "off":
+        return
+    analysis = analyze(pyfunc, reassociate)
+    threads = thread_counts() if threads is None else threads
+    parallel = mode == "parallel" and bool(threads)
+    offered = [
+        (index, band, _options(band, parallel))
+        for index, plan in sorted(analysis.plans.items())
+        for band in plan.bands
+    ]
+    if parallel and any(o.parallel for _, _, o in offered):
+        space.add(PARALLEL, Bool(False))
+        space.add(THREADS, Choice(threads), Condition(PARALLEL, (True,)))
+    for index, band, options in offered:
+        _add_band(space, f"{PREFIX}n{index}.b{band.index}.", band, options)
+    if offered:
+        space.add_constraint("legal loop transformations", _legality(analysis))
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """What a band offers; each feature is ``""`` (not offered), ``"any"`` or
+    ``"permutable"`` (legal only after the enabling step)."""
+
+    orders: tuple[str, ...]
+    permutable: bool
+    tile: str
+    unroll: str
+    parallel: str
+
+
+def _order_text(order: tuple[str, ...]) -> str:
+    return ",".join(order)
+
+
+def _options(band: Band, parallel: bool) -> _Offer:
+    deep = 1 < band.depth <= MAX_ORDER_DEPTH
+    orders = list(itertools.permutations(band.vars)) if deep else [band.vars]
+    legal = [o for o in orders if isinstance(apply_choice(band, BandChoice(order=o)), Band)]
+    permutable = deep and not is_fully_permutable(band) and isinstance(make_permutable(band), Band)
+    plain = [BandChoice(order=o) for o in legal]
+    skewed = [BandChoice(enable="permutable", order=o) for o in orders] if permutable else []
+
+    def where(**extra: Any) -> str:
+        if any(isinstance(apply_choice(band, _with(c, **extra)), Band) for c in plain):
+            return "any"
+        if any(isinstance(apply_choice(band, _with(c, **extra)), Band) for c in skewed):
+            return "permutable"
+        return ""
+
+    return _Offer(
+        orders=tuple(_order_text(o) for o in legal),
+        permutable=permutable,
+        tile=where(tile=TILE_SIZES[1]) if band.depth > 1 else "",
+        unroll=where(unroll=UNROLL_FACTORS[1]) if band.depth > 1 and band.leaf else "",
+        parallel=where(parallel=True) if parallel else "",
+    )
+
+
+def _with(choice: BandChoice, **extra: Any) -> BandChoice:
+    fields = {f: getattr(choice, f) for f in BandChoice.__dataclass_fields__}
+    return BandChoice(**{**fields, **extra})
+
+
+def _add_band(space: SearchSpace, prefix: str, band: Band, offer: _Offer) -> None:
+    none_only: Condition | None = None
+    if offer.permutable:
+        space.add(prefix + "enable", Choice(("none", "permutable")))
+        none_only = Condition(prefix + "enable", ("none",))
+        all_orders = tuple(_order_text(o) for o in itertools.permutations(band.vars))
+        space.add(
+            prefix + "order_permutable",
+            Choice(all_orders),
+            Condition(prefix + "enable", ("permutable",)),
+        )
+    if len(offer.orders) > 1:
+        space.add(prefix + "order", Choice(offer.orders), none_only)
+    skewed = Condition(prefix + "enable", ("permutable",))
+    if offer.tile:
+        space.add(prefix + "tile", Choice(TILE_SIZES), skewed if offer.tile != "any" else None)
+        space.add(
+            prefix + "tile_inner",
+            Choice(INNER_TILE_SIZES),
+            Condition(prefix + "tile", TILE_SIZES[1:]),
+        )
+    if offer.unroll:
+        condition = skewed if offer.unroll != "any" else None
+        space.add(prefix + "unroll", Choice(UNROLL_FACTORS), condition)
+    if offer.parallel:
+        # Legal only after skewing is rare (skewing moves dependences outward); the
+        # constraint rejects the other combinations.
+        space.add(prefix + "parallel", Bool(False), Condition(PARALLEL, (True,)))
+
+
+# --- reading configs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoopOptions:
+    """The loop part of a config: choices per (statement index, band index), threads."""
+
+    choices: Mapping[tuple[int, int], BandChoice]
+    threads: int | None = None
+
+    @property
+    def is_default(self) -> bool:
+        """Whether no band has a choice set. A config with choices may still change
+        nothing (orders as written), which ``transformed_source(...).changed`` tells."""
+        return all(c.is_default for c in self.choices.values())
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoopOptions:
+        fields: dict[tuple[int, int], dict[str, Any]] = {}
+        for key, value in config.items():
+            match = _KEY.match(key)
+            if match is None:
+                continue
+            n, b, name = int(match.group(1)), int(match.group(2)), match.group(3)
+            fields.setdefault((n, b), {})[name] = value
+        choices = {key: _choice(values) for key, values in fields.items()}
+        threads = config.get(THREADS) if config.get(PARALLEL) else None
+        return cls(choices, threads)
+
+
+def _choice(values: Mapping[str, Any]) -> BandChoice:
+    enable = str(values.get("enable", "none"))
+    order_text = values.get("order_permutable" if enable == "permutable" else "order")
+    return BandChoice(
+        enable=enable,
+        order=tuple(order_text.split(",")) if order_text else None,
+        tile=int(values.get("tile", 0)),
+        tile_inner=int(values.get("tile_inner", 0)) if values.get("tile", 0) else 0,
+        unroll=int(values.get("unroll", 1)),
+        parallel=bool(values.get("parallel", False)),
+    )
+
+
+def _legality(analysis: LoopAnalysis) -> Callable[[Mapping[str, Any]], bool | str]:
+    def check(config: Mapping[str, Any]) -> bool | str:
+        options = LoopOptions.from_config(config)
+        any_parallel = False
+        for (index, b), choice in sorted(options.choices.items()):
+            band = analysis.plans[index].bands[b]
+            if choice.enable == "permutable" and not (
+                choice.tile or (choice.order and choice.order != band.vars)
+            ):
+                return f"band {b}: skewing without interchange or tiling changes nothing"
+            result = apply_choice(band, choice)
+            if isinstance(result, Illegal):
+                line = analysis.plans[index].nest.line
+                return f"band {b} of the nest at line {line}: {result.reason}"
+            any_parallel = any_parallel or choice.parallel
+            nested = _nested_parallel(analysis, index, b, options)
+            if choice.parallel and nested:
+                return nested
+        if config.get(PARALLEL) and not any_parallel:
+            return "loops.parallel is on but no band runs in parallel"
+        return True
+
+    return check
+
+
+def _nested_parallel(
+    analysis: LoopAnalysis, index: int, b: int, options: LoopOptions
+) -> str | None:
+    """Why band ``b`` may not run in parallel: an enclosing band already does."""
+    band = analysis.plans[index].bands[b]
+    outer = {loop.id for loop in band.context}
+    for other in analysis.plans[index].bands:
+        choice = options.choices.get((index, other.index))
+        if choice and choice.parallel and other.loops[0].id in outer:
+            return f"band {b} runs inside band {other.index}, which already uses prange"
+    return None
