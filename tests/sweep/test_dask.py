@@ -49,11 +49,6 @@ def cluster():
         yield local
 
 
-def _span(trials):
-    times = [t.created_at for t in trials]
-    return min(times), max(times)
-
-
 def test_two_workers_tune_every_kernel_and_never_time_at_once(cluster, tmp_path):
     corpus = mixed_corpus(tmp_path / "corpus")
     param_corpus(corpus, names=("second",))
@@ -73,9 +68,9 @@ def test_two_workers_tune_every_kernel_and_never_time_at_once(cluster, tmp_path)
     assert all(t.result.provenance["hostname"] == socket.gethostname() for t in trials)
     timed = [t for t in trials if t.result.status is Status.OK]
     assert_timing_turns_never_overlap([t.result.provenance["timing_turn"] for t in timed])
-    first = _span([t for t in trials if t.kernel == "first"])
-    second = _span([t for t in trials if t.kernel == "second"])
-    assert first[0] < second[1] and second[0] < first[1], "the kernels were not tuned at once"
+    # Whether the two kernels' searches overlapped in time depends on scheduling (a
+    # four-trial search can end before the other starts), so it is not asserted here;
+    # the benchmark measures what running on two workers gains.
 
 
 def _worker_running(client, prefix):
