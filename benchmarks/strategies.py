@@ -34,13 +34,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kernel_tuner_compare import KT_STRATEGIES, kt_curve, kt_run, padded
-from strategies_replay import evaluations_to_reach
+from strategies_replay import best_so_far, evaluations_to_reach
 
 from autotune.candidate import Candidate
-from autotune.measure._record import space_from_definition
 from autotune.measure._replay import ReplayData
-from autotune.records import MeasureResult, PortfolioArm, Status
-from autotune.strategies import make_strategy
+from autotune.records import PortfolioArm, Status
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = ("auto", "random", "tpe", "mutation", "evolution", "auto+portfolio")
@@ -79,23 +77,8 @@ def portfolio_without(spaces: dict, left_out: str) -> list[PortfolioArm]:
 
 def curve(kernel, strategy_name: str, seed: int, budget: int, portfolio=()) -> list[float]:
     """Best recorded speedup after each unique evaluation of one replayed run."""
-    space = space_from_definition(kernel.space)
     name = "auto" if strategy_name == "auto+portfolio" else strategy_name
-    strategy = make_strategy(name, space, seed, budget, portfolio=portfolio)
-    best, out = 0.0, []
-    while len(out) < budget:
-        asked = strategy.ask(1)
-        if not asked:
-            break
-        [candidate] = asked
-        _, result = kernel.results.get(
-            candidate.key, (None, MeasureResult(Status.INVALID, "unrecorded"))
-        )
-        if result.status is Status.OK and result.speedup:
-            best = max(best, result.speedup)
-        out.append(best)
-        strategy.tell([candidate], [result])
-    return out
+    return best_so_far(kernel, name, seed, budget, portfolio)
 
 
 def main() -> None:

@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = ("random", "tpe", "mutation", "evolution", "bandit")
 
 
-def best_so_far(kernel, strategy_name: str, seed: int, budget: int) -> list[float]:
+def best_so_far(kernel, strategy_name: str, seed: int, budget: int, portfolio=()) -> list[float]:
+    """Best recorded speedup after each unique evaluation of one replayed run."""
     space = space_from_definition(kernel.space)
-    strategy = make_strategy(strategy_name, space, seed, budget)
+    strategy = make_strategy(strategy_name, space, seed, budget, portfolio=portfolio)
     curve: list[float] = []
     best = 0.0
     while len(curve) < budget:
