@@ -69,6 +69,25 @@ _db_option = click.option(
 )
 
 
+_time_limit_option = click.option(
+    "--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel."
+)
+_no_fastmath_option = click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
+_confirm_top_option = click.option(
+    "--confirm-top",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Best candidates re-measured in a fresh process.",
+)
+_json_option = click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
+)
+_seed_option = click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for search and inputs."
+)
+
+
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--kernel", "kernels", multiple=True, help="Tune only this kernel (repeatable).")
@@ -82,9 +101,9 @@ _db_option = click.option(
     type=click.IntRange(min=0),
     help="Unique configs to build and measure per kernel.",
 )
-@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
+@_time_limit_option
 @_db_option
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for search and inputs.")
+@_seed_option
 @click.option("--size", help="Problem size name declared by the kernel (default: its first).")
 @click.option(
     "--strategy",
@@ -96,7 +115,7 @@ _db_option = click.option(
         "tpe, gp (needs torch), mutation, evolution, random or exhaustive."
     ),
 )
-@click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
+@_no_fastmath_option
 @click.option(
     "--no-simplify",
     is_flag=True,
@@ -129,16 +148,8 @@ _db_option = click.option(
     is_flag=True,
     help="Time every candidate fully instead of screening cheaply and re-timing contenders.",
 )
-@click.option(
-    "--confirm-top",
-    default=3,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Best candidates re-measured in a fresh process.",
-)
-@click.option(
-    "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
-)
+@_confirm_top_option
+@_json_option
 @click.option(
     "--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate."
 )
@@ -240,7 +251,7 @@ def _check_strategy(strategy: str) -> None:
     type=click.IntRange(min=0),
     help="Unique configs to build and measure per kernel, in all runs of this sweep.",
 )
-@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds of search per kernel.")
+@_time_limit_option
 @_db_option
 @click.option(
     "--workers",
@@ -260,20 +271,12 @@ def _check_strategy(strategy: str) -> None:
     metavar="DIR",
     help="Write DIR/index.html and DIR/summary.md afterwards.",
 )
-@click.option(
-    "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
-)
+@_json_option
 @click.option("--size", help="Problem size name (default: each kernel's first).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for search and inputs.")
+@_seed_option
 @click.option("--strategy", default="auto", show_default=True, help="Search strategy (see tune).")
-@click.option("--no-fastmath", is_flag=True, help="Never try fastmath flags.")
-@click.option(
-    "--confirm-top",
-    default=3,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Best candidates re-measured in a fresh process.",
-)
+@_no_fastmath_option
+@_confirm_top_option
 @click.option(
     "--no-simplify",
     is_flag=True,

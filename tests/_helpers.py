@@ -19,3 +19,29 @@ def assert_timing_turns_never_overlap(turns):
     spans = sorted((t["granted_at"], t["ended_at"]) for t in turns)
     for (_, end), (start, _) in pairwise(spans):
         assert end <= start, "two timing phases overlapped"
+
+
+#: Keys every per-kernel JSON object of ``tune`` and ``sweep`` carries.
+SUMMARY_KEYS = {
+    "kernel",
+    "status",
+    "ir_hash",
+    "baseline_s",
+    "best_s",
+    "speedup",
+    "speedup_ci95",
+    "best_config",
+    "trials",
+    "failed",
+    "rejected_wrong",
+}
+
+
+def run_cli(*args: object) -> tuple[int, str]:
+    """Invoke the ``autotune`` command in-process; returns (exit code, output)."""
+    from click.testing import CliRunner
+
+    from autotune.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output

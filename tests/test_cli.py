@@ -3,29 +3,11 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from autotune.cli import main
-from tests._helpers import CORPUS, FIXTURES
+from tests._helpers import CORPUS, FIXTURES, run_cli
+from tests._helpers import SUMMARY_KEYS as JSON_KEYS
 
-JSON_KEYS = {
-    "kernel",
-    "status",
-    "ir_hash",
-    "baseline_s",
-    "best_s",
-    "speedup",
-    "speedup_ci95",
-    "best_config",
-    "trials",
-    "failed",
-    "rejected_wrong",
-}
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.output
+run = run_cli
 
 
 def tune_dot(budget, *extra):

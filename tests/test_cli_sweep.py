@@ -6,29 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from autotune.cli import main
+from tests._helpers import SUMMARY_KEYS, run_cli
 from tests.sweep._corpus import mixed_corpus, param_corpus
 
-SUMMARY_KEYS = {
-    "kernel",
-    "status",
-    "ir_hash",
-    "baseline_s",
-    "best_s",
-    "speedup",
-    "speedup_ci95",
-    "best_config",
-    "trials",
-    "failed",
-    "rejected_wrong",
-}
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.output
+run = run_cli
 
 
 @pytest.fixture
