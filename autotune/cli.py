@@ -78,7 +78,7 @@ _confirm_top_option = click.option(
     default=3,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Best candidates re-measured in a fresh process.",
+    help="Best candidates re-measured, each in two fresh processes.",
 )
 _json_option = click.option(
     "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."

@@ -73,7 +73,7 @@ class TimingSettings:
         )
 
     def confirm(self) -> TimingSettings:
-        """The heavier settings used to confirm a winner in a fresh process."""
+        """The heavier settings used to confirm a winner in fresh processes."""
         return TimingSettings(
             min_rounds=max(10, self.min_rounds),
             max_rounds=max(15, self.max_rounds),
@@ -97,6 +97,9 @@ class Timing:
     candidate_iqr_s: float
     speedup: float
     speedup_ci95: tuple[float, float]
+    #: Rounds per process, in order, when the rounds come from several processes
+    #: (empty: one process). The CI then spans the processes (see ``measure._stats``).
+    process_rounds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,9 @@ class TuneOptions:
 
     ``budget`` counts unique configs built and measured in this run (ok, wrong, failed,
     timeout); invalid configs and ones answered from the database do not count.
-    ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured in a
-    fresh worker; a winner needs a confirmed CI above 1.0 and a speedup of at least
+    ``time_limit_s`` applies per kernel. ``confirm_top`` candidates are re-measured by the
+    runner's ``confirm`` in fresh workers (by default two, whose layout modes the CI
+    spans); a winner needs a confirmed CI above 1.0 and a speedup of at least
     ``1 + tie_tolerance``. ``loops`` adds loop transformations to the search space
     (``off``, ``serial`` or ``parallel`` with up to ``max_threads`` threads; see
     :func:`autotune.passes.cpu_search_space`). With
@@ -326,7 +327,7 @@ class Tuner:
     ) -> None:
         """The middle rung of successive halving: the screened contenders that could
         still win, at most the best ``1/eta`` of them, are timed again with the full
-        settings. (The rung above it is confirmation in a fresh process.)"""
+        settings. (The rung above it is confirmation in fresh processes.)"""
         screened = {r.config_key: r.result for r in contenders}
         for key in promote(screened, self.options.eta, self.options.confirm_top):
             record = search.records[key]

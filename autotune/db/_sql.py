@@ -347,13 +347,14 @@ def _trial_row(record: TrialRecord) -> dict[str, Any]:
     result, timing = record.result, record.result.timing
     samples = None
     if timing is not None:
-        samples = json.dumps(
-            {
-                "baseline_rounds": timing.baseline_rounds,
-                "candidate_rounds": timing.candidate_rounds,
-                "calls_per_sample": timing.calls_per_sample,
-            }
-        )
+        rounds: dict[str, Any] = {
+            "baseline_rounds": timing.baseline_rounds,
+            "candidate_rounds": timing.candidate_rounds,
+            "calls_per_sample": timing.calls_per_sample,
+        }
+        if timing.process_rounds:
+            rounds["process_rounds"] = list(timing.process_rounds)
+        samples = json.dumps(rounds)
     return {
         "run_id": record.run_id,
         "scope": "" if record.phase == "search" else record.run_id,

@@ -41,7 +41,8 @@ class BaseRunner(ABC):
           wrong results are statuses with a reason.
         * Every ``ok`` result carries paired timings against the baseline, taken in the
           same process, interleaved.
-        * ``confirm`` measures in a process that has measured nothing else.
+        * ``confirm`` measures in one or more processes that have measured nothing
+          else; with several, its CI spans theirs (:attr:`Timing.process_rounds`).
         * ``lower`` returns the kernel's workload, or why it cannot be lowered.
     """
 

@@ -10,7 +10,7 @@ from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
 from autotune.measure._lock import BaseTimingLock
 from autotune.measure._pool import WorkerFailure, WorkerProcess
 from autotune.measure._protocol import KernelRef
-from autotune.measure._timing import result_from_mapping
+from autotune.measure._timing import result_from_mapping, summarize
 from autotune.program import Workload
 from autotune.records import MeasureResult, Status
 
@@ -24,7 +24,10 @@ class LocalRunner(BaseRunner):
     """Builds, verifies and times in one long-lived worker, restarted after a crash.
 
     Timing needs the machine's cores, so candidates are measured one at a time.
-    Confirmations run in a fresh worker that is discarded afterwards. With
+    A confirmation runs in ``confirm_processes`` fresh workers, one after another, each
+    discarded afterwards: the same code can land in a different layout mode in another
+    process, so the result pools their rounds and its CI spans every process's CI
+    (:attr:`Timing.process_rounds` says which rounds came from which). With
     ``timing_lock``, every timing phase (and only that) runs while the lock is held, so
     runners in other processes on the machine may build and verify meanwhile but never
     time at once; the result's provenance then says when the lock was held
@@ -32,9 +35,15 @@ class LocalRunner(BaseRunner):
     """
 
     def __init__(
-        self, env: dict[str, str] | None = None, timing_lock: BaseTimingLock | None = None
+        self,
+        env: dict[str, str] | None = None,
+        timing_lock: BaseTimingLock | None = None,
+        confirm_processes: int = 2,
     ) -> None:
+        if confirm_processes < 1:
+            raise ValueError(f"confirm_processes must be at least 1, not {confirm_processes}")
         self._env = env
+        self._confirm_processes = confirm_processes
         self._timing_lock = timing_lock
         self._worker = WorkerProcess(env)
 
@@ -60,8 +69,14 @@ class LocalRunner(BaseRunner):
         return results
 
     def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
-        with WorkerProcess(self._env) as fresh:
-            return _measure_in(fresh, kernel, request, self._timing_lock)
+        results = []
+        for _ in range(self._confirm_processes):
+            with WorkerProcess(self._env) as fresh:
+                result = _measure_in(fresh, kernel, request, self._timing_lock)
+            if result.status is not Status.OK or result.timing is None:
+                return result  # one process that fails or disagrees decides
+            results.append(result)
+        return pool_processes(results)
 
     def close(self) -> None:
         self._worker.close()
@@ -97,6 +112,34 @@ def _on_this_host(result: MeasureResult, timing_turn: dict[str, Any] | None) -> 
     if timing_turn:
         extra["timing_turn"] = timing_turn
     return dataclasses.replace(result, provenance={**extra, **result.provenance})
+
+
+def pool_processes(results: list[MeasureResult]) -> MeasureResult:
+    """One result from the timed results of the same request in several processes.
+
+    The rounds are pooled in order and the statistics derived again, grouped by
+    process; build and verification times are the first process's. The provenance is
+    the first process's, plus ``processes``: each process's pid, speedup and CI.
+    """
+    timings = [r.timing for r in results if r.timing is not None]
+    if len(timings) != len(results) or not results:
+        raise ValueError("pooling needs timed results")
+    if len(results) == 1:
+        return results[0]
+    timing = summarize(
+        [r for t in timings for r in t.baseline_rounds],
+        [r for t in timings for r in t.candidate_rounds],
+        timings[0].calls_per_sample,
+        [len(t.baseline_rounds) for t in timings],
+    )
+    processes = [
+        {"pid": r.provenance.get("pid"), "speedup": t.speedup, "speedup_ci95": list(t.speedup_ci95)}
+        for r, t in zip(results, timings, strict=True)
+    ]
+    first = results[0]
+    return dataclasses.replace(
+        first, timing=timing, provenance={**first.provenance, "processes": processes}
+    )
 
 
 def result_from_reply(reply: dict[str, Any]) -> MeasureResult:

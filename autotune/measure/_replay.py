@@ -160,6 +160,8 @@ def _result_to_json(config: dict[str, Any] | None, result: MeasureResult) -> dic
         out["calls_per_sample"] = result.timing.calls_per_sample
         out["baseline_rounds"] = result.timing.baseline_rounds
         out["candidate_rounds"] = result.timing.candidate_rounds
+        if result.timing.process_rounds:
+            out["process_rounds"] = list(result.timing.process_rounds)
     return out
 
 

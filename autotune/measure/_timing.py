@@ -117,9 +117,19 @@ def _clearly_slower(
     return max(ratios) < settings.early_stop_ratio
 
 
-def summarize(base_rounds: list[list[float]], cand_rounds: list[list[float]], calls: int) -> Timing:
-    """Derive a :class:`Timing` from raw rounds (also used to rebuild stored results)."""
-    speedup, ci = speedup_with_ci(round_ratios(base_rounds, cand_rounds))
+def summarize(
+    base_rounds: list[list[float]],
+    cand_rounds: list[list[float]],
+    calls: int,
+    process_rounds: Sequence[int] = (),
+) -> Timing:
+    """Derive a :class:`Timing` from raw rounds (also used to rebuild stored results).
+
+    ``process_rounds`` says how many rounds, in order, each process measured when
+    there were several (see :func:`autotune.measure._stats.speedup_with_ci`).
+    """
+    groups = tuple(process_rounds) if len(process_rounds) > 1 else ()
+    speedup, ci = speedup_with_ci(round_ratios(base_rounds, cand_rounds), groups=groups)
     return Timing(
         baseline_rounds=base_rounds,
         candidate_rounds=cand_rounds,
@@ -129,6 +139,7 @@ def summarize(base_rounds: list[list[float]], cand_rounds: list[list[float]], ca
         candidate_iqr_s=iqr([x for r in cand_rounds for x in r]),
         speedup=speedup,
         speedup_ci95=ci,
+        process_rounds=groups,
     )
 
 
@@ -141,7 +152,10 @@ def result_from_mapping(
     timing = None
     if rounds and rounds.get("baseline_rounds"):
         timing = summarize(
-            rounds["baseline_rounds"], rounds["candidate_rounds"], rounds["calls_per_sample"]
+            rounds["baseline_rounds"],
+            rounds["candidate_rounds"],
+            rounds["calls_per_sample"],
+            rounds.get("process_rounds", ()),
         )
     return MeasureResult(
         status=Status(data["status"]),

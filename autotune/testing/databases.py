@@ -114,6 +114,21 @@ class DatabaseConformance:
         assert timing.speedup_ci95 == original.speedup_ci95
         assert stored.result.speedup == record.result.speedup
 
+    def test_rounds_from_several_processes_keep_their_grouping(
+        self, database: BaseDatabase
+    ) -> None:
+        plain = make_timing_result().timing
+        assert plain is not None
+        timing = summarize(
+            plain.baseline_rounds, [[x * 1.2 for x in r] for r in plain.candidate_rounds], 7, (1, 2)
+        )
+        result = MeasureResult(Status.OK, compile_s=0.2, verify_s=0.01, timing=timing)
+        database.add_trial(make_trial({"kernel.B": 8}, phase="confirm", result=result))
+        [stored] = database.trials(WORKLOAD, TARGET, phase="confirm")
+        assert stored.result.timing is not None
+        assert stored.result.timing.process_rounds == (1, 2)
+        assert stored.result.timing.speedup_ci95 == timing.speedup_ci95
+
     @pytest.mark.parametrize(
         "status", [Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT, Status.WRONG_RESULT]
     )

@@ -81,6 +81,26 @@ def test_confirmation_runs_in_a_fresh_process():
     assert first.provenance["pid"] != confirmed.provenance["pid"]
 
 
+def test_confirmation_pools_two_fresh_processes_and_its_ci_spans_both():
+    with LocalRunner(confirm_processes=2) as runner:
+        [first] = runner.measure(_ref("scale"), [MeasureRequest(None, FAST_TIMING)])
+        confirmed = runner.confirm(_ref("scale"), MeasureRequest(None, FAST_TIMING))
+    timing = confirmed.timing
+    processes = confirmed.provenance["processes"]
+    assert len(processes) == 2 and len(timing.process_rounds) == 2
+    assert sum(timing.process_rounds) == len(timing.baseline_rounds)
+    pids = {p["pid"] for p in processes}
+    assert len(pids) == 2 and first.provenance["pid"] not in pids
+    lo, hi = timing.speedup_ci95
+    for p in processes:
+        assert lo <= p["speedup_ci95"][0] and p["speedup_ci95"][1] <= hi
+
+
+def test_runner_refuses_fewer_than_one_confirming_process():
+    with pytest.raises(ValueError, match="confirm_processes"):
+        LocalRunner(confirm_processes=0)
+
+
 def test_worker_reports_a_kernel_that_prints_without_breaking_the_protocol(tmp_path):
     source = tmp_path / "noisy.py"
     source.write_text(

@@ -112,3 +112,27 @@ def test_iqr_and_flat_median() -> None:
     assert iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == 2.0
     assert iqr([7.0]) == 0.0
     assert flat_median([[1.0, 9.0], [2.0], [3.0, 4.0]]) == 3.0
+
+
+@given(ratio_lists, ratio_lists)
+def test_grouped_ci_spans_each_process_and_the_pool(
+    first: list[float], second: list[float]
+) -> None:
+    pooled = first + second
+    estimate, (lo, hi) = speedup_with_ci(pooled, groups=(len(first), len(second)))
+    assert estimate == speedup_with_ci(pooled)[0]
+    for part in (first, second, pooled):
+        _, (p_lo, p_hi) = speedup_with_ci(part)
+        assert lo <= p_lo and p_hi <= hi
+
+
+def test_grouped_ci_covers_two_layout_modes() -> None:
+    """Two processes, each tight around its own mode: the CI reaches both."""
+    fast, slow = [1.10, 1.11, 1.10, 1.12, 1.11], [1.02, 1.03, 1.02, 1.03, 1.02]
+    _, (lo, hi) = speedup_with_ci(fast + slow, groups=(5, 5))
+    assert lo <= 1.02 and hi >= 1.11
+
+
+def test_groups_must_split_the_rounds() -> None:
+    with pytest.raises(ValueError, match="do not split"):
+        speedup_with_ci([1.0, 1.1, 1.2], groups=(1, 1))
