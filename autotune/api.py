@@ -138,7 +138,8 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     if result.status is not Status.OK:
         estimate["error"] = f"baseline {result.status}: {result.error}"
     else:
-        confirm_factor = 2.5  # confirm settings take about this many times a search measurement
+        # Confirmation takes about 2.5 search measurements in each of two processes.
+        confirm_factor = 5.0
         total = per_candidate * (options.budget + confirm_factor * options.confirm_top)
         estimate.update(per_candidate_s=per_candidate, total_s=total)
         if result.timing is not None:

@@ -80,6 +80,14 @@ _confirm_top_option = click.option(
     type=click.IntRange(min=1),
     help="Best candidates re-measured, each in two fresh processes.",
 )
+_timing_option = click.option(
+    "--timing",
+    type=click.Choice(["standard", "lean"]),
+    default="standard",
+    show_default=True,
+    help="lean cuts hopeless candidates short and refines with fewer rounds; "
+    "confirmation is the same.",
+)
 _json_option = click.option(
     "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
 )
@@ -149,6 +157,7 @@ _seed_option = click.option(
     help="Time every candidate fully instead of screening cheaply and re-timing contenders.",
 )
 @_confirm_top_option
+@_timing_option
 @_json_option
 @click.option(
     "--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate."
@@ -172,6 +181,7 @@ def tune(
     loops: str,
     max_threads: int | None,
     confirm_top: int,
+    timing: str,
     json_path: Path | None,
     dry_run: bool,
     replay: str | None,
@@ -179,6 +189,7 @@ def tune(
     """Tune the kernels declared in SOURCE (a Python file or a spec file)."""
     from autotune import api
     from autotune._compat import check_toolchain
+    from autotune.records import TIMINGS
     from autotune.tuner import TuneOptions
 
     check_toolchain()
@@ -204,6 +215,7 @@ def tune(
         halving=not no_halving,
         loops=loops,
         max_threads=max_threads,
+        timing=TIMINGS[timing],
     )
     if dry_run:
         for decl in decls:
@@ -282,13 +294,7 @@ def _check_strategy(strategy: str) -> None:
     is_flag=True,
     help="Report each winner as found, without dropping options that do not matter.",
 )
-@click.option(
-    "--timing",
-    type=click.Choice(["standard", "lean"]),
-    default="standard",
-    show_default=True,
-    help="lean cuts hopeless candidates short and refines with fewer rounds.",
-)
+@_timing_option
 @_guarded
 def sweep(
     corpus: tuple[Path, ...],
@@ -310,7 +316,8 @@ def sweep(
     """Tune every kernel in CORPUS (files and directories); run it again to resume."""
     from autotune._compat import check_toolchain
     from autotune._display import SweepProgress, result_notes, results_table
-    from autotune.sweep import TIMINGS, find_kernels, make_executor, run_sweep
+    from autotune.records import TIMINGS
+    from autotune.sweep import find_kernels, make_executor, run_sweep
     from autotune.tuner import TuneOptions
 
     check_toolchain()

@@ -85,6 +85,17 @@ class TimingSettings:
         )
 
 
+#: Lean timing: a candidate whose first verified call shows it more than twice as slow
+#: as the baseline is cut short, and fewer rounds are taken where candidates are timed
+#: in full (refinement, or search without halving). Confirmation keeps its full settings
+#: (``TimingSettings.confirm``), so every winner reported is measured as thoroughly as
+#: with the standard settings.
+LEAN_TIMING = TimingSettings(min_rounds=2, max_rounds=5, max_time_s=0.75, hopeless_speedup=0.5)
+
+#: The timing presets a user picks by name (``--timing``).
+TIMINGS = {"standard": TimingSettings(), "lean": LEAN_TIMING}
+
+
 @dataclass(frozen=True, slots=True)
 class Timing:
     """Raw paired samples (seconds per call) and the statistics derived from them."""

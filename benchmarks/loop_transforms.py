@@ -21,7 +21,7 @@ process at a time and records the load average before each.
 
     python benchmarks/loop_transforms.py [--budget 60] [--size medium] [--kernels a,b]
         [--modes knobs,serial,parallel] [--max-threads 2] [--loop-space loops|compiler]
-        [--out DIR]
+        [--timing standard|lean] [--confirm-top 3] [--no-simplify] [--out DIR]
 """
 
 from __future__ import annotations
@@ -91,6 +91,11 @@ def tune(path: Path, mode: str, args: argparse.Namespace) -> dict[str, Any] | No
         f"sqlite:///{db}",
         "--json",
         str(json_path),
+        "--timing",
+        args.timing,
+        "--confirm-top",
+        str(args.confirm_top),
+        *(["--no-simplify"] if args.no_simplify else []),
     ]
     load = os.getloadavg()[0]
     started = time.perf_counter()
@@ -174,6 +179,9 @@ def main() -> None:
     parser.add_argument("--modes", default="knobs,serial,parallel")
     parser.add_argument("--max-threads", type=int, default=2)
     parser.add_argument("--loop-space", choices=("loops", "compiler"), default="loops")
+    parser.add_argument("--timing", choices=("standard", "lean"), default="standard")
+    parser.add_argument("--confirm-top", type=int, default=3)
+    parser.add_argument("--no-simplify", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "loop_transforms")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -309,3 +309,39 @@ def test_show_source_prints_the_winners_transformed_loops(db):
 def test_loops_space_without_loops_is_bad_input(db):
     code, output = run("tune", CORPUS / "matmul.py", "--space", "loops", "--db", db)
     _assert_bad_input(code, output, db, "--loops serial")
+
+
+@pytest.mark.slow
+def test_lean_timing_takes_fewer_rounds_per_search_candidate(db):
+    from autotune.db import open_database
+    from autotune.records import LEAN_TIMING
+
+    code, output = run(
+        "tune",
+        FIXTURES / "planted.py",
+        "--kernel",
+        "scale",
+        "--space",
+        "params",
+        "--strategy",
+        "exhaustive",
+        "--budget",
+        "7",
+        "--no-halving",
+        "--timing",
+        "lean",
+        "--confirm-top",
+        "1",
+        "--db",
+        db,
+    )
+    assert code in (0, 1), output
+    database = open_database(f"sqlite:///{db}")
+    try:
+        searched = [r for r in database.all_trials("scale") if r.phase == "search"]
+    finally:
+        database.close()
+    timed = [r.result.timing for r in searched if r.result.timing is not None]
+    # The one config that is neither wrong nor crashing runs 7 rounds with the standard
+    # settings (its rounds are short), so at most 5 says the lean settings were used.
+    assert timed and all(len(t.baseline_rounds) <= LEAN_TIMING.max_rounds for t in timed)

@@ -10,8 +10,6 @@ from autotune.sweep._corpus import Corpus, KernelJob, Unloadable, find_kernels
 from autotune.sweep._job import tune_job
 from autotune.sweep._local import LocalExecutor
 from autotune.sweep._run import (
-    LEAN_TIMING,
-    TIMINGS,
     SweepRun,
     make_executor,
     run_sweep,
@@ -20,8 +18,6 @@ from autotune.sweep._run import (
 )
 
 __all__ = [
-    "LEAN_TIMING",
-    "TIMINGS",
     "BaseExecutor",
     "Corpus",
     "EventSink",

@@ -11,20 +11,10 @@ from typing import Any
 from autotune.db import BaseDatabase, normalize_url, open_database
 from autotune.errors import InputError
 from autotune.program import host_target
-from autotune.records import TimingSettings
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
 from autotune.sweep._corpus import Corpus, KernelJob
 from autotune.sweep._job import skipped
 from autotune.tuner import TuneOptions
-
-#: Timing for a lean sweep: a candidate whose first verified call shows it more than
-#: twice as slow as the baseline is cut short, and fewer rounds are taken where
-#: candidates are timed in full (refinement, or search without halving). Confirmation
-#: keeps its full settings (``TimingSettings.confirm``), so every winner reported is
-#: measured as thoroughly as with the standard settings.
-LEAN_TIMING = TimingSettings(min_rounds=2, max_rounds=5, max_time_s=0.75, hopeless_speedup=0.5)
-
-TIMINGS = {"standard": TimingSettings(), "lean": LEAN_TIMING}
 
 
 @dataclass

@@ -11,7 +11,8 @@ import pytest
 
 from autotune.db import open_database
 from autotune.measure import HostFileLock
-from autotune.sweep import LEAN_TIMING, LocalExecutor, find_kernels, run_sweep, sweep_run_id
+from autotune.records import LEAN_TIMING
+from autotune.sweep import LocalExecutor, find_kernels, run_sweep, sweep_run_id
 from autotune.tuner import TuneOptions
 from tests._helpers import FAST_TIMING
 from tests.sweep._corpus import PARAM_KERNEL, mixed_corpus, param_corpus, trial_rows
