@@ -27,6 +27,15 @@ PIPELINE = {
     "pipeline.slp_vectorization": {"choices": [False, True]},
 }
 FASTMATH = {"flags.fastmath": {"choices": ["off", "all"]}}
+WHOLE_PIPELINE = {
+    "pipeline.speed_level": {"choices": [3, 2, 1, 0]},
+    "pipeline.loop_vectorization": {"choices": [True, False]},
+    "pipeline.slp_vectorization": {"choices": [False, True]},
+    "pipeline.loop_interleaving": {"choices": [True, False]},
+    "pipeline.loop_unrolling": {"choices": [True, False]},
+    **FASTMATH,
+    "flags.error_model": {"choices": ["python", "numpy"]},
+}
 
 RECIPES = {
     "matmul_tiled": SpaceRecipe(
@@ -54,6 +63,11 @@ RECIPES = {
             "flags.error_model": {"choices": ["python", "numpy"]},
         },
     ),
+    # Kernels without parameters of their own: every pipeline switch and flag. These
+    # two were recorded after the default strategy was chosen, to check it on spaces
+    # it was not tuned on.
+    "conv1d": SpaceRecipe(str(CPU / "conv1d.py"), "conv1d", "small", WHOLE_PIPELINE),
+    "conv2d": SpaceRecipe(str(CPU / "conv2d.py"), "conv2d", "small", WHOLE_PIPELINE),
 }
 
 #: Search-phase settings, a little lighter: every config is measured once, for replay.

@@ -19,6 +19,7 @@ STRATEGIES = {
     "gp": "autotune.strategies._optuna:GPStrategy",
     "mutation": "autotune.strategies._local:MutationStrategy",
     "evolution": "autotune.strategies._local:EvolutionStrategy",
+    "model": "autotune.strategies._model:ModelStrategy",
     "bandit": "autotune.strategies._bandit:AUCBanditStrategy",
 }
 

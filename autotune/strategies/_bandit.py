@@ -2,7 +2,9 @@
 
 Credit is the area under the curve of recent successes, as in OpenTuner's AUC bandit:
 of each technique's last ``window`` proposals, those that set a new best count, the
-more recent ones more. An exploration bonus keeps rarely used techniques in play.
+more recent ones more. An exploration bonus keeps rarely used techniques in play; a
+technique not used yet counts as used once without success, so the first technique
+listed (by default the model-guided one) has the budget while it keeps improving.
 Every technique is told every result, so each learns from all measurements; they share
 one memory of what was proposed, so no config is proposed twice. Given a portfolio of
 known-good configs from earlier problem instances, a Thompson-sampling bandit over them
@@ -22,7 +24,7 @@ from autotune.strategies._base import BaseStrategy
 from autotune.strategies._portfolio import PortfolioStrategy
 
 #: The techniques of the default strategy, in order of preference on ties.
-DEFAULT_TECHNIQUES = ("mutation", "tpe", "random", "evolution")
+DEFAULT_TECHNIQUES = ("model", "mutation", "tpe", "random", "evolution")
 
 
 class AUCBanditStrategy(BaseStrategy):
@@ -61,11 +63,13 @@ class AUCBanditStrategy(BaseStrategy):
         """Area under the recent-success curve of ``name``, plus its exploration bonus."""
         history = self._history[name]
         total = sum(self._uses.values())
-        if not self._uses[name]:
-            return math.inf
+        # An unused technique counts as used once without success: the first listed
+        # starts, and the others join as soon as it stops finding improvements.
+        uses = max(self._uses[name], 1)
+        bonus = self._exploration * math.sqrt(2 * math.log(max(total, 1)) / uses)
         weights = len(history) * (len(history) + 1) / 2
         auc = sum((i + 1) * hit for i, hit in enumerate(history)) / weights if history else 0.0
-        return auc + self._exploration * math.sqrt(2 * math.log(max(total, 1)) / self._uses[name])
+        return auc + bonus
 
     def ask(self, n: int = 1) -> list[Candidate]:
         out: list[Candidate] = []

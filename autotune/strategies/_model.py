@@ -1,0 +1,206 @@
+"""Model-guided search: a Bayesian linear model of log speedup chooses what to measure.
+
+Every config is encoded as one-hot indicators of its scalar values (plus ``log2`` of
+positive numbers, so powers of two share strength), counts of the items of its lists,
+and the pairwise products of indicators of different parameters, which lets the model
+see that two settings help only together. scikit-learn's ``BayesianRidge`` fits the
+log speedups measured so far; its posterior gives every unmeasured candidate a mean
+and a standard deviation, and the candidate with the highest expected improvement
+over the best measurement is proposed next.
+
+Candidates come from the whole valid space, shuffled by the seed, when it has at most
+:data:`POOL_LIMIT` configs, otherwise from a fresh pool of random configs and
+neighbours of the best ones at every ask. The first proposal is the space's default
+config (what the user gets without tuning); random configs follow until the model has
+:data:`MIN_OBSERVATIONS` successful measurements. A failed, wrong or invalid config is
+fitted as :data:`FAILURE_GAP` below the worst success, so the model learns to avoid its
+region without a failure value dominating the fit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import norm
+
+from autotune.candidate import Candidate
+from autotune.records import MeasureResult, Status
+from autotune.space import Config, SearchSpace
+from autotune.strategies._base import BaseStrategy
+from autotune.strategies._neighbors import mutate
+from autotune.strategies._random import RandomStrategy
+
+#: Spaces with at most this many configs are scored whole; larger ones are sampled.
+POOL_LIMIT = 5000
+#: Random configs and neighbours of the best configs scored per ask in a large space.
+RANDOM_POOL = 1000
+NEIGHBOUR_POOL = 300
+#: Best configs whose neighbours join a sampled pool.
+ELITE = 5
+#: Successful measurements before the model proposes (the default config counts).
+MIN_OBSERVATIONS = 2
+#: How far below the worst success, in log speedup, failures are fitted.
+FAILURE_GAP = 1.0
+#: Improvement in log speedup that expected improvement counts from: gains smaller than
+#: about 5% are within the spread of one config measured in different processes, so
+#: they are not worth a measurement while larger ones may be waiting elsewhere.
+MIN_GAIN = 0.05
+#: Above this many features the pairwise products are left out (the fit and the
+#: predictive variance grow with the square of the feature count).
+MAX_FEATURES = 400
+_PARAM_OF_COLUMN = re.compile(r"[=#:]")
+
+
+def config_features(config: Config) -> dict[str, float]:
+    """The model's encoding of one config (before pairwise products)."""
+    out: dict[str, float] = {}
+    for name, value in config.items():
+        if isinstance(value, list):
+            out[f"{name}#len"] = float(len(value))
+            for item, count in Counter(map(str, value)).items():
+                out[f"{name}:{item}"] = float(count)
+            continue
+        out[f"{name}={json.dumps(value)}"] = 1.0
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            out[f"{name}#log2"] = math.log2(value)
+    return out
+
+
+class _Encoder:
+    """Turns configs into rows of a fixed design matrix, with pairwise products."""
+
+    def __init__(self, configs: Sequence[Config]) -> None:
+        columns = sorted({c for config in configs for c in config_features(config)})
+        self.index = {c: i for i, c in enumerate(columns)}
+        indicators = [i for i, c in enumerate(columns) if "=" in c]
+        param = [_PARAM_OF_COLUMN.split(c, maxsplit=1)[0] for c in columns]
+        self.pairs = [
+            (a, b) for a, b in itertools.combinations(indicators, 2) if param[a] != param[b]
+        ]
+        if len(columns) + len(self.pairs) > MAX_FEATURES:
+            self.pairs = []
+        # A parameter with many values gets smaller indicators, so a smaller prior on
+        # each value's effect: otherwise every untried value of a 10-way choice looks
+        # uncertain enough to be worth measuring, and the search spends its budget there.
+        levels = Counter(param[i] for i in indicators)
+        self.scale = np.ones(len(columns))
+        for i in indicators:
+            self.scale[i] = 2 / levels[param[i]]
+
+    def __call__(self, configs: Sequence[Config]) -> np.ndarray:
+        main = np.zeros((len(configs), len(self.index)))
+        for row, config in enumerate(configs):
+            for column, value in config_features(config).items():
+                j = self.index.get(column)
+                if j is not None:  # a value no pool config had: nothing to learn from it
+                    main[row, j] = value
+        main = main * self.scale
+        if not self.pairs:
+            return main
+        a, b = np.array(self.pairs).T
+        return np.hstack([main, main[:, a] * main[:, b]])
+
+
+class ModelStrategy(BaseStrategy):
+    """Proposes the unmeasured config with the highest expected improvement."""
+
+    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
+        super().__init__(space, seed)
+        self._rng = np.random.default_rng(seed)
+        self._random = RandomStrategy(space, seed + 1)
+        self._random.share_seen(self._seen)
+        self._configs: list[Config] = []
+        self._values: list[float | None] = []  # log speedup; None for a failure
+        self._started = False
+        self._pool: tuple[list[Candidate], np.ndarray, _Encoder] | None = None
+        self._large = space.size() > POOL_LIMIT
+
+    def share_seen(self, seen: set[str]) -> None:
+        super().share_seen(seen)
+        self._random.share_seen(seen)
+
+    def ask(self, n: int = 1) -> list[Candidate]:
+        out: list[Candidate] = []
+        while len(out) < n:
+            candidate = self._propose()
+            if candidate is None:
+                break
+            self.mark_seen(candidate)
+            out.append(candidate)
+        return out
+
+    def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
+        super().tell(candidates, results)
+        for candidate, result in zip(candidates, results, strict=True):
+            ok = result.status is Status.OK and result.speedup
+            self._configs.append(candidate.config)
+            self._values.append(math.log(result.speedup) if ok and result.speedup else None)
+
+    def _propose(self) -> Candidate | None:
+        if not self._started:
+            self._started = True
+            default = self.space.default_config()
+            candidate = Candidate.from_config(default)
+            if not self.is_seen(candidate) and self.space.violation(default) is None:
+                return candidate
+        if sum(v is not None for v in self._values) < MIN_OBSERVATIONS:
+            return self._random_unseen()
+        pool, matrix, encode = self._candidates()
+        unseen = [i for i, c in enumerate(pool) if not self.is_seen(c)]
+        if not unseen:
+            return self._random_unseen()
+        scores = self._expected_improvement(matrix[unseen], encode)
+        return pool[unseen[int(np.argmax(scores))]]
+
+    def _random_unseen(self) -> Candidate | None:
+        found = self._random.ask(1)
+        return found[0] if found else None
+
+    def _candidates(self) -> tuple[list[Candidate], np.ndarray, _Encoder]:
+        """Candidates to score, their design matrix and the encoder that made it."""
+        if self._pool is not None:
+            return self._pool
+        if self._large:
+            configs = [self.space.sample(self._rng) for _ in range(RANDOM_POOL)]
+            configs += self._neighbours_of_best()
+            configs = [c for c in configs if self.space.violation(c) is None]
+        else:
+            valid = [c for c in self.space.enumerate() if self.space.violation(c) is None]
+            configs = [valid[i] for i in self._rng.permutation(len(valid))]
+        encode = _Encoder(configs)
+        pool = ([Candidate.from_config(c) for c in configs], encode(configs), encode)
+        if not self._large:  # the whole space never changes: encode it once
+            self._pool = pool
+        return pool
+
+    def _neighbours_of_best(self) -> list[Config]:
+        measured = [i for i, v in enumerate(self._values) if v is not None]
+        measured.sort(key=lambda i: -(self._values[i] or 0.0))
+        elite = [self._configs[i] for i in measured[:ELITE]]
+        return [
+            mutate(self.space, elite[i % len(elite)], self._rng, 1 + i % 2)
+            for i in range(NEIGHBOUR_POOL if elite else 0)
+        ]
+
+    def _expected_improvement(self, candidates: np.ndarray, encode: _Encoder) -> np.ndarray:
+        from sklearn.linear_model import BayesianRidge
+
+        successes = [v for v in self._values if v is not None]
+        floor = min(successes) - FAILURE_GAP
+        y = np.array([floor if v is None else v for v in self._values])
+        model = BayesianRidge()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence notes on tiny samples
+            model.fit(encode(self._configs), y)
+            mean, std = model.predict(candidates, return_std=True)
+        std = np.maximum(std, 1e-9)
+        gain = mean - max(successes) - MIN_GAIN
+        z = gain / std
+        return np.asarray(gain * norm.cdf(z) + std * norm.pdf(z))
