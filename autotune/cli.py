@@ -118,9 +118,10 @@ _seed_option = click.option(
     default="auto",
     show_default=True,
     help=(
-        "Search strategy: auto (a bandit sharing the budget among mutation, TPE, random "
-        "and evolutionary search, plus known-good configs from the database), bandit, "
-        "tpe, gp (needs torch), mutation, evolution, random or exhaustive."
+        "Search strategy: auto (a bandit sharing the budget among a model-guided search, "
+        "mutation, TPE, random and evolutionary search, plus known-good configs from the "
+        "database), bandit, model, tpe, gp (needs torch), mutation, evolution, random or "
+        "exhaustive."
     ),
 )
 @_no_fastmath_option

@@ -2,9 +2,10 @@
 
 Credit is the area under the curve of recent successes, as in OpenTuner's AUC bandit:
 of each technique's last ``window`` proposals, those that set a new best count, the
-more recent ones more. An exploration bonus keeps rarely used techniques in play; a
-technique not used yet counts as used once without success, so the first technique
-listed (by default the model-guided one) has the budget while it keeps improving.
+more recent ones more. An exploration bonus keeps rarely used techniques in play;
+every technique starts as if it had made a few proposals without success, so the first
+technique listed (by default the model-guided one) has the budget while it keeps
+improving and the others take over when it stalls.
 Every technique is told every result, so each learns from all measurements; they share
 one memory of what was proposed, so no config is proposed twice. Given a portfolio of
 known-good configs from earlier problem instances, a Thompson-sampling bandit over them
@@ -25,6 +26,11 @@ from autotune.strategies._portfolio import PortfolioStrategy
 
 #: The techniques of the default strategy, in order of preference on ties.
 DEFAULT_TECHNIQUES = ("model", "mutation", "tpe", "random", "evolution")
+#: Unsuccessful proposals every technique is assumed to have made before its first.
+#: With 1, every technique is tried within the first few proposals, which spends a
+#: tenth of a small budget on techniques that are rarely the best start; with 3 the
+#: leading technique keeps the budget while it improves (see benchmarks/strategies.py).
+PRIOR_USES = 3
 
 
 class AUCBanditStrategy(BaseStrategy):
@@ -63,9 +69,9 @@ class AUCBanditStrategy(BaseStrategy):
         """Area under the recent-success curve of ``name``, plus its exploration bonus."""
         history = self._history[name]
         total = sum(self._uses.values())
-        # An unused technique counts as used once without success: the first listed
-        # starts, and the others join as soon as it stops finding improvements.
-        uses = max(self._uses[name], 1)
+        # Every technique starts as if it had made PRIOR_USES proposals without success:
+        # the first listed starts, and the others join once it stops improving.
+        uses = max(self._uses[name], PRIOR_USES)
         bonus = self._exploration * math.sqrt(2 * math.log(max(total, 1)) / uses)
         weights = len(history) * (len(history) + 1) / 2
         auc = sum((i + 1) * hit for i, hit in enumerate(history)) / weights if history else 0.0

@@ -12,9 +12,10 @@ Candidates come from the whole valid space, shuffled by the seed, when it has at
 :data:`POOL_LIMIT` configs, otherwise from a fresh pool of random configs and
 neighbours of the best ones at every ask. The first proposal is the space's default
 config (what the user gets without tuning); random configs follow until the model has
-:data:`MIN_OBSERVATIONS` successful measurements. A failed, wrong or invalid config is
-fitted as :data:`FAILURE_GAP` below the worst success, so the model learns to avoid its
-region without a failure value dominating the fit.
+:data:`MIN_OBSERVATIONS` successful measurements. Log speedups are truncated
+:data:`TRUNCATE` below the best, and a failed, wrong or invalid config counts as that
+floor, so the model learns to avoid bad regions without their depth dominating the fit.
+Expected improvement counts gains from :data:`MIN_GAIN` up.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ NEIGHBOUR_POOL = 300
 ELITE = 5
 #: Successful measurements before the model proposes (the default config counts).
 MIN_OBSERVATIONS = 2
-#: How far below the worst success, in log speedup, failures are fitted.
-FAILURE_GAP = 1.0
+#: Log speedups further than this below the best are fitted as this far below, and so
+#: are failures: how bad a bad config is does not help find the best one, and a few
+#: huge slowdowns (an unoptimized pipeline runs 20x slower) would otherwise dominate
+#: a linear fit and blame every setting they share.
+TRUNCATE = 0.5
 #: Improvement in log speedup that expected improvement counts from: gains smaller than
 #: about 5% are within the spread of one config measured in different processes, so
 #: they are not worth a measurement while larger ones may be waiting elsewhere.
@@ -193,8 +197,8 @@ class ModelStrategy(BaseStrategy):
         from sklearn.linear_model import BayesianRidge
 
         successes = [v for v in self._values if v is not None]
-        floor = min(successes) - FAILURE_GAP
-        y = np.array([floor if v is None else v for v in self._values])
+        floor = max(successes) - TRUNCATE
+        y = np.array([floor if v is None else max(v, floor) for v in self._values])
         model = BayesianRidge()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence notes on tiny samples
