@@ -41,7 +41,7 @@ from autotune.measure._replay import ReplayData
 from autotune.records import PortfolioArm, Status
 
 ROOT = Path(__file__).resolve().parents[1]
-STRATEGIES = ("auto", "random", "tpe", "mutation", "evolution", "auto+portfolio")
+STRATEGIES = ("auto", "random", "tpe", "model", "mutation", "evolution", "auto+portfolio")
 PORTFOLIO_PER_SPACE = 5
 
 
