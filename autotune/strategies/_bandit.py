@@ -9,7 +9,7 @@ improving and the others take over when it stalls.
 Every technique is told every result, so each learns from all measurements; they share
 one memory of what was proposed, so no config is proposed twice. Given a portfolio of
 known-good configs from earlier problem instances, a Thompson-sampling bandit over them
-joins as the first technique.
+joins as the second technique.
 """
 
 from __future__ import annotations
@@ -52,10 +52,12 @@ class AUCBanditStrategy(BaseStrategy):
 
         self.techniques: dict[str, BaseStrategy] = {}
         arms = PortfolioStrategy(space, seed, portfolio)
-        if len(arms):
-            self.techniques["portfolio"] = arms
         for i, name in enumerate(techniques):
             self.techniques[name] = make_strategy(name, space, seed + i, 0, storage, study_name)
+            if i == 0 and len(arms):
+                # Second, not first: arms from other kernels, tried before the leading
+                # technique has a model of this one, cost more than they find.
+                self.techniques["portfolio"] = arms
         for technique in self.techniques.values():
             technique.share_seen(self._seen)
         names = list(self.techniques)
