@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from autotune.candidate import Candidate
 from autotune.records import MeasureResult
@@ -40,6 +40,17 @@ class BaseStrategy(ABC):
 
     @abstractmethod
     def ask(self, n: int = 1) -> list[Candidate]: ...
+
+    @staticmethod
+    def _fill(n: int, propose: Callable[[], Candidate | None]) -> list[Candidate]:
+        """Up to ``n`` proposals from ``propose``, stopping at its first ``None``."""
+        out: list[Candidate] = []
+        while len(out) < n:
+            candidate = propose()
+            if candidate is None:
+                break
+            out.append(candidate)
+        return out
 
     def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
         """Record outcomes; the base implementation only remembers what was seen."""

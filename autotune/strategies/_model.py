@@ -131,14 +131,13 @@ class ModelStrategy(BaseStrategy):
         self._random.share_seen(seen)
 
     def ask(self, n: int = 1) -> list[Candidate]:
-        out: list[Candidate] = []
-        while len(out) < n:
-            candidate = self._propose()
-            if candidate is None:
-                break
+        return self._fill(n, self._propose_unseen)
+
+    def _propose_unseen(self) -> Candidate | None:
+        candidate = self._propose()
+        if candidate is not None:
             self.mark_seen(candidate)
-            out.append(candidate)
-        return out
+        return candidate
 
     def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
         super().tell(candidates, results)

@@ -225,13 +225,7 @@ class OptunaStrategy(BaseStrategy):
         }
 
     def ask(self, n: int = 1) -> list[Candidate]:
-        out: list[Candidate] = []
-        while len(out) < n:
-            candidate = self._propose()
-            if candidate is None:
-                break
-            out.append(candidate)
-        return out
+        return self._fill(n, self._propose)
 
     def _propose(self) -> Candidate | None:
         for _ in range(MAX_REJECTED_PROPOSALS):
