@@ -41,8 +41,10 @@ from autotune.strategies._random import RandomStrategy
 #: Spaces with at most this many configs are scored whole; larger ones are sampled.
 POOL_LIMIT = 5000
 #: Random configs and neighbours of the best configs scored per ask in a large space.
-RANDOM_POOL = 1000
-NEIGHBOUR_POOL = 300
+RANDOM_POOL = 500
+NEIGHBOUR_POOL = 200
+#: Candidates scored per ask at most: a random subset of the unmeasured ones beyond it.
+MAX_SCORED = 1000
 #: Best configs whose neighbours join a sampled pool.
 ELITE = 5
 #: Successful measurements before the model proposes (the default config counts).
@@ -159,6 +161,8 @@ class ModelStrategy(BaseStrategy):
         unseen = [i for i, c in enumerate(pool) if not self.is_seen(c)]
         if not unseen:
             return self._random_unseen()
+        if len(unseen) > MAX_SCORED:  # the predictive variance costs features^2 each
+            unseen = sorted(self._rng.choice(unseen, MAX_SCORED, replace=False).tolist())
         scores = self._expected_improvement(matrix[unseen], encode)
         return pool[unseen[int(np.argmax(scores))]]
 
