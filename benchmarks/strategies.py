@@ -208,8 +208,12 @@ def plot(curves, path: Path) -> None:
 
     spaces = sorted({s for s, _ in curves})
     names = sorted({n for _, n in curves}, key=lambda n: (n.startswith("kt:"), n))
-    fig, axes = plt.subplots(1, len(spaces), figsize=(4.2 * len(spaces), 3.6), squeeze=False)
-    for ax, space in zip(axes[0], spaces, strict=True):
+    cols = min(4, len(spaces))
+    rows = -(-len(spaces) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(spaces) :]:
+        ax.set_visible(False)
+    for ax, space in zip(axes.flat, spaces, strict=False):
         for name in names:
             runs = curves.get((space, name))
             if not runs:
@@ -222,7 +226,7 @@ def plot(curves, path: Path) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("unique evaluations")
         ax.set_ylabel("best speedup so far (median)")
-    axes[0][-1].legend(fontsize=7)
+    axes.flat[len(spaces) - 1].legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
