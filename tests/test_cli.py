@@ -222,7 +222,15 @@ def test_an_interrupted_run_resumes_without_measuring_anything_twice(tmp_path, d
         str(db),
         "--no-simplify",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A shell running the tests as a background job ignores SIGINT, and children
+    # inherit that; a user's Ctrl-C reaches a foreground process with the default.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while len(_search_trials(db)) < 3 and time.monotonic() < deadline:
         time.sleep(0.2)
