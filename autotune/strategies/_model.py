@@ -144,9 +144,9 @@ class ModelStrategy(BaseStrategy):
     def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
         super().tell(candidates, results)
         for candidate, result in zip(candidates, results, strict=True):
-            ok = result.status is Status.OK and result.speedup
+            speedup = result.speedup if result.status is Status.OK else None
             self._configs.append(candidate.config)
-            self._values.append(math.log(result.speedup) if ok and result.speedup else None)
+            self._values.append(math.log(speedup) if speedup else None)
 
     def _propose(self) -> Candidate | None:
         if not self._started:
