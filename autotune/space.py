@@ -76,7 +76,8 @@ class SearchSpace:
 
     A parameter's parent must be added before it, so a single pass in insertion order
     decides activity. Constraints take a config and return ``True`` when it is valid,
-    or ``False``/a reason string when it is not.
+    or ``False``/a reason string when it is not; one that raises makes the config
+    invalid, with the exception as the reason.
     """
 
     _entries: list[_Entry] = field(default_factory=list)
@@ -141,7 +142,10 @@ class SearchSpace:
         if extra:
             return f"unexpected or inactive parameters: {sorted(extra)}"
         for name, check in self._constraints:
-            verdict = check(config)
+            try:
+                verdict = check(config)
+            except Exception as exc:  # a bug in the user's check: this config is not valid
+                return f"constraint {name!r} raised {type(exc).__name__}: {exc}"
             if verdict is not True:
                 return f"constraint {name!r} violated" + (
                     f": {verdict}" if isinstance(verdict, str) else ""

@@ -388,6 +388,17 @@ def test_violation_reports_constraints_by_name_with_their_reason() -> None:
     assert reason == "constraint 'no-unroll-when-tiled' violated: tiles unroll already"
 
 
+def test_a_constraint_that_raises_makes_the_config_invalid_with_the_reason() -> None:
+    space = tiling_space()
+    space.add_constraint("reads-tile", lambda c: c["tile"] <= 16)
+    assert space.violation({"mode": "tiled", "tile": 8, "unroll": False}) is None
+    reason = space.violation({"mode": "plain", "unroll": True})
+    assert reason == "constraint 'reads-tile' raised KeyError: 'tile'"
+    configs = list(space.enumerate())
+    valid = [c for c in configs if space.violation(c) is None]
+    assert valid and len(valid) < len(configs)
+
+
 def test_add_rejects_duplicate_names_and_parents_added_later() -> None:
     space = SearchSpace().add("a", Int(0, 1))
     with pytest.raises(ValueError, match="already defined"):

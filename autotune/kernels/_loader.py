@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import sys
-import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import TypeGuard
 
 from autotune.errors import InputError
 from autotune.kernels._decl import KernelDecl
+from autotune.kernels._source import import_source
 from autotune.kernels._spec import kernels_from_spec, read_spec, spec_module_path, spec_path_for
-
-
-def import_source(path: Path) -> ModuleType:
-    """Import ``path`` as a module named after its stem.
-
-    The module name appears in Numba's mangled symbols, so it is derived from the file
-    name only: moving a file does not change its workload keys.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
-    name = "autotune_src_" + re.sub(r"\W", "_", path.stem)
-    existing = sys.modules.get(name)
-    if existing is not None and Path(getattr(existing, "__file__", "")) == path.resolve():
-        return existing
-    spec = importlib.util.spec_from_file_location(name, path.resolve())
-    if spec is None or spec.loader is None:
-        raise InputError(f"cannot import {path}: not a Python source file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    parent = str(path.resolve().parent)
-    if parent not in sys.path:
-        sys.path.insert(0, parent)  # sibling imports of the user's file
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        del sys.modules[name]
-        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except InputError as exc:
-        del sys.modules[name]
-        raise InputError(f"{path}: {exc}") from None
-    except Exception as exc:
-        del sys.modules[name]
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        raise InputError(
-            f"{path}: importing failed at line {frame.lineno}: {type(exc).__name__}: {exc}"
-        ) from None
-    return module
 
 
 def load_kernels(source: Path, spec: Path | None = None) -> list[KernelDecl]:

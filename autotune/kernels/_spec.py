@@ -11,11 +11,14 @@ Schema (``foo.autotune.toml`` beside ``foo.py``)::
     atol = 0.0                   # optional (default 0)
     reference = "saxpy_ref"      # optional: a function of the module
     fastmath = true              # optional: whether fastmath flags may be tried
+    perturb = 0.0                # optional, in [0, 0.1]: see KernelDecl.perturb
     inputs = [                   # either one table per argument ...
       { shape = [1000], dtype = "float64", fill = "random" },
       { value = 2.5, dtype = "float64" },
     ]
-    # ... or an init function of the module, taking `rng` or `seed`, plus keywords:
+    # ... or an init function returning the argument tuple, called with `rng` or `seed`
+    # if it takes one, plus the other keys as keywords. It is a function of the module,
+    # "file.py:function" (relative to the spec's folder) or "package.module:function":
     # inputs = { init = "make_inputs", n = 1000 }
 
     [kernel.params]              # optional kernel parameters (module globals)
@@ -25,22 +28,21 @@ Schema (``foo.autotune.toml`` beside ``foo.py``)::
 
 from __future__ import annotations
 
-import inspect
 import tomllib
 import types
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 from autotune.errors import InputError
+from autotune.kernels._checks import perturb_problem, tolerance_problem
 from autotune.kernels._decl import RETURN, KernelDecl
+from autotune.kernels._spec_inputs import input_factory, module_function
 from autotune.space import BaseParam, Choice, Int, Permutation, Pow2
 
-FILLS = ("random", "normal", "zeros", "ones", "arange", "randint")
 SPEC_SUFFIX = ".autotune.toml"
+#: Deeper nesting than the schema needs (a choice of lists sits 7 levels deep).
+MAX_NESTING = 16
 
 
 def spec_path_for(source: Path) -> Path:
@@ -49,13 +51,46 @@ def spec_path_for(source: Path) -> Path:
 
 
 def read_spec(path: Path) -> dict[str, Any]:
+    """The parsed spec file; an :class:`InputError` naming ``path`` when it cannot be read,
+    is not UTF-8 text, is not valid TOML or nests deeper than :data:`MAX_NESTING`."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"spec file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the spec file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save the spec file as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays recursively
+        raise InputError(f"{path}: invalid TOML: values nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    if _nesting(data) > MAX_NESTING:
+        raise InputError(f"{path}: values nested deeper than {MAX_NESTING} levels")
+    return data
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and tables nest in ``value`` (without recursing)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def spec_module_path(path: Path, data: dict[str, Any]) -> Path:
@@ -63,8 +98,8 @@ def spec_module_path(path: Path, data: dict[str, Any]) -> Path:
     if module is None:
         name = path.name.removesuffix(SPEC_SUFFIX).removesuffix(".toml")
         return path.with_name(name + ".py")
-    if not isinstance(module, str):
-        raise InputError(f"{path}: 'module' must be a file name string")
+    if not isinstance(module, str) or not module or "\0" in module:
+        raise InputError(f"{path}: 'module' must be a file name string, got {module!r}")
     return (path.parent / module).resolve()
 
 
@@ -76,40 +111,55 @@ def kernels_from_spec(path: Path, data: dict[str, Any], module: ModuleType) -> l
     unknown = set(data) - {"module", "kernel"}
     if unknown:
         raise InputError(f"{path}: unknown top-level keys {sorted(unknown)}")
-    return [_kernel(f"{path}: kernel[{i}]", t, module) for i, t in enumerate(tables)]
+    base = path.parent
+    return [_kernel(f"{path}: kernel[{i}]", t, module, base) for i, t in enumerate(tables)]
 
 
-_KERNEL_KEYS = {"function", "outputs", "rtol", "atol", "reference", "fastmath", "inputs", "params"}
+_KERNEL_KEYS = {
+    "function",
+    "outputs",
+    "rtol",
+    "atol",
+    "reference",
+    "fastmath",
+    "inputs",
+    "params",
+    "perturb",
+}
 
 
-def _kernel(where: str, table: Any, module: ModuleType) -> KernelDecl:
+def _kernel(where: str, table: Any, module: ModuleType, base: Path) -> KernelDecl:
     if not isinstance(table, dict):
         raise InputError(f"{where}: must be a table")
     unknown = set(table) - _KERNEL_KEYS
     if unknown:
         raise InputError(f"{where}: unknown keys {sorted(unknown)}")
     fname = _typed(where, table, "function", str, required=True)
-    func = _module_function(where, module, fname)
+    func = module_function(where, module, fname)
     if isinstance(func, KernelDecl):
         raise InputError(f"{where}: {fname!r} is already declared with @autotune.kernel")
     if not isinstance(getattr(func, "py_func", func), types.FunctionType):
         raise InputError(f"{where}: {fname!r} is not a Python function or @njit dispatcher")
     where = f"{where} ({fname})"
     ref_name = _typed(where, table, "reference", str)
-    reference = _module_function(where, module, ref_name) if ref_name else None
+    reference = module_function(where, module, ref_name) if ref_name else None
     if "inputs" not in table:
         raise InputError(f"{where}: 'inputs' is required")
-    return KernelDecl(
-        name=fname,
-        pyfunc=getattr(func, "py_func", func),
-        inputs=_input_factory(where, table["inputs"], module),
-        outputs=_outputs(where, table.get("outputs")),
-        reference=reference,
-        rtol=_number(where, table, "rtol", 1e-7),
-        atol=_number(where, table, "atol", 0.0),
-        params=_params(where, table.get("params", {})),
-        allow_fastmath=_typed(where, table, "fastmath", bool) is not False,
-    )
+    arguments: dict[str, Any] = {
+        "inputs": input_factory(where, table["inputs"], module, base),
+        "outputs": _outputs(where, table.get("outputs")),
+        "rtol": _number(where, table, "rtol", 1e-7),
+        "atol": _number(where, table, "atol", 0.0),
+        "params": _params(where, table.get("params", {})),
+        "allow_fastmath": _typed(where, table, "fastmath", bool) is not False,
+        "perturb": _number(where, table, "perturb", 0.0),
+    }
+    try:
+        return KernelDecl(
+            name=fname, pyfunc=getattr(func, "py_func", func), reference=reference, **arguments
+        )
+    except InputError as exc:  # the declaration's own checks: name the spec, not the kernel
+        raise InputError(f"{where}: {str(exc).removeprefix(f'kernel {fname!r}: ')}") from None
 
 
 def _typed(where: str, table: dict[str, Any], key: str, typ: type, required: bool = False) -> Any:
@@ -124,17 +174,15 @@ def _typed(where: str, table: dict[str, Any], key: str, typ: type, required: boo
 
 
 def _number(where: str, table: dict[str, Any], key: str, default: float) -> float:
+    """The tolerance or perturbation ``key`` of ``table``, checked as the decorator does."""
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InputError(f"{where}: '{key}' must be a non-negative number, got {value!r}")
+    if key == "perturb":
+        problem = perturb_problem(f"'{key}'", value)
+    else:
+        problem = tolerance_problem(f"'{key}'", value, relative=key == "rtol")
+    if problem is not None:
+        raise InputError(f"{where}: {problem}")
     return float(value)
-
-
-def _module_function(where: str, module: ModuleType, name: str) -> Callable[..., Any]:
-    func = getattr(module, name, None)
-    if func is None or not callable(func):
-        raise InputError(f"{where}: module {module.__file__} has no function {name!r}")
-    return func
 
 
 def _outputs(where: str, value: Any) -> tuple[int | str, ...]:
@@ -145,92 +193,6 @@ def _outputs(where: str, value: Any) -> tuple[int | str, ...]:
         if item != RETURN and (not isinstance(item, int) or isinstance(item, bool)):
             raise InputError(f'{where}: output {item!r} must be an argument index or "return"')
     return tuple(items)
-
-
-def _input_factory(where: str, spec: Any, module: ModuleType) -> Callable[..., tuple[Any, ...]]:
-    if isinstance(spec, dict):
-        return _init_factory(f"{where}.inputs", spec, module)
-    if isinstance(spec, list) and spec:
-        makers = [_arg_maker(f"{where}.inputs[{i}]", a) for i, a in enumerate(spec)]
-        return lambda rng: tuple(make(rng) for make in makers)
-    raise InputError(f"{where}: 'inputs' must be a list of argument tables or {{init = ...}}")
-
-
-def _init_factory(where: str, spec: dict[str, Any], module: ModuleType) -> Callable[..., Any]:
-    name = _typed(where, spec, "init", str, required=True)
-    init = _module_function(where, module, name)
-    kwargs = {k: v for k, v in spec.items() if k != "init"}
-    accepted = inspect.signature(init).parameters
-    if "rng" not in accepted and "seed" not in accepted:
-        raise InputError(f"{where}: init function {name!r} must take an 'rng' or 'seed' argument")
-
-    def factory(rng: np.random.Generator) -> tuple[Any, ...]:
-        if "rng" in accepted:
-            args = init(rng=rng, **kwargs)
-        else:
-            args = init(seed=int(rng.integers(0, 2**31)), **kwargs)
-        return tuple(args)
-
-    return factory
-
-
-_ARG_KEYS = {"shape", "dtype", "fill", "low", "high", "value"}
-
-
-def _arg_maker(where: str, spec: Any) -> Callable[[np.random.Generator], Any]:
-    if not isinstance(spec, dict):
-        raise InputError(f"{where}: must be a table with shape/dtype/fill or value/dtype")
-    unknown = set(spec) - _ARG_KEYS
-    if unknown:
-        raise InputError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(_ARG_KEYS)})")
-    dtype_name = spec.get("dtype", "float64")
-    if not isinstance(dtype_name, str):
-        raise InputError(f"{where}: 'dtype' must be a NumPy dtype name, got {dtype_name!r}")
-    try:
-        dtype = np.dtype(dtype_name)
-    except TypeError:
-        raise InputError(f"{where}: unknown dtype {dtype_name!r}") from None
-    if "value" in spec:
-        value = spec["value"]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{where}: 'value' must be a number, got {value!r}")
-        return lambda rng: dtype.type(value)
-    shape = spec.get("shape")
-    if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
-        raise InputError(f"{where}: 'shape' must be a list of non-negative ints, got {shape!r}")
-    fill = spec.get("fill", "random")
-    if fill not in FILLS:
-        raise InputError(f"{where}: 'fill' must be one of {FILLS}, got {fill!r}")
-    low, high = spec.get("low", 0), spec.get("high", 100)
-    for name, bound in (("low", low), ("high", high)):
-        if isinstance(bound, bool) or not isinstance(bound, int):
-            raise InputError(f"{where}: '{name}' must be an integer, got {bound!r}")
-    if fill == "randint" and high <= low:
-        raise InputError(f"{where}: 'high' must be greater than 'low'")
-    return lambda rng: _fill(rng, tuple(shape), dtype, fill, low, high)
-
-
-def _fill(
-    rng: np.random.Generator,
-    shape: tuple[int, ...],
-    dtype: np.dtype[Any],
-    fill: str,
-    low: int,
-    high: int,
-) -> np.ndarray[Any, Any]:
-    if fill == "zeros":
-        return np.zeros(shape, dtype)
-    if fill == "ones":
-        return np.ones(shape, dtype)
-    if fill == "arange":
-        return np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
-    if fill == "randint":
-        return rng.integers(low, high, size=shape).astype(dtype)
-    if fill == "normal":
-        return rng.standard_normal(shape).astype(dtype)
-    return rng.random(shape).astype(dtype)
 
 
 _PARAM_KINDS = ("int", "pow2", "choices", "permutation")

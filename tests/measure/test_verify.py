@@ -93,6 +93,51 @@ def test_large_integers_are_compared_exactly() -> None:
     assert compare_outputs([big + 1], [big], [0], rtol=1e-7, atol=0.0) is not None
 
 
+def test_returned_tuples_of_differently_shaped_arrays_are_compared_element_by_element() -> None:
+    q, r = np.eye(3), np.arange(6.0).reshape(2, 3)
+    want = (q, r)
+    assert (
+        compare_outputs(
+            [np.ones(2), (q.copy(), r.copy())], [np.ones(2), want], [0, RETURN], 0.0, 0.0
+        )
+        is None
+    )
+    bad_r = r.copy()
+    bad_r[1, 2] = -1.0
+    message = compare_outputs([(q, bad_r)], [want], [RETURN], rtol=1e-7, atol=0.0)
+    assert message is not None
+    assert message.startswith("return value[1]: 1 of 6 elements differ")
+    assert "first at (1, 2)" in message
+
+
+def test_nested_returned_tuples_are_labelled_by_their_path() -> None:
+    want = (1.0, (np.zeros(2), np.ones((2, 2))))
+    got = (1.0, (np.zeros(2), np.zeros((2, 2))))
+    message = compare_outputs([got], [want], [RETURN], rtol=1e-7, atol=0.0)
+    assert message is not None and message.startswith("return value[1][1]: 4 of 4 elements")
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "expected"),
+    [
+        ((1.0, 2.0), (1.0, 2.0, 3.0), "return value: a tuple of 2 elements != expected 3"),
+        (np.zeros(2), (np.zeros(2),), "return value: a ndarray != expected a tuple of 1 elements"),
+        ((np.zeros(2),), np.zeros(2), "return value: a tuple of 1 elements != expected a ndarray"),
+        ((1.0, (2.0,)), (1.0, (2.0, 3.0)), "return value[1]: a tuple of 1 elements != expected 2"),
+    ],
+)
+def test_tuples_of_another_length_or_kind_say_so(got: Any, want: Any, expected: str) -> None:
+    assert compare_outputs([got], [want], [RETURN], rtol=1e-7, atol=0.0) == expected
+
+
+def test_values_that_cannot_be_compared_give_a_reason_not_an_exception() -> None:
+    ragged = [np.zeros(2), np.zeros(3)]
+    message = compare_outputs([ragged], [ragged], [RETURN], rtol=1e-7, atol=0.0)
+    assert message is not None and message.startswith("return value: cannot be compared")
+    message = compare_outputs([np.array([None])], [np.array([1.5])], [0], rtol=1e-7, atol=0.0)
+    assert message is not None and message.startswith("argument 0:")
+
+
 def _writes_in_place(x: np.ndarray, out: np.ndarray, k: int) -> float:
     out[:] = x * k
     x[0] = -1.0  # a kernel that also scribbles on an input
