@@ -1,34 +1,49 @@
 """Tuning databases (SQLAlchemy: SQLite by default, PostgreSQL by URL)."""
 
 from autotune.db._base import BaseDatabase
-from autotune.db._engine import normalize_url
+from autotune.db._claims import CLAIM_STALE_S
+from autotune.db._engine import display_url, normalize_url
+from autotune.db._location import ENV_VAR, default_url, user_default_url
 from autotune.db._optuna import open_optuna_storage
-from autotune.db._sql import DEFAULT_URL, SCHEMA_VERSION, SQLDatabase
+from autotune.db._schema import SCHEMA_VERSION
+from autotune.db._sql import SQLDatabase
 
 __all__ = [
-    "DEFAULT_URL",
+    "CLAIM_STALE_S",
+    "ENV_VAR",
     "SCHEMA_VERSION",
     "BaseDatabase",
     "SQLDatabase",
+    "default_url",
+    "display_url",
     "normalize_url",
     "open_database",
     "open_optuna_storage",
+    "user_default_url",
 ]
 
 
-def open_database(url: str = DEFAULT_URL, must_exist: bool = False) -> SQLDatabase:
-    """Open (creating or migrating) the database at ``url``.
+def open_database(url: str | None = None, must_exist: bool = False) -> SQLDatabase:
+    """Open the database at ``url`` (default: :func:`default_url`) to write: it is
+    created, or migrated from an older schema, as needed. The per-user default's
+    directory is created too.
 
-    With ``must_exist``, a SQLite file that is not there is an error instead of a new,
-    empty database (for commands that only read).
+    With ``must_exist``, for commands that only read, it is opened read-only instead:
+    it must exist and hold a schema this release can read, and nothing in it is
+    created, migrated or changed (see :class:`SQLDatabase`).
+
+    Raises:
+        DatabaseError: one line, with any password or secret in the URL hidden.
     """
-    from pathlib import Path
-
+    from autotune.db._engine import sqlite_path
+    from autotune.db._location import create_default_directory
     from autotune.errors import DatabaseError
 
-    url = normalize_url(url)
-    if must_exist and url.startswith("sqlite:///") and url not in ("sqlite:///:memory:",):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            raise DatabaseError(f"no database at {path}")
-    return SQLDatabase(url)
+    url = normalize_url(url or default_url())
+    if not must_exist:
+        create_default_directory(url)
+        return SQLDatabase(url)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise DatabaseError(f"no database at {path}")
+    return SQLDatabase(url, read_only=True)

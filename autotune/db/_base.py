@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from autotune.db._claims import CLAIM_STALE_S
 from autotune.program import Workload
 from autotune.records import PortfolioArm, TrialRecord
 
@@ -23,6 +24,10 @@ class BaseDatabase(ABC):
         * Safe for use from one thread at a time per instance.
         * Several processes (on one machine or many) may write at once, each with its
           own instance: of writers adding the same record, exactly one stores it.
+        * ``claim`` is atomic: of processes claiming one (workload, target, config) at
+          once, exactly one gets it. A process that measures a search candidate claims
+          it first, and releases it once its trial is stored, so that no other process
+          measures it meanwhile (see :meth:`claim`).
     """
 
     @property
@@ -46,6 +51,39 @@ class BaseDatabase(ABC):
         target_key: str,
         phase: str | None = "search",
     ) -> list[TrialRecord]: ...
+
+    def search_trial(
+        self, workload_key: str, target_key: str, config_key: str
+    ) -> TrialRecord | None:
+        """The stored search trial of one config, or ``None``. Implementations may
+        answer faster than this scan of :meth:`trials`."""
+        for record in self.trials(workload_key, target_key):
+            if record.config_key == config_key:
+                return record
+        return None
+
+    @abstractmethod
+    def claim(
+        self,
+        workload_key: str,
+        target_key: str,
+        config_key: str,
+        run_id: str,
+        *,
+        stale_after_s: float = CLAIM_STALE_S,
+    ) -> bool:
+        """Claim the right to measure one config for ``run_id`` in this process.
+
+        True when the config was free, when this same holder (run id, host, process)
+        claimed it already, or when the claim that held it is stale: older than
+        ``stale_after_s`` seconds, or held by a process that is dead on this host.
+        False while another live holder has it: measure something else. A claim
+        says nothing about stored trials: check :meth:`search_trial` after claiming.
+        """
+
+    @abstractmethod
+    def release(self, workload_key: str, target_key: str, config_key: str, run_id: str) -> None:
+        """Give up this holder's claim of one config (nothing if it holds none)."""
 
     @abstractmethod
     def all_trials(self, kernel: str | None = None) -> list[TrialRecord]: ...

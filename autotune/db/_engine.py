@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +27,10 @@ SQLITE_BUSY_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 10
 #: Execution option that marks a connection's transactions as writing.
 WRITES = "autotune_writes"
+#: What a hidden password or secret query parameter shows instead.
+MASK = "***"
+# The name=value pairs of a query string; a value ends at the next '&' or fragment.
+_SECRET_QUERY = re.compile(r"(?<=[?&])([^=&#]+)=([^&#]*)")
 
 
 def normalize_url(url: str) -> str:
@@ -38,12 +44,74 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def display_url(url: str) -> str:
-    """``url`` as it may be shown: the password hidden."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` (normalized) names an in-memory SQLite database."""
+    return url in ("sqlite://", "sqlite:///:memory:")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite ``url`` (normalized); ``None`` for other databases and
+    in-memory ones."""
+    if not url.startswith("sqlite:///") or is_memory_url(url):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+def read_only_url(url: str) -> str:
+    """``url`` (normalized) opened so that nothing can write: an SQLite file is opened
+    read-only, and so never created. Other URLs are returned as they are."""
+    path = sqlite_path(url)
+    if path is None:
         return url
+    return f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be shown: the password hidden, and the value of every query
+    parameter that may hold a secret (see :func:`is_secret_parameter`)."""
+    try:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        shown = url
+    return _SECRET_QUERY.sub(_mask_secret_parameter, shown)
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a URL query parameter called ``name`` may hold a secret: ``password``,
+    ``passwd``, ``pwd``, or any name containing ``password``, ``secret`` or ``token``
+    (case-insensitive)."""
+    folded = name.lower()
+    return folded in ("passwd", "pwd") or any(
+        word in folded for word in ("password", "secret", "token")
+    )
+
+
+def redact(text: str, url: str) -> str:
+    """``text`` (an error message, say) with every secret of ``url`` replaced by ``***``."""
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _mask_secret_parameter(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return f"{name}={MASK}" if is_secret_parameter(unquote_plus(name)) else match.group(0)
+
+
+def _secrets(url: str) -> set[str]:
+    """The password and secret query values of ``url``, as written and decoded."""
+    found: set[str] = set()
+    for match in _SECRET_QUERY.finditer(url):
+        if is_secret_parameter(unquote_plus(match.group(1))):
+            found.update((match.group(2), unquote_plus(match.group(2))))
+    try:
+        password = sa.engine.make_url(url).password
+    except sa.exc.ArgumentError:
+        password = None
+    if password:
+        found.add(str(password))
+    found.discard("")
+    return found
 
 
 def create_engine(url: str) -> sa.Engine:

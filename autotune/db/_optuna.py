@@ -10,6 +10,7 @@ work done by the process it collided with.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -34,10 +35,23 @@ def open_optuna_storage(url: str) -> optuna.storages.RDBStorage:
     """
     for attempt in range(OPEN_ATTEMPTS - 1):
         try:
-            return _open(url)
+            return _collected(_open(url))
         except SQLAlchemyError:
             time.sleep(0.05 * 2**attempt)
-    return _open(url)
+    return _collected(_open(url))
+
+
+def _collected(storage: optuna.storages.RDBStorage) -> optuna.storages.RDBStorage:
+    """``storage``, after collecting the garbage that opening it left.
+
+    Optuna's schema check loads Alembic's migration scripts, whose ORM registries then
+    wait for a full garbage collection; its weakref callbacks run Python code, and a
+    Ctrl-C that arrives during the collection is raised inside one of them, where
+    Python ignores it. Collected here, at a known moment, instead of at some moment of
+    the search loop, the interrupt reaches the loop.
+    """
+    gc.collect()
+    return storage
 
 
 def _open(url: str) -> optuna.storages.RDBStorage:

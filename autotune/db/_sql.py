@@ -1,14 +1,17 @@
 """Tuning database on SQLAlchemy: SQLite by default, PostgreSQL (or any URL) by choice.
 
-The schema carries a version in ``autotune_meta``. Opening a database written by an
-older release migrates it in place; one written by a newer release is refused.
-Optuna keeps its own tables in the same database, so one URL holds everything.
+The schema carries a version in ``autotune_meta`` (see :mod:`autotune.db._schema`).
+Opening a database to write migrates one written by an older release in place; one
+written by a newer release is refused. Opening one to read (``read_only``) changes
+nothing: it must hold a schema this release can read, and an SQLite file is opened
+read-only, so it is never created. Optuna keeps its own tables in the same database, so
+one URL holds everything.
 
 Several processes, on one machine or many, may write to one database at once: creating
 the schema is serialized, and every insert of a uniquely keyed row is resolved in the
 database, so each record is stored exactly once (see :mod:`autotune.db._engine`).
 Errors from the database surface as :class:`~autotune.errors.DatabaseError`, one line,
-with any password in the URL hidden.
+with any password or secret in the URL hidden.
 """
 
 from __future__ import annotations
@@ -23,140 +26,70 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from autotune.candidate import Candidate, canonical_json
+from autotune.db import _claims
 from autotune.db._base import BaseDatabase
 from autotune.db._engine import (
     WRITES,
     create_engine,
     display_url,
     insert_unless_present,
+    is_memory_url,
     lock_for_transaction,
     normalize_url,
+    read_only_url,
+    redact,
+)
+from autotune.db._location import default_url
+from autotune.db._schema import (
+    SCHEMA_VERSION,
+    portfolio_table,
+    prepare,
+    readable_version,
+    runs_table,
+    summaries_table,
+    trials_table,
+    workloads_table,
 )
 from autotune.errors import DatabaseError
 from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
 from autotune.records import PortfolioArm, TrialRecord
 
-SCHEMA_VERSION = 2
-DEFAULT_URL = "sqlite:///autotune.db"
-
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "autotune_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-
-workloads_table = sa.Table(
-    "autotune_workloads",
-    metadata,
-    sa.Column("workload_key", sa.String(32), primary_key=True),
-    sa.Column("kernel", sa.String(255), nullable=False),
-    sa.Column("ir_hash", sa.String(32), nullable=False),
-    sa.Column("arg_types", sa.Text, nullable=False),
-    sa.Column("inputs", sa.Text, nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("ir_text", sa.Text, nullable=False),
-)
-
-trials_table = sa.Table(
-    "autotune_trials",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    # "" for search trials (shared by every run); the run id for baseline/confirm trials.
-    sa.Column("scope", sa.String(64), nullable=False),
-    sa.Column("kernel", sa.String(255), nullable=False),
-    sa.Column("workload_key", sa.String(32), nullable=False),
-    sa.Column("target_key", sa.String(32), nullable=False),
-    sa.Column("config_key", sa.String(32), nullable=False),
-    sa.Column("config_json", sa.Text, nullable=False),
-    sa.Column("phase", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("error", sa.Text, nullable=False),
-    sa.Column("compile_s", sa.Float),
-    sa.Column("verify_s", sa.Float),
-    sa.Column("baseline_s", sa.Float),
-    sa.Column("candidate_s", sa.Float),
-    sa.Column("speedup", sa.Float),
-    sa.Column("speedup_lo", sa.Float),
-    sa.Column("speedup_hi", sa.Float),
-    sa.Column("samples_json", sa.Text),
-    sa.Column("code_hash", sa.String(32)),
-    sa.Column("provenance_json", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.UniqueConstraint(
-        "workload_key", "target_key", "config_key", "phase", "scope", name="uq_trial"
-    ),
-)
-sa.Index("ix_trials_lookup", trials_table.c.workload_key, trials_table.c.target_key)
-
-runs_table = sa.Table(
-    "autotune_runs",
-    metadata,
-    sa.Column("run_id", sa.String(64), primary_key=True),
-    sa.Column("command", sa.Text, nullable=False),
-    sa.Column("info_json", sa.Text, nullable=False),
-    sa.Column("started_at", sa.Float, nullable=False),
-    sa.Column("finished_at", sa.Float),
-)
-
-summaries_table = sa.Table(
-    "autotune_summaries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("kernel", sa.String(255), nullable=False),
-    sa.Column("workload_key", sa.String(32)),
-    sa.Column("target_key", sa.String(32)),
-    sa.Column("summary_json", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-
-# One row per (target, config, workload): the reward a known-good config earned on one
-# problem instance. Portfolio strategies read the arms back with their rewards.
-portfolio_table = sa.Table(
-    "autotune_portfolio",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("target_key", sa.String(32), nullable=False),
-    sa.Column("config_key", sa.String(32), nullable=False),
-    sa.Column("workload_key", sa.String(32), nullable=False),
-    sa.Column("config_json", sa.Text, nullable=False),
-    sa.Column("reward", sa.Float, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("target_key", "config_key", "workload_key", name="uq_portfolio"),
-)
-
-
-def _add_portfolio(conn: sa.Connection) -> None:
-    """v1 -> v2: the portfolio table is new; nothing else changes."""
-    portfolio_table.create(conn, checkfirst=True)
-
-
-#: version -> function migrating a database from that version to the next.
-MIGRATIONS: dict[int, Any] = {1: _add_portfolio}
+#: The first schema version with a portfolio table; readers of older ones see none.
+_PORTFOLIO_SINCE = 2
 
 
 class SQLDatabase(BaseDatabase):
-    """A :class:`BaseDatabase` on any SQLAlchemy URL."""
+    """A :class:`BaseDatabase` on any SQLAlchemy URL (default: :func:`default_url`).
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
-        self.url = normalize_url(url)
+    With ``read_only``, the database must exist with a schema this release can read;
+    it is neither created nor migrated, and writing to it raises
+    :class:`DatabaseError`.
+    """
+
+    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
+        self.url = normalize_url(url or default_url())
+        self.read_only = read_only
         opening = f"cannot open database {display_url(self.url)}"
         try:
-            self._engine = create_engine(self.url)
+            self._engine = create_engine(read_only_url(self.url) if read_only else self.url)
         except ImportError as exc:
             hint = _driver_hint(self.url)
             raise DatabaseError(f"{opening}: its driver is not installed ({exc}){hint}") from None
         except (sa.exc.ArgumentError, ValueError) as exc:
-            raise DatabaseError(f"{opening}: {exc}") from None
+            raise DatabaseError(self._redacted(f"{opening}: {exc}")) from None
+        if read_only:
+            with self._read(failing=opening) as conn:
+                self.schema_version = readable_version(conn, display_url(self.url))
+            return
         with self._write(failing=opening) as conn:
             # Processes opening a new database at once must not each create it.
             lock_for_transaction(conn, "autotune schema")
-            self._prepare(conn)
+            prepare(conn, display_url(self.url))
+        self.schema_version = SCHEMA_VERSION
+
+    def _redacted(self, message: str) -> str:
+        return redact(message, self.url)
 
     @contextmanager
     def _errors(self, failing: str) -> Iterator[None]:
@@ -165,58 +98,31 @@ class SQLDatabase(BaseDatabase):
             yield
         except SQLAlchemyError as exc:
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-            raise DatabaseError(f"{failing}: {reason}") from None
+            # A driver may quote the URL it was given, secrets and all.
+            raise DatabaseError(self._redacted(f"{failing}: {reason}")) from None
 
     @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        with self._errors(f"database {display_url(self.url)}"), self._engine.connect() as conn:
+    def _read(self, failing: str = "") -> Iterator[sa.Connection]:
+        failing = failing or f"database {display_url(self.url)}"
+        with self._errors(failing), self._engine.connect() as conn:
             yield conn
 
     @contextmanager
     def _write(self, failing: str = "") -> Iterator[sa.Connection]:
         """A connection in a transaction that commits on success; for writes."""
+        if self.read_only:
+            raise DatabaseError(f"database {display_url(self.url)} was opened only to read")
         failing = failing or f"database {display_url(self.url)}"
         with self._errors(failing), self._engine.connect() as conn:
             conn.execution_options(**{WRITES: True})
             with conn.begin():
                 yield conn
 
-    def _prepare(self, conn: sa.Connection) -> None:
-        inspector = sa.inspect(conn)
-        if not inspector.has_table("autotune_meta"):
-            metadata.create_all(conn)
-            conn.execute(
-                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-            )
-            return
-        row = conn.execute(
-            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-        ).first()
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"database {display_url(self.url)} has schema v{version}, newer than this "
-                f"autotune's v{SCHEMA_VERSION}; upgrade autotune to use it"
-            )
-        while version < SCHEMA_VERSION:
-            if version not in MIGRATIONS:
-                raise DatabaseError(
-                    f"database {display_url(self.url)} has schema v{version}, which cannot "
-                    "be migrated"
-                )
-            MIGRATIONS[version](conn)
-            version += 1
-            conn.execute(
-                meta_table.update()
-                .where(meta_table.c.key == "schema_version")
-                .values(value=str(version))
-            )
-        metadata.create_all(conn)
-
     @property
     def optuna_storage(self) -> str | None:
-        # An in-memory SQLite database cannot be shared with Optuna's own engine.
-        return None if self.url in ("sqlite://", "sqlite:///:memory:") else self.url
+        # An in-memory SQLite database cannot be shared with Optuna's own engine, and
+        # Optuna creates its tables in any database it opens.
+        return None if is_memory_url(self.url) or self.read_only else self.url
 
     def add_workload(self, workload: Workload, source: str) -> None:
         row = {
@@ -256,6 +162,37 @@ class SQLDatabase(BaseDatabase):
         with self._read() as conn:
             rows = conn.execute(query.order_by(trials_table.c.id)).mappings().all()
         return [_record_from_row(r) for r in rows]
+
+    def search_trial(
+        self, workload_key: str, target_key: str, config_key: str
+    ) -> TrialRecord | None:
+        query = sa.select(trials_table).where(
+            trials_table.c.workload_key == workload_key,
+            trials_table.c.target_key == target_key,
+            trials_table.c.config_key == config_key,
+            trials_table.c.phase == "search",
+        )
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _record_from_row(row)
+
+    def claim(
+        self,
+        workload_key: str,
+        target_key: str,
+        config_key: str,
+        run_id: str,
+        *,
+        stale_after_s: float = _claims.CLAIM_STALE_S,
+    ) -> bool:
+        key = _claims.ClaimKey(workload_key, target_key, config_key)
+        with self._write() as conn:
+            return _claims.claim(conn, key, run_id, stale_after_s)
+
+    def release(self, workload_key: str, target_key: str, config_key: str, run_id: str) -> None:
+        key = _claims.ClaimKey(workload_key, target_key, config_key)
+        with self._write() as conn:
+            _claims.release(conn, key, run_id)
 
     def all_trials(self, kernel: str | None = None) -> list[TrialRecord]:
         query = sa.select(trials_table)
@@ -324,6 +261,8 @@ class SQLDatabase(BaseDatabase):
             return insert_unless_present(conn, portfolio_table, row)
 
     def portfolio(self, target_key: str) -> list[PortfolioArm]:
+        if self.schema_version < _PORTFOLIO_SINCE:
+            return []  # an older database read as it is: it has no portfolio yet
         query = (
             sa.select(portfolio_table)
             .where(portfolio_table.c.target_key == target_key)

@@ -10,12 +10,17 @@ one::
             return MyDatabase(tmp_path / "tuning.db")
 
 ``make_database`` called twice with the same ``tmp_path`` must open the same storage:
-the suite closes a database and reopens it to check that data persists.
+the suite closes a database and reopens it to check that data persists. It is also
+called in a forked child process, which claims a config and dies holding it, to check
+that claims of live processes hold and those of dead ones are stale.
 """
 
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,8 @@ WORKLOAD = "w" * 16
 OTHER_WORKLOAD = "v" * 16
 TARGET = "t" * 16
 OTHER_TARGET = "u" * 16
+CONFIG = Candidate.from_config({"x": 1}).key
+OTHER_CONFIG = Candidate.from_config({"x": 2}).key
 
 
 def make_timing_result(provenance: dict[str, Any] | None = None) -> MeasureResult:
@@ -307,3 +314,71 @@ class DatabaseConformance:
             assert reopened.add_trial(make_trial({"x": 1})) is False
         finally:
             reopened.close()
+
+    def test_search_trial_finds_one_stored_search_trial(self, database: BaseDatabase) -> None:
+        database.add_trial(make_trial({"x": 1}))
+        database.add_trial(make_trial({"x": 2}, phase="confirm"))
+        key_1, key_2 = (Candidate.from_config({"x": i}).key for i in (1, 2))
+        found = database.search_trial(WORKLOAD, TARGET, key_1)
+        assert found is not None and found.config == {"x": 1} and found.phase == "search"
+        assert database.search_trial(WORKLOAD, TARGET, key_2) is None  # only confirmed
+        assert database.search_trial(OTHER_WORKLOAD, TARGET, key_1) is None
+        assert database.search_trial(WORKLOAD, OTHER_TARGET, key_1) is None
+
+    def test_a_claim_is_held_until_released(self, database: BaseDatabase) -> None:
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-1") is True
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-1") is True  # its holder again
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-2") is False
+        database.release(WORKLOAD, TARGET, CONFIG, "run-2")  # not its holder: no effect
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-2") is False
+        database.release(WORKLOAD, TARGET, CONFIG, "run-1")
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-2") is True
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-1") is False
+
+    def test_claims_are_per_workload_target_and_config(self, database: BaseDatabase) -> None:
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-1")
+        assert database.claim(WORKLOAD, TARGET, OTHER_CONFIG, "run-2")
+        assert database.claim(OTHER_WORKLOAD, TARGET, CONFIG, "run-2")
+        assert database.claim(WORKLOAD, OTHER_TARGET, CONFIG, "run-2")
+        database.release(WORKLOAD, TARGET, CONFIG, "run-1")
+        database.release(WORKLOAD, TARGET, CONFIG, "run-1")  # releasing twice is harmless
+
+    def test_an_old_claim_is_stale_and_taken_over(self, database: BaseDatabase) -> None:
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-1")
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-2", stale_after_s=3600) is False
+        time.sleep(0.01)
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-2", stale_after_s=0.001) is True
+        # Taken over: the first holder lost it, and its release leaves the new claim.
+        database.release(WORKLOAD, TARGET, CONFIG, "run-1")
+        assert database.claim(WORKLOAD, TARGET, CONFIG, "run-3") is False
+
+    def test_a_claim_of_a_live_process_holds_and_of_a_dead_one_is_stale(
+        self, tmp_path: Path
+    ) -> None:
+        # Another process claims with the very same run id: a process is a holder of its own.
+        ctx = multiprocessing.get_context("fork")  # no connection of this process is open
+        claimed, finish = ctx.Event(), ctx.Event()
+        child = ctx.Process(target=self._claim_in_child, args=(tmp_path, claimed, finish))
+        child.start()
+        try:
+            assert claimed.wait(timeout=60), "the child process did not claim"
+            db = self.make_database(tmp_path)
+            assert db.claim(WORKLOAD, TARGET, CONFIG, "run-1") is False  # it lives
+            finish.set()
+            child.join(timeout=60)
+            assert child.exitcode == 0
+            assert db.claim(WORKLOAD, TARGET, CONFIG, "run-1") is True  # it died holding it
+            db.close()
+        finally:
+            finish.set()
+            child.join(timeout=10)
+
+    def _claim_in_child(self, tmp_path: Path, claimed: Any, finish: Any) -> None:
+        """Claim CONFIG, say so, and exit without releasing it once told to."""
+        db = self.make_database(tmp_path)
+        if not db.claim(WORKLOAD, TARGET, CONFIG, "run-1"):
+            os._exit(1)
+        db.close()
+        claimed.set()
+        finish.wait(timeout=60)
+        os._exit(0)

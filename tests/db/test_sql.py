@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -62,8 +63,9 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
     db = SQLDatabase(str(path))
     db.add_trial(make_trial({"x": 1}))
     db.close()
-    with sqlite3.connect(path) as conn:  # what a v1 release wrote: no portfolio table
+    with sqlite3.connect(path) as conn:  # what a v1 release wrote: no portfolio, no claims
         conn.execute("DROP TABLE autotune_portfolio")
+        conn.execute("DROP TABLE autotune_claims")
     _set_schema_version(path, 1)
     migrated = SQLDatabase(str(path))
     assert [r.config for r in migrated.trials(WORKLOAD, TARGET)] == [{"x": 1}]
@@ -73,7 +75,7 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
         [(value,)] = conn.execute(
             "SELECT value FROM autotune_meta WHERE key = 'schema_version'"
         ).fetchall()
-    assert int(value) == SCHEMA_VERSION == 2
+    assert int(value) == SCHEMA_VERSION == 3
 
 
 @pytest.mark.parametrize(
@@ -131,3 +133,92 @@ def test_a_missing_driver_says_which_extra_installs_it(monkeypatch) -> None:
         SQLDatabase("postgresql://tuner@127.0.0.1:1/tuning")
     assert "driver is not installed" in str(info.value)
     assert "autotune[pg]" in str(info.value)
+
+
+def _fingerprint(path: Path) -> tuple[int, int, str]:
+    """Size, modification time and content hash: what must not change on reading."""
+    data = path.read_bytes()
+    return len(data), path.stat().st_mtime_ns, hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "not an autotune database"), (b"plain text, no database\n" * 40, "not a database")],
+)
+def test_reading_a_file_that_is_no_autotune_database_changes_nothing(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "other.db"
+    path.write_bytes(content)
+    before = _fingerprint(path)
+    with pytest.raises(DatabaseError) as info:
+        open_database(str(path), must_exist=True)
+    assert reason in str(info.value) and "\n" not in str(info.value)
+    assert _fingerprint(path) == before
+
+
+def test_reading_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+    with pytest.raises(DatabaseError, match="no database at"):
+        open_database(f"sqlite:///{path}", must_exist=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _version_2_database(path: Path) -> None:
+    """What a v2 release wrote: no claims table, one search trial."""
+    db = SQLDatabase(str(path))
+    db.add_trial(make_trial({"x": 1}))
+    db.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE autotune_claims")
+    _set_schema_version(path, 2)
+
+
+def test_an_older_database_is_read_without_being_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _version_2_database(path)
+    before = _fingerprint(path)
+    db = open_database(str(path), must_exist=True)
+    assert [r.config for r in db.trials(WORKLOAD, TARGET)] == [{"x": 1}]
+    assert db.latest_summaries() == [] and db.portfolio(TARGET) == []
+    db.close()
+    assert _fingerprint(path) == before
+    # A writer migrates it.
+    SQLDatabase(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        [(value,)] = conn.execute("SELECT value FROM autotune_meta").fetchall()
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert int(value) == SCHEMA_VERSION and "autotune_claims" in tables
+
+
+def test_a_version_1_database_is_read_with_an_empty_portfolio(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _version_2_database(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE autotune_portfolio")
+    _set_schema_version(path, 1)
+    db = open_database(str(path), must_exist=True)
+    assert db.portfolio(TARGET) == [] and len(db.trials(WORKLOAD, TARGET)) == 1
+    db.close()
+
+
+def test_reading_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    SQLDatabase(str(path)).close()
+    _set_schema_version(path, SCHEMA_VERSION + 1)
+    with pytest.raises(DatabaseError, match=f"v{SCHEMA_VERSION + 1}"):
+        open_database(str(path), must_exist=True)
+
+
+def test_a_database_opened_to_read_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    SQLDatabase(str(path)).close()
+    before = _fingerprint(path)
+    db = open_database(str(path), must_exist=True)
+    assert db.optuna_storage is None  # Optuna would create its tables
+    with pytest.raises(DatabaseError, match="opened only to read"):
+        db.add_trial(make_trial({"x": 1}))
+    with pytest.raises(DatabaseError, match="opened only to read"):
+        db.claim(WORKLOAD, TARGET, "c", "run-1")
+    db.close()
+    assert _fingerprint(path) == before
