@@ -10,7 +10,7 @@ compiles as usual.
 """
 
 from autotune.loops._deps import Dependence, Interval, dependences
-from autotune.loops._explain import explain_kernel
+from autotune.loops._explain import explain_kernel, why_nothing_to_transform
 from autotune.loops._ir import Access, Loop, Nest, Stmt, Untransformable
 from autotune.loops._kernel import (
     BandChoice,
@@ -82,5 +82,6 @@ __all__ = [
     "tile",
     "transformed_source",
     "unroll_and_jam",
+    "why_nothing_to_transform",
     "widest_float_arrays",
 ]

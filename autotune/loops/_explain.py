@@ -20,6 +20,8 @@ from autotune.loops._schedule import (
     tile,
     unroll_and_jam,
 )
+from autotune.loops._space import add_loop_dimensions, band_config_keys, band_name
+from autotune.space import SearchSpace
 
 #: Bands deeper than this list a sample of orders, not all of them.
 MAX_LISTED_ORDERS = 24
@@ -39,20 +41,36 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class BandReport:
+    """One band. ``name`` is the band's config-key stem (``n2.b1``: band 1 of the nest
+    that is top-level statement 2); ``keys`` are the config keys ``--loops serial``
+    offers for it and ``parallel_keys`` the ones ``--loops parallel`` adds."""
+
     band: int
     loops: tuple[str, ...]
     context: tuple[str, ...]
     dependences: tuple[str, ...]
     verdicts: tuple[Verdict, ...]
+    name: str = ""
+    keys: tuple[str, ...] = ()
+    parallel_keys: tuple[str, ...] = ()
+    scalar_reduction: bool = False  # a dependence is a reduction into a scalar
 
 
 @dataclass(frozen=True, slots=True)
 class NestReport:
+    """One top-level statement with loops; ``index`` is its position in the function
+    body, which config keys name as ``n<index>``; ``line`` is its line in the file."""
+
     line: int
     transformable: bool
     reason: str
     bands: tuple[BandReport, ...]
     normalized: bool = False  # accumulators expanded or loops distributed first
+    index: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"n{self.index}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +84,34 @@ class KernelReport:
         return asdict(self)
 
 
-def explain_kernel(pyfunc: Callable[..., Any], reassociate: bool = False) -> KernelReport:
-    """What can be done to each loop nest of ``pyfunc``, and why not the rest."""
-    return explain_analysis(analyze(pyfunc, reassociate))
+def explain_kernel(
+    pyfunc: Callable[..., Any], reassociate: bool = False, name: str | None = None
+) -> KernelReport:
+    """What can be done to each loop nest of ``pyfunc``, and why not the rest; the
+    report is headed ``name`` (the kernel's declared name), else the function's name."""
+    return explain_analysis(analyze(pyfunc, reassociate), name)
 
 
-def explain_analysis(analysis: LoopAnalysis) -> KernelReport:
+def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelReport:
+    """The report of an analysed kernel (see :func:`explain_kernel`)."""
+    serial_keys = band_config_keys(analysis, parallel=False)
+    parallel_keys = band_config_keys(analysis, parallel=True)
     nests = []
     for entry in analysis.kernel.nests:
         if isinstance(entry, Untransformable):
-            nests.append(NestReport(entry.line, False, entry.reason, ()))
+            nests.append(NestReport(entry.line, False, entry.reason, (), index=entry.index))
             continue
         assert isinstance(entry, Nest)
         plan = analysis.plans[entry.index]
-        bands = tuple(_band_report(b) for b in plan.bands)
+        bands = []
+        for band in plan.bands:
+            keys = serial_keys[(entry.index, band.index)]
+            extra = tuple(k for k in parallel_keys[(entry.index, band.index)] if k not in keys)
+            bands.append(_band_report(band, band_name(entry.index, band.index), keys, extra))
         normalized = _shape(plan.nest.roots) != _shape(plan.normalized.roots)
-        nests.append(NestReport(entry.line, True, "", bands, normalized))
+        nests.append(NestReport(entry.line, True, "", tuple(bands), normalized, entry.index))
     return KernelReport(
-        analysis.kernel.name, analysis.kernel.error, tuple(nests), analysis.reassociate
+        name or analysis.kernel.name, analysis.kernel.error, tuple(nests), analysis.reassociate
     )
 
 
@@ -93,7 +121,9 @@ def _shape(nodes: tuple[Node, ...]) -> tuple[Any, ...]:
     )
 
 
-def _band_report(band: Band) -> BandReport:
+def _band_report(
+    band: Band, name: str, keys: tuple[str, ...], parallel_keys: tuple[str, ...]
+) -> BandReport:
     verdicts: list[Verdict] = []
     if band.depth > 1:
         verdicts.extend(_orders(band))
@@ -101,16 +131,20 @@ def _band_report(band: Band) -> BandReport:
         if not is_fully_permutable(band):
             made = make_permutable(band)
             verdicts.append(_enabling(made))
-        for name in band.vars[:-1]:
-            verdicts.append(_verdict(f"unroll-and-jam {name}", unroll_and_jam(band, name, 2)))
-    for name in band.vars:
-        verdicts.append(_verdict(f"prange {name}", parallelize(band, name)))
+        for var in band.vars[:-1]:
+            verdicts.append(_verdict(f"unroll-and-jam {var}", unroll_and_jam(band, var, 2)))
+    for var in band.vars:
+        verdicts.append(_verdict(f"prange {var}", parallelize(band, var)))
     return BandReport(
         band.index,
         band.vars,
         tuple(loop.var for loop in band.context),
         tuple(d.text for d in band.deps),
         tuple(verdicts),
+        name,
+        keys,
+        parallel_keys,
+        any(d.reduction for d in band.deps),
     )
 
 
@@ -144,29 +178,94 @@ def _verdict(what: str, result: Band | Illegal) -> Verdict:
 
 
 def format_report(report: KernelReport) -> list[str]:
-    """Plain text lines for a terminal."""
+    """Plain text lines for a terminal. Nests and bands carry the names that config
+    keys use (``n2``, ``n2.b1``)."""
     lines = [f"kernel {report.kernel}"]
     if report.error:
         return [*lines, f"  not transformable: {report.error}"]
     if not report.nests:
         return [*lines, "  no top-level loop nests"]
     for nest in report.nests:
+        where = f"nest {nest.name} (line {nest.line})"
         if not nest.transformable:
-            lines.append(f"  nest at line {nest.line}: not transformable, because {nest.reason}")
+            lines.append(f"  {where}: not transformable, because {nest.reason}")
             continue
         how = " (after expanding accumulators and distributing loops)" if nest.normalized else ""
-        lines.append(f"  nest at line {nest.line}: {len(nest.bands)} band(s){how}")
+        lines.append(f"  {where}: {len(nest.bands)} band(s){how}")
         for band in nest.bands:
-            inside = f" inside ({', '.join(band.context)})" if band.context else ""
-            lines.append(f"    band {band.band}: loops ({', '.join(band.loops)}){inside}")
-            deps = band.dependences or ("none carried by these loops",)
-            lines.extend(f"      dependence: {d}" for d in deps)
-            for v in band.verdicts:
-                mark = "legal" if v.legal else "illegal"
-                lines.append(
-                    f"      {mark:8s}{v.transform}" + (f": {v.reason}" if v.reason else "")
-                )
+            lines.extend(_band_lines(band))
     lines.append(f"  assumption: {ASSUMPTION}")
-    if report.reassociate:
-        lines.append("  reductions into scalars may be reassociated (the kernel allows fastmath)")
+    reassociated = [b.name for n in report.nests for b in n.bands if b.scalar_reduction]
+    if report.reassociate and reassociated:
+        lines.append(
+            "  reductions into scalars may be reassociated (the kernel allows fastmath): "
+            + ", ".join(f"band {name}" for name in reassociated)
+        )
     return lines
+
+
+def _band_lines(band: BandReport) -> list[str]:
+    inside = f" inside ({', '.join(band.context)})" if band.context else ""
+    lines = [f"    band {band.name}: loops ({', '.join(band.loops)}){inside}"]
+    keys = ", ".join(band.keys)
+    extra = ", ".join(band.parallel_keys)
+    if keys and extra:
+        keys += f"; with --loops parallel also {extra}"
+    elif extra:
+        keys = f"{extra} (with --loops parallel only)"
+    elif not keys:
+        keys = "none (nothing to choose)"
+    lines.append(f"      config keys: {keys}")
+    deps = band.dependences or ("none carried by these loops",)
+    lines.extend(f"      dependence: {d}" for d in deps)
+    for v in band.verdicts:
+        mark = "legal" if v.legal else "illegal"
+        lines.append(f"      {mark:8s}{v.transform}" + (f": {v.reason}" if v.reason else ""))
+    return lines
+
+
+def why_nothing_to_transform(
+    pyfunc: Callable[..., Any], reassociate: bool = False, mode: str = "serial"
+) -> str | None:
+    """Why ``--loops mode`` adds no dimension to ``pyfunc``'s search space (which is then
+    exactly the compiler-options space), as one phrase with the first reason ``explain``
+    gives; ``None`` when it adds some, or when ``mode`` is ``off``. Raises ValueError for
+    an unknown mode."""
+    space = SearchSpace()
+    add_loop_dimensions(space, pyfunc, mode, reassociate)
+    if mode == "off" or space.names:
+        return None
+    return _nothing_reason(explain_kernel(pyfunc, reassociate), mode == "parallel")
+
+
+def _nothing_reason(report: KernelReport, parallel: bool) -> str:
+    if report.error:
+        return f"its loops cannot be analysed ({report.error})"
+    if not report.nests:
+        return "it has no top-level loop nest"
+    first = report.nests[0]
+    if all(not n.transformable for n in report.nests):
+        return f"no loop nest can be transformed ({_located(first.line, first.reason)})"
+    return f"no loop nest has a legal transformation to choose ({_first_reason(first, parallel)})"
+
+
+def _first_reason(nest: NestReport, parallel: bool) -> str:
+    """The first reason ``nest`` offers nothing under ``--loops serial`` (prange does not
+    count) or ``parallel``."""
+    if not nest.transformable:
+        return _located(nest.line, nest.reason)
+    for band in nest.bands:
+        for v in band.verdicts:
+            if not v.legal and (parallel or not v.transform.startswith("prange")):
+                return f"line {nest.line}: {v.transform} is illegal: {v.reason}"
+    if not parallel and all(len(b.loops) == 1 for b in nest.bands):
+        return (
+            f"line {nest.line}: only single loops; interchange, tiling and unroll-and-jam "
+            "need nested ones"
+        )
+    return f"line {nest.line}: nothing to choose"
+
+
+def _located(line: int, reason: str) -> str:
+    """``reason`` starting with the line it concerns (``line`` when it names none)."""
+    return reason if reason.startswith("line ") else f"line {line}: {reason}"

@@ -199,7 +199,8 @@ def transformed_source(
         for band in plan.bands:
             result = apply_choice(band, picked.get(band.index, BandChoice()))
             if isinstance(result, Illegal):
-                return Illegal(f"nest at line {plan.nest.line}, band {band.index}: {result.reason}")
+                where = f"band n{index}.b{band.index} (nest at line {plan.nest.line})"
+                return Illegal(f"{where}: {result.reason}")
             nest_bands[(index, band.index)] = result
         if any(not b.schedule.is_identity for b in nest_bands.values()):
             scheduled.update(nest_bands)

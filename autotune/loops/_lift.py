@@ -54,15 +54,16 @@ def lift_function(pyfunc: Callable[..., Any]) -> KernelLoops:
     """Lift every top-level loop nest of ``pyfunc`` (a plain Python function)."""
     name = getattr(pyfunc, "__name__", "?")
     try:
-        source = textwrap.dedent(inspect.getsource(pyfunc))
-        tree = ast.parse(source)
+        lines, first = inspect.getsourcelines(pyfunc)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
     except (OSError, TypeError, SyntaxError) as exc:
         return KernelLoops(name, _empty_def(name), (), f"source not available: {exc}")
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if not funcs:
         return KernelLoops(name, _empty_def(name), (), "function definition not found")
     func = funcs[0]
-    ast.increment_lineno(func, pyfunc.__code__.co_firstlineno - 1 - (func.lineno - 1))
+    # The parsed text starts at the first decorator, which is file line ``first``.
+    ast.increment_lineno(func, first - 1)
     if pyfunc.__code__.co_freevars:
         return KernelLoops(name, func, (), "the function is a closure")
     return KernelLoops(name, func, lift_body(func))
@@ -176,8 +177,8 @@ class _Lifter:
                 }
                 if array in stored and not _is_allocation(stmt.value):
                     raise _Reject(
-                        f"array {array} is assigned from an expression that may share "
-                        "memory with another array"
+                        f"line {stmt.lineno}: array {array} is assigned from an expression "
+                        "that may share memory with another array"
                     )
 
     def loop(self, node: ast.For, outer: tuple[str, ...]) -> Loop:

@@ -76,9 +76,38 @@ def add_loop_dimensions(
         space.add(PARALLEL, Bool(False))
         space.add(THREADS, Choice(threads), Condition(PARALLEL, (True,)))
     for index, band, options in offered:
-        _add_band(space, f"{PREFIX}n{index}.b{band.index}.", band, options)
+        _add_band(space, band_prefix(index, band.index), band, options)
     if offered:
         space.add_constraint("legal loop transformations", _legality(analysis))
+
+
+def band_name(nest: int, band: int) -> str:
+    """How config keys, ``explain`` and legality reasons name band ``band`` of the nest
+    that is top-level statement ``nest`` of the kernel: ``n2.b1``."""
+    return f"n{nest}.b{band}"
+
+
+def band_prefix(nest: int, band: int) -> str:
+    """The config-key prefix of a band's dimensions, e.g. ``loops.n2.b1.``."""
+    return f"{PREFIX}{band_name(nest, band)}."
+
+
+def band_config_keys(
+    analysis: LoopAnalysis, parallel: bool
+) -> dict[tuple[int, int], tuple[str, ...]]:
+    """The config keys that :func:`add_loop_dimensions` adds for each band, by (nest,
+    band) index: ``--loops parallel`` when ``parallel``, else ``serial``. A band with
+    nothing to choose has none. The global ``loops.parallel``/``loops.threads`` are not
+    listed."""
+    keys = {}
+    for index, plan in sorted(analysis.plans.items()):
+        for band in plan.bands:
+            scratch = SearchSpace()
+            if parallel:  # the parent of each band's prange switch
+                scratch.add(PARALLEL, Bool(False))
+            _add_band(scratch, band_prefix(index, band.index), band, _options(band, parallel))
+            keys[(index, band.index)] = tuple(n for n in scratch.names if n != PARALLEL)
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +234,15 @@ def _legality(analysis: LoopAnalysis) -> Callable[[Mapping[str, Any]], bool | st
         any_parallel = False
         for (index, b), choice in sorted(options.choices.items()):
             band = analysis.plans[index].bands[b]
+            name = band_name(index, b)
             if choice.enable == "permutable" and not (
                 choice.tile or (choice.order and choice.order != band.vars)
             ):
-                return f"band {b}: skewing without interchange or tiling changes nothing"
+                return f"band {name}: skewing without interchange or tiling changes nothing"
             result = apply_choice(band, choice)
             if isinstance(result, Illegal):
                 line = analysis.plans[index].nest.line
-                return f"band {b} of the nest at line {line}: {result.reason}"
+                return f"band {name} (nest at line {line}): {result.reason}"
             any_parallel = any_parallel or choice.parallel
             nested = _nested_parallel(analysis, index, b, options)
             if choice.parallel and nested:
@@ -233,5 +263,6 @@ def _nested_parallel(
     for other in analysis.plans[index].bands:
         choice = options.choices.get((index, other.index))
         if choice and choice.parallel and other.loops[0].id in outer:
-            return f"band {b} runs inside band {other.index}, which already uses prange"
+            inner, outer_name = band_name(index, b), band_name(index, other.index)
+            return f"band {inner} runs inside band {outer_name}, which already uses prange"
     return None

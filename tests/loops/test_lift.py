@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from autotune.loops import Nest, Untransformable, lift_function, lift_source
@@ -52,6 +56,16 @@ def kernel(y, n):
         z[i] = y[i]
 """
     assert "may share memory" in _reason(source)
+
+
+def test_the_may_share_memory_reason_names_the_assignment_line() -> None:
+    source = """
+def kernel(y, n):
+    z = y[1:]
+    for i in range(n):
+        z[i] = y[i]
+"""
+    assert _reason(source).startswith("line 3: array z ")
 
 
 def test_freshly_allocated_arrays_are_distinct() -> None:
@@ -109,6 +123,26 @@ def test_lifting_reads_the_function_source_with_its_line_numbers() -> None:
 
     (nest,) = lift_function(kernel).transformable
     assert nest.line == kernel.__code__.co_firstlineno + 1
+
+
+def _decorator(**_: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return lambda func: func
+
+
+def test_a_decorated_function_reports_the_for_statements_line_in_the_file() -> None:
+    @_decorator(
+        outputs=[0],
+        rtol=1e-9,
+    )
+    def kernel(y):
+        for i in range(y.shape[0]):  # the decorated nest
+            y[i] = 1.0
+
+    lines = Path(__file__).read_text().splitlines()
+    expected = 1 + next(n for n, text in enumerate(lines) if text.endswith("# the decorated nest"))
+    (nest,) = lift_function(kernel).transformable
+    assert nest.line == expected
+    assert nest.roots[0].line == expected
 
 
 @pytest.mark.parametrize(
