@@ -1,8 +1,9 @@
 """autotune: find how to compile a program fastest, and prove it.
 
 Declare kernels with :func:`kernel`, give them parameters with :class:`Int`,
-:class:`Pow2`, :class:`Choice` and :class:`Permutation`, and tune them with
-``autotune tune FILE`` or :func:`autotune.tuner.tune_file`.
+:class:`Pow2`, :class:`Bool`, :class:`Choice` and :class:`Permutation`, and tune them
+with ``autotune tune FILE`` (see ``autotune --help``) or, from Python, load them with
+:func:`autotune.api.select_kernels` and tune them with :func:`autotune.api.tune_kernels`.
 """
 
 from autotune.kernels import KernelDecl, kernel

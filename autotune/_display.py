@@ -1,16 +1,11 @@
-"""Human-facing rendering for the CLI: units, tables and progress."""
+"""Human-facing rendering for the CLI: units, tables and outcomes (progress displays
+are in :mod:`autotune._progress`)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from autotune.callbacks import BaseCallback
-from autotune.records import Status, TrialRecord
 
 
 def human_seconds(seconds: float | None) -> str:
@@ -26,23 +21,38 @@ def speedup_text(summary: dict[str, Any]) -> str:
     if not summary.get("best_config"):
         return "none"
     lo, hi = summary["speedup_ci95"]
-    return f"{summary['speedup']:.2f}x ({lo:.2f}-{hi:.2f})"
+    # The space lets a narrow table column wrap the interval onto its own line.
+    return f"{summary['speedup']:.2f}x [{lo:.2f}, {hi:.2f}]"
+
+
+#: Results table columns: header, left-aligned (text, not numbers), and least width: the
+#: longest header word or short value ("skipped", "1.23 ms"), so that none is folded. The
+#: least widths and borders add up to 78: from 80 columns on, only kernel names and
+#: speedup intervals may wrap.
+_COLUMNS = (
+    ("kernel", True, 6),
+    ("status", True, 7),
+    ("baseline", False, 8),
+    ("best", False, 7),
+    ("speedup (95% CI)", False, 8),
+    ("trials", False, 6),
+    ("failed", False, 6),
+    ("wrong", False, 5),
+)
 
 
 def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results") -> Table:
+    """One row per kernel. On a narrow console, headers and cells wrap at spaces (and
+    fold words longer than their column) instead of being cut short."""
     table = Table(title=title)
-    for column in (
-        "kernel",
-        "status",
-        "baseline",
-        "best",
-        "speedup (95% CI)",
-        "trials",
-        "failed",
-        "wrong",
-    ):
-        left = column in ("kernel", "status")
-        table.add_column(column, justify="left" if left else "right", no_wrap=True)
+    for header, left, min_width in _COLUMNS:
+        table.add_column(
+            header,
+            justify="left" if left else "right",
+            overflow="fold",
+            no_wrap=False,
+            min_width=min_width,
+        )
     for s in summaries:
         if s["status"] != "tuned":
             table.add_row(s["kernel"], s["status"], "-", "-", "-", "-", "-", "-")
@@ -62,7 +72,7 @@ def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results"
 
 def result_notes(summaries: list[dict[str, Any]], limit: int = 300) -> list[str]:
     """One line per kernel saying what won (only the changes from Numba's default) or
-    why it was skipped."""
+    why it was skipped, then its warnings (e.g. identical input sets), one per line."""
     lines = []
     for s in summaries:
         if s["status"] != "tuned":
@@ -80,6 +90,7 @@ def result_notes(summaries: list[dict[str, Any]], limit: int = 300) -> list[str]
                 f"{s['kernel']}: {s['loop_legality_bugs']} loop transformation(s) passed the "
                 "legality checks but computed wrong results (rejected; a bug, see the log)"
             )
+        lines.extend(f"{s['kernel']}: warning: {w}" for w in s.get("warnings", ()))
     return lines
 
 
@@ -87,124 +98,10 @@ def _value(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-class ProgressCallback(BaseCallback):
-    """A rich progress bar per kernel, showing the best search-phase speedup so far."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=console,
-            transient=False,
-        )
-        self._task: Any = None
-        self._best = 1.0
-        self._kernel = ""
-
-    def __enter__(self) -> ProgressCallback:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def on_kernel_start(self, kernel: str, budget: int) -> None:
-        self._kernel, self._best = kernel, 1.0
-        self._task = self.progress.add_task(kernel, total=budget, note="baseline")
-
-    def on_trial(self, record: TrialRecord, spent: int) -> None:
-        result = record.result
-        if record.phase == "search" and result.status is Status.OK and result.speedup:
-            self._best = max(self._best, result.speedup)
-        note = f"best {self._best:.3f}x" if record.phase == "search" else record.phase
-        if record.phase == "confirm":
-            note = "confirming winners"
-        self.progress.update(self._task, completed=spent, note=note)
-
-    def on_kernel_end(self, summary: dict[str, Any]) -> None:
-        tuned = summary["status"] == "tuned"
-        note = f"done: {summary['speedup']:.3f}x" if tuned else "skipped"
-        self.progress.update(self._task, note=note)
-
-
-class SweepProgress:
-    """Progress of a sweep: a bar for the whole corpus and one per kernel being tuned.
-
-    Takes :class:`~autotune.sweep.SweepEvent` values from any thread. A kernel's bar is
-    replaced by one line with its result when it is done.
-    """
-
-    def __init__(self, console: Console, kernels: int, where: str = "") -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
-            console=console,
-            transient=False,
-        )
-        self._overall = self.progress.add_task("sweep", total=kernels, note=where)
-        self._tasks: dict[str, Any] = {}
-        self._best: dict[str, float] = {}
-        self._done: set[str] = set()
-        self._lock = threading.Lock()
-        self._shown = False
-
-    def __enter__(self) -> SweepProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._shown:
-            self.progress.stop()
-
-    def on_event(self, event: Any) -> None:
-        with self._lock:
-            if not self._shown:
-                # Shown from the first event on: a sweep that cannot start prints one line.
-                self.progress.start()
-                self._shown = True
-            if event.job in self._done:
-                return  # a late message from a worker
-            if event.kind == "start":
-                self._start(event.job, event.budget)
-            elif event.kind == "trial":
-                self._trial(event)
-            elif event.kind == "done":
-                self._finish(event.job, event.summary or {}, event.note)
-
-    def _start(self, job: str, budget: int) -> None:
-        # A kernel starts again when its task is retried after a lost worker.
-        if job in self._tasks:
-            self.progress.remove_task(self._tasks.pop(job))
-        self._best[job] = 1.0
-        self._tasks[job] = self.progress.add_task(f"  {job}", total=budget, note="baseline")
-
-    def _trial(self, event: Any) -> None:
-        task = self._tasks.get(event.job)
-        if task is None:
-            return
-        if event.speedup is not None:
-            self._best[event.job] = max(self._best[event.job], event.speedup)
-        note = f"best {self._best[event.job]:.3f}x" if event.phase == "search" else event.phase
-        self.progress.update(task, completed=event.used, note=note)
-
-    def _finish(self, job: str, summary: dict[str, Any], note: str) -> None:
-        self._done.add(job)
-        task = self._tasks.pop(job, None)
-        if task is not None:
-            self.progress.remove_task(task)
-        self.progress.advance(self._overall)
-        line = f"{job}: {_outcome_text(summary)}" + (f" ({note})" if note else "")
-        self.progress.console.print(line, markup=False, highlight=False)
-
-
-def _outcome_text(summary: dict[str, Any]) -> str:
+def outcome_text(summary: dict[str, Any]) -> str:
+    """A kernel's outcome in a few words: its speedup, or why it was skipped."""
     if summary.get("status") != "tuned":
         return f"skipped: {' '.join(str(summary.get('reason', '')).split())[:200]}"
     if not summary.get("best_config"):
         return "nothing beats Numba's default beyond noise"
-    return speedup_text(summary)
+    return f"tuned {speedup_text(summary)}"

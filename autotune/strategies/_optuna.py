@@ -49,6 +49,8 @@ from autotune.strategies._base import BaseStrategy
 #: Objective given to configs that failed, were wrong or broke a constraint: far below
 #: any real speedup, so the sampler learns to avoid their region.
 FAILURE_VALUE = math.log(1e-3)
+#: The objective's name in a stored study, which optuna-dashboard shows on its axes.
+OBJECTIVE_NAME = "log speedup over Numba's default build"
 #: Permutations with more orderings than this use random keys instead of a categorical.
 MAX_CATEGORICAL_PERMUTATIONS = 720
 #: Repeated or invalid proposals in a row before falling back to random sampling
@@ -217,6 +219,10 @@ class OptunaStrategy(BaseStrategy):
             study_name=study_name,
             load_if_exists=study_name is not None,
         )
+        with warnings.catch_warnings():
+            # Metric names are marked experimental (Optuna 3.2+); they only label plots.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.study.set_metric_names([OBJECTIVE_NAME])
         self._pending: dict[str, optuna.Trial] = {}
         # A study resumed from storage already holds what earlier runs told it.
         self._in_study = {
