@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 from autotune.candidate import Candidate
 from autotune.records import MeasureResult, Status
@@ -127,12 +128,17 @@ class ModelStrategy(BaseStrategy):
         self._started = False
         self._pool: tuple[list[Candidate], np.ndarray, _Encoder] | None = None
         self._large = space.size() > POOL_LIMIT
+        #: This ask's scored candidates, best expected improvement last.
+        self._ranking: list[Candidate] | None = None
 
     def share_seen(self, seen: set[str]) -> None:
         super().share_seen(seen)
         self._random.share_seen(seen)
 
     def ask(self, n: int = 1) -> list[Candidate]:
+        # Nothing is told between the proposals of one ask, so the model is fitted and
+        # the pool ranked once per ask, and a batch takes the ranking's next entries.
+        self._ranking = None
         return self._fill(n, self._propose_unseen)
 
     def _propose_unseen(self) -> Candidate | None:
@@ -157,14 +163,26 @@ class ModelStrategy(BaseStrategy):
                 return candidate
         if sum(v is not None for v in self._values) < MIN_OBSERVATIONS:
             return self._random_unseen()
+        if self._ranking is None:
+            self._ranking = self._rank()
+        while self._ranking:
+            candidate = self._ranking.pop()
+            if not self.is_seen(candidate):
+                return candidate
+        return self._random_unseen()
+
+    def _rank(self) -> list[Candidate]:
+        """The unseen candidates of the pool that were scored, best last (ties keep the
+        pool's order, earliest last)."""
         pool, matrix, encode = self._candidates()
         unseen = [i for i, c in enumerate(pool) if not self.is_seen(c)]
         if not unseen:
-            return self._random_unseen()
+            return []
         if len(unseen) > MAX_SCORED:  # the predictive variance costs features^2 each
             unseen = sorted(self._rng.choice(unseen, MAX_SCORED, replace=False).tolist())
         scores = self._expected_improvement(matrix[unseen], encode)
-        return pool[unseen[int(np.argmax(scores))]]
+        order = np.argsort(-scores, kind="stable")[::-1]
+        return [pool[unseen[int(i)]] for i in order]
 
     def _random_unseen(self) -> Candidate | None:
         found = self._random.ask(1)
@@ -203,7 +221,9 @@ class ModelStrategy(BaseStrategy):
         floor = max(successes) - TRUNCATE
         y = np.array([floor if v is None else max(v, floor) for v in self._values])
         model = BayesianRidge()
-        with warnings.catch_warnings():
+        # The matrices are small: BLAS threads gain nothing here, and where the cores are
+        # busy (workers building and timing) they spin and make each fit 10x slower.
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")  # convergence notes on tiny samples
             model.fit(encode(self._configs), y)
             mean, std = model.predict(candidates, return_std=True)

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -244,6 +244,42 @@ def replay_run(
     return space, proposed, answers
 
 
+def _params(names: Sequence[str], slow: Collection[str] | bool) -> list[Any]:
+    return [
+        pytest.param(n, marks=pytest.mark.slow) if slow is True or (slow and n in slow) else n
+        for n in names
+    ]
+
+
+def space_fixture(slow: Collection[str] = ()) -> Any:
+    """The ``conformance_space`` fixture: one of :data:`CONFORMANCE_SPACES` per test.
+
+    A strategy whose every ask is costly (a model fitted per ask) overrides it in its
+    test class with the spaces that take it more than a few seconds to drain marked
+    ``slow``: ``conformance_space = space_fixture(slow=("medium",))``.
+    """
+
+    @pytest.fixture(params=_params(sorted(CONFORMANCE_SPACES), slow))
+    def conformance_space(self: Any, request: pytest.FixtureRequest) -> SearchSpace:
+        return CONFORMANCE_SPACES[request.param]()
+
+    return conformance_space
+
+
+def replay_fixture(slow: Collection[str] | bool = ()) -> Any:
+    """The ``replay_file`` fixture: one recorded space per test (skipped when none is
+    found); ``slow`` marks some of them, or all with ``True``, as ``space_fixture``."""
+
+    @pytest.fixture(params=_params([p.stem for p in replay_space_files()] or ["none"], slow))
+    def replay_file(self: Any, request: pytest.FixtureRequest) -> Path:
+        files = {p.stem: p for p in replay_space_files()}
+        if request.param not in files:
+            pytest.skip("no recorded search space found (set AUTOTUNE_REPLAY_SPACES)")
+        return files[request.param]
+
+    return replay_file
+
+
 class StrategyConformance:
     """Tests that every :class:`BaseStrategy` implementation must pass.
 
@@ -262,9 +298,10 @@ class StrategyConformance:
         except pytest.FixtureLookupError:
             return 0
 
-    @pytest.fixture(params=sorted(CONFORMANCE_SPACES))
-    def conformance_space(self, request: pytest.FixtureRequest) -> SearchSpace:
-        return CONFORMANCE_SPACES[request.param]()
+    #: Proposals drained per test at most. A strategy whose asks cost more as it learns
+    #: (a model refitted, a TPE over every trial) may lower it to keep its suite fast.
+    max_proposals: ClassVar[int] = MAX_PROPOSALS
+    conformance_space = space_fixture()
 
     def test_ask_returns_at_most_n_candidates(
         self, conformance_space: SearchSpace, conformance_seed: int
@@ -286,7 +323,7 @@ class StrategyConformance:
         self, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
         strategy = self.make_strategy(conformance_space, conformance_seed)
-        proposed, _ = drain(strategy, batch=7)
+        proposed, _ = drain(strategy, batch=7, limit=self.max_proposals)
         keys = [c.key for c in proposed]
         assert len(keys) == len(set(keys))
 
@@ -294,7 +331,7 @@ class StrategyConformance:
         self, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
         strategy = self.make_strategy(conformance_space, conformance_seed)
-        proposed, _ = drain(strategy, batch=5)
+        proposed, _ = drain(strategy, batch=5, limit=self.max_proposals)
         assert proposed, "a space with valid configs must yield proposals"
         for candidate in proposed:
             assert conformance_space.violation(candidate.config) is None, candidate.config
@@ -307,7 +344,7 @@ class StrategyConformance:
         previous = [Candidate.from_config(c) for c in configs[:: max(1, len(configs) // 40)]]
         strategy = self.make_strategy(conformance_space, conformance_seed)
         strategy.tell(previous, mixed_results(previous))
-        proposed, exhausted = drain(strategy, batch=6)
+        proposed, exhausted = drain(strategy, batch=6, limit=self.max_proposals)
         told = {c.key for c in previous}
         assert told.isdisjoint(c.key for c in proposed)
         if exhausted:
@@ -322,7 +359,7 @@ class StrategyConformance:
         first = strategy.ask(4)
         foreign = [Candidate.from_config(c) for c in configs[1::3]]
         strategy.tell(first + foreign, mixed_results(first + foreign))
-        later, _ = drain(strategy, batch=8)
+        later, _ = drain(strategy, batch=8, limit=self.max_proposals)
         assert {c.key for c in foreign + first}.isdisjoint(c.key for c in later)
 
     def test_same_seed_gives_same_proposals(
@@ -385,12 +422,7 @@ class StrategyConformance:
         strategy = self.make_strategy(all_invalid_space(), conformance_seed)
         assert strategy.ask(4) == []
 
-    @pytest.fixture(params=[p.stem for p in replay_space_files()] or ["none"])
-    def replay_file(self, request: pytest.FixtureRequest) -> Path:
-        files = {p.stem: p for p in replay_space_files()}
-        if request.param not in files:
-            pytest.skip("no recorded search space found (set AUTOTUNE_REPLAY_SPACES)")
-        return files[request.param]
+    replay_file = replay_fixture()
 
     def test_replay_spends_the_budget_on_distinct_valid_recorded_configs(
         self, replay_file: Path, conformance_seed: int

@@ -10,10 +10,14 @@ from autotune.records import MeasureResult, Status
 from autotune.space import Choice, Int, Permutation, Pow2, SearchSpace, Seq, Subset
 from autotune.strategies import BaseStrategy
 from autotune.strategies._optuna import OptunaStrategy, _Codec
-from autotune.testing.strategies import StrategyConformance
+from autotune.testing.strategies import StrategyConformance, space_fixture
 
 
 class TestOptunaStrategy(StrategyConformance):
+    # TPE's every ask costs more as trials accumulate: 100 proposals check the same
+    # contract, and the two spaces with conditional parameters still take seconds.
+    max_proposals = 100
+    conformance_space = space_fixture(slow=("conditional", "sequence"))
     def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
         return OptunaStrategy(space, seed)
 
@@ -128,3 +132,17 @@ def test_gp_strategy_without_torch_says_how_to_get_it(monkeypatch: pytest.Monkey
     monkeypatch.setattr(builtins, "__import__", no_torch)
     with pytest.raises(RuntimeError, match=r"torch==2\.13\.0"):
         GPStrategy(_space(), 0)
+
+
+def test_a_stored_study_names_its_objective_for_optuna_dashboard(tmp_path) -> None:
+    import optuna
+
+    from autotune.strategies._optuna import OBJECTIVE_NAME
+
+    storage, name = f"sqlite:///{tmp_path / 'study.db'}", "autotune:k:w:run"
+    strategy = OptunaStrategy(_space(), seed=0, storage=storage, study_name=name)
+    [candidate] = strategy.ask(1)
+    strategy.tell([candidate], [_ok(1.2)])
+    stored = optuna.load_study(study_name=name, storage=storage)
+    assert stored.metric_names == [OBJECTIVE_NAME]
+    assert "speedup" in OBJECTIVE_NAME
