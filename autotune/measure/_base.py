@@ -28,8 +28,13 @@ class MeasureRequest:
 
 @dataclass(frozen=True, slots=True)
 class LowerResult:
+    """The kernel's workload, or ``error``: which step of preparing it failed and why.
+    ``identical_inputs``: its timed and held-back input sets are equal, so the second
+    verification checks nothing new."""
+
     workload: Workload | None
     error: str = ""
+    identical_inputs: bool = False
 
 
 class BaseRunner(ABC):

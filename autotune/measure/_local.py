@@ -57,7 +57,9 @@ class LocalRunner(BaseRunner):
             return LowerResult(None, reply.message)
         if reply["event"] != "result":
             return LowerResult(None, reply["error"])
-        return LowerResult(Workload(**reply["workload"]))
+        return LowerResult(
+            Workload(**reply["workload"]), identical_inputs=reply.get("identical_inputs", False)
+        )
 
     def measure(self, kernel: KernelRef, requests: list[MeasureRequest]) -> list[MeasureResult]:
         results = []

@@ -13,42 +13,72 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from autotune.backends import BuildResult
 from autotune.loops import LEGALITY_BUG
 from autotune.measure._protocol import KernelRef, recv, send
 from autotune.records import TimingSettings
 
+T = TypeVar("T")
 
-class BaselineError(Exception):
+
+class StageError(Exception):
+    """A step of preparing a kernel failed: loading it, making its inputs, running its
+    reference, building or running Numba's default build. The message names the step."""
+
+
+class BaselineError(StageError):
     """The kernel's baseline (Numba's default build) does not compile."""
+
+
+def _in_stage(what: str, func: Callable[[], T]) -> T:
+    """``func()``, with any exception it raises turned into a :class:`StageError` whose
+    message starts with ``what`` (the step that failed)."""
+    try:
+        return func()
+    except StageError:
+        raise
+    except Exception as exc:
+        raise StageError(f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())}") from exc
 
 
 class _KernelState:
     """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
 
     def __init__(self, ref: KernelRef, builder: Any) -> None:
-        from autotune.kernels import load_kernels
+        from autotune.kernels import identical_input_sets, load_kernels
         from autotune.measure._verify import collect_outputs
 
-        decls = load_kernels(Path(ref.source), Path(ref.spec) if ref.spec else None)
+        decls = _in_stage(
+            "the kernel does not load",
+            lambda: load_kernels(Path(ref.source), Path(ref.spec) if ref.spec else None),
+        )
         matches = [d for d in decls if d.name == ref.name]
         if not matches:
-            raise LookupError(f"kernel {ref.name!r} not found in {ref.source}")
-        self.decl = matches[0]
+            raise StageError(f"the kernel does not load: no kernel {ref.name!r} in {ref.source}")
+        self.decl = decl = matches[0]
         self.builder = builder
-        self.input_sets = [self.decl.make_inputs(ref.seed + i, ref.size) for i in (0, 1)]
-        self.restore = [o for o in self.decl.outputs if isinstance(o, int)]
+        self.input_sets = list(
+            _in_stage("making the inputs failed", lambda: decl.input_sets(ref.seed, ref.size))
+        )
+        #: Whether the held-back input set equals the timed one (no second check).
+        self.identical_inputs = identical_input_sets(*self.input_sets)
+        self.restore = [o for o in decl.outputs if isinstance(o, int)]
         self.baseline: BuildResult | None = None
         self.baseline_call: float | None = None
-        reference: Any = self.decl.reference
+        reference: Any = decl.reference
+        what = "the reference raised"
         if reference is None:
             reference = self.ensure_baseline().artifact
+            what = "the kernel raised when run (Numba's default build)"
         self.expected = [
-            collect_outputs(reference, args, self.decl.outputs) for args in self.input_sets
+            _in_stage(what, partial(collect_outputs, reference, args, decl.outputs))
+            for args in self.input_sets
         ]
 
     def ensure_baseline(self) -> BuildResult:
@@ -56,7 +86,7 @@ class _KernelState:
         if self.baseline is None:
             built = self.builder.build_baseline(self.decl, self.input_sets[0])
             if built.artifact is None:
-                raise BaselineError(built.error)
+                raise BaselineError(f"Numba's default build does not compile: {built.error}")
             self.baseline = built
         return self.baseline
 
@@ -144,7 +174,7 @@ class Worker:
             state = self._kernel(ref)
             self.stage("lower")
             workload = state.builder.lower(state.decl, state.input_sets[0])
-            return {"workload": asdict(workload)}
+            return {"workload": asdict(workload), "identical_inputs": state.identical_inputs}
         if op == "measure":
             return self.measure(
                 ref,
@@ -181,7 +211,12 @@ class Worker:
         started = time.perf_counter()
         # Only a candidate timed against the baseline can be cut (A/B trials never are).
         cut = settings if config is not None and against is None else None
-        why, hopeless = state.verify(built.artifact, cut)
+        if config is None:
+            # Numba's default build raising is the kernel's own failure: say so.
+            what = "the kernel raised when run (Numba's default build)"
+            why, hopeless = _in_stage(what, lambda: state.verify(built.artifact, cut))
+        else:
+            why, hopeless = state.verify(built.artifact, cut)
         verify_s = time.perf_counter() - started
         if why is not None:
             if config is None:
@@ -276,7 +311,7 @@ def main() -> None:
         try:
             reply = {"event": "result", **worker.handle(request)}
         except Exception as exc:
-            kind = "" if isinstance(exc, BaselineError) else f"{type(exc).__name__}: "
+            kind = "" if isinstance(exc, StageError) else f"{type(exc).__name__}: "
             reply = {
                 "event": "error",
                 "error": kind + " ".join(str(exc).split())[:800],
