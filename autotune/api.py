@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,13 @@ from typing import Any
 from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
-from autotune.kernels import KernelDecl, load_kernels
+from autotune.kernels import KernelDecl, declares_kernels, import_source, load_kernels
 from autotune.loops import (
     Illegal,
     analyze,
     explain_kernel,
     transformed_source,
+    why_nothing_to_transform,
     widest_float_arrays,
 )
 from autotune.loops._explain import KernelReport
@@ -93,7 +95,10 @@ def _replay_data(replay: str) -> ReplayData:
 
 
 def recorded_on_this_host(db_url: str, kernel: str | None = None) -> ReplayData:
-    """Every trial in ``db_url`` measured on this host's target, as replay data."""
+    """Every trial in ``db_url`` measured on this host's target, as replay data.
+
+    The database is only read: it must exist with a readable schema, and is neither
+    created nor migrated (:class:`~autotune.errors.DatabaseError` otherwise)."""
     db = open_database(db_url, must_exist=True)
     try:
         target = host_target()
@@ -114,7 +119,9 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     """Describe ``decl``'s search space and estimate the cost of tuning it.
 
     The estimate measures the baseline once in a worker (build, verify and the timing
-    protocol), which costs about one candidate; nothing is written anywhere.
+    protocol), which costs about one candidate; nothing is written anywhere. ``error``
+    says why the kernel cannot be tuned (which step failed), and ``identical_inputs``
+    whether its two input sets are equal.
     """
     import numpy as np
 
@@ -130,14 +137,19 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
     )
     ref = KernelRef(decl.source, str(spec) if spec else None, decl.name, options.size, options.seed)
+    estimate: dict[str, Any] = {"error": None, "identical_inputs": False}
     with LocalRunner() as runner:
-        started = time.perf_counter()
-        result = runner.measure(ref, [MeasureRequest(None, options.timing)])[0]
-        per_candidate = time.perf_counter() - started
-    estimate: dict[str, Any] = {"error": None}
-    if result.status is not Status.OK:
-        estimate["error"] = f"baseline {result.status}: {result.error}"
-    else:
+        lowered = runner.lower(ref)
+        if lowered.workload is None:
+            estimate["error"] = lowered.error
+        else:
+            estimate["identical_inputs"] = lowered.identical_inputs
+            started = time.perf_counter()
+            result = runner.measure(ref, [MeasureRequest(None, options.timing)])[0]
+            per_candidate = time.perf_counter() - started
+            if result.status is not Status.OK:
+                estimate["error"] = f"baseline {result.status}: {result.error}"
+    if estimate["error"] is None:
         # Confirmation takes about 2.5 search measurements in each of two processes.
         confirm_factor = 5.0
         total = per_candidate * (options.budget + confirm_factor * options.confirm_top)
@@ -157,7 +169,66 @@ def explain_loops(decls: Sequence[KernelDecl]) -> list[KernelReport]:
     """Per kernel and loop nest: which loop transformations are legal, and why the
     others are not. Reductions into scalars count as reorderable where the kernel
     allows fastmath."""
-    return [explain_kernel(d.pyfunc, d.allow_fastmath) for d in decls]
+    return [explain_kernel(d.pyfunc, d.allow_fastmath, d.name) for d in decls]
+
+
+def explain_source(
+    source: Path, spec: Path | None = None, names: Sequence[str] = ()
+) -> list[KernelReport]:
+    """:func:`explain_loops` for the kernels of ``source`` (all, or those ``names``).
+
+    Explaining is static analysis and needs no inputs, so a file that declares no
+    kernels (no ``@autotune.kernel``, no spec file) still works: then every Numba
+    dispatcher defined in it is explained (reassociating where it was compiled with
+    fastmath), and a plain function too where ``names`` names it. Raises InputError
+    for an unknown name or a file with nothing to explain.
+    """
+    source = Path(source)
+    if spec is not None or source.suffix == ".toml" or declares_kernels(source):
+        return explain_loops(select_kernels(source, spec, names))
+    functions = _numba_functions(source, names)
+    return [explain_kernel(func, fastmath, name) for name, (func, fastmath) in functions.items()]
+
+
+def _numba_functions(
+    source: Path, names: Sequence[str]
+) -> dict[str, tuple[Callable[..., Any], bool]]:
+    """The functions of ``source`` to explain, by name: its Numba dispatchers (with
+    whether they use fastmath) and the plain functions named in ``names``."""
+    module = import_source(source)
+    found: dict[str, tuple[Callable[..., Any], bool]] = {}
+    for name, value in vars(module).items():
+        pyfunc = getattr(value, "py_func", None)
+        if inspect.isfunction(pyfunc) and pyfunc.__module__ == module.__name__:
+            options = getattr(value, "targetoptions", {})
+            found[name] = (pyfunc, bool(options.get("fastmath", False)))
+        elif name in names and inspect.isfunction(value) and value.__module__ == module.__name__:
+            found[name] = (value, False)
+    if not names and not found:
+        raise InputError(
+            f"{source}: nothing to explain: no kernels declared and no Numba functions (@njit)"
+        )
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise InputError(
+            f"{source}: no kernel or function named {', '.join(unknown)}; "
+            f"Numba functions: {', '.join(sorted(found)) or 'none'}"
+        )
+    return {n: found[n] for n in names} if names else found
+
+
+def loops_adding_nothing(
+    decls: Sequence[KernelDecl], mode: str, allow_fastmath: bool = True
+) -> list[str]:
+    """One line per kernel whose search space ``--loops mode`` leaves unchanged (no loop
+    nest has anything to choose), with the first reason ``explain`` gives."""
+    lines = []
+    for decl in decls:
+        reassociate = allow_fastmath and decl.allow_fastmath
+        why = why_nothing_to_transform(decl.pyfunc, reassociate, mode)
+        if why is not None:
+            lines.append(f"{decl.name}: --loops {mode} adds nothing: {why}")
+    return lines
 
 
 def best_source(summary: dict[str, Any]) -> str | None:

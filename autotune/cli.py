@@ -60,12 +60,49 @@ def main() -> None:
     """Find how to compile your kernels fastest: verified, measured, recorded."""
 
 
+def _db_help() -> str:
+    from autotune.db import ENV_VAR, display_url, user_default_url
+
+    return (
+        "Database URL (any SQLAlchemy URL, or a file path for SQLite). "
+        f"[env var: {ENV_VAR}; default: {display_url(user_default_url())}]"
+    )
+
+
+def _user_default_db() -> str:
+    from autotune.db import user_default_url
+
+    return user_default_url()
+
+
+def _db_not_named() -> bool:
+    """Whether this command's database is the default: named by neither --db nor
+    $AUTOTUNE_DB."""
+    source = click.get_current_context().get_parameter_source("db_url")
+    return source is click.core.ParameterSource.DEFAULT
+
+
+def _shown(db_url: str) -> str:
+    """``db_url`` as messages show it: a full URL, any password or secret hidden."""
+    from autotune.db import display_url, normalize_url
+
+    return display_url(normalize_url(db_url))
+
+
+def _say_where_results_are(db_url: str) -> None:
+    """One line on stderr naming the database written, its secrets hidden; nothing
+    for an in-memory one, which is gone."""
+    from autotune.db import normalize_url
+    from autotune.db._engine import is_memory_url
+
+    if not is_memory_url(normalize_url(db_url)):
+        click.echo(f"results in {_shown(db_url)}", err=True)  # unwrapped, whatever its length
+
+
+# The default is resolved when a command runs, and --help shows it; a replay treats a
+# URL given neither by --db nor by $AUTOTUNE_DB as no database at all (see tune).
 _db_option = click.option(
-    "--db",
-    "db_url",
-    default="sqlite:///autotune.db",
-    show_default=True,
-    help="Database URL (any SQLAlchemy URL, or a file path for SQLite).",
+    "--db", "db_url", default=_user_default_db, envvar="AUTOTUNE_DB", help=_db_help()
 )
 
 
@@ -203,6 +240,9 @@ def tune(
             raise InputError(
                 f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}"
             )
+    if loops != "off" and scope != "params":
+        for note in api.loops_adding_nothing(decls, loops, allow_fastmath=not no_fastmath):
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
     options = TuneOptions(
         budget=budget,
         time_limit_s=time_limit,
@@ -218,13 +258,17 @@ def tune(
         max_threads=max_threads,
         timing=TIMINGS[timing],
     )
+    if spec is None and source.suffix == ".toml":
+        spec = source  # the workers load the kernels from this spec, not the module's own
     if dry_run:
-        for decl in decls:
-            _print_dry_run(api.dry_run(decl, options, spec), options)
-        return EXIT_OK
-    if replay is not None and db_url == "sqlite:///autotune.db" and "--db" not in sys.argv:
+        infos = [api.dry_run(decl, options, spec) for decl in decls]
+        for info in infos:
+            _print_dry_run(info, options)
+        return EXIT_FAILED if any(info["error"] for info in infos) else EXIT_OK
+    if replay is not None and _db_not_named():
         db_url = "sqlite://"  # a replay must not mix recorded answers into the real database
-    from autotune._display import ProgressCallback, result_notes, results_table
+    from autotune._display import result_notes, results_table
+    from autotune._progress import ProgressCallback
     from autotune.db import open_database
 
     db = open_database(db_url)
@@ -235,6 +279,7 @@ def tune(
         out.print(line, markup=False, highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+    _say_where_results_are(db_url)
     return run.exit_code
 
 
@@ -316,7 +361,8 @@ def sweep(
 ) -> int:
     """Tune every kernel in CORPUS (files and directories); run it again to resume."""
     from autotune._compat import check_toolchain
-    from autotune._display import SweepProgress, result_notes, results_table
+    from autotune._display import result_notes, results_table
+    from autotune._progress import SweepProgress
     from autotune.records import TIMINGS
     from autotune.sweep import find_kernels, make_executor, run_sweep
     from autotune.tuner import TuneOptions
@@ -344,6 +390,7 @@ def sweep(
         out.print(line, markup=False, highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+    _say_where_results_are(db_url)
     if report_dir is not None:
         _write_report(db_url, report_dir, "autotune sweep")
     return run.exit_code
@@ -364,6 +411,7 @@ def _write_report(db_url: str, output: Path, title: str) -> Path:
 
 def _print_dry_run(info: dict[str, Any], options: Any) -> None:
     from autotune._display import human_seconds
+    from autotune.tuner import IDENTICAL_INPUTS
 
     table = Table(title=f"{info['kernel']}: search space")
     table.add_column("parameter")
@@ -373,8 +421,10 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
         table.add_row(name, domain, cond or "always")
     out.print(table)
     out.print(f"  configs: {info['size']:.3g}   invalid share: {info['invalid_share']:.1%}")
+    if info.get("identical_inputs"):
+        out.print(f"  warning: {info['kernel']}: {IDENTICAL_INPUTS}", markup=False)
     if info.get("error"):
-        out.print(f"  [red]cannot estimate[/]: {info['error']}")
+        out.print(f"  {info['kernel']} cannot be tuned: {info['error']}", markup=False)
     else:
         out.print(
             f"  baseline: {human_seconds(info.get('baseline_s'))} per call; estimated "
@@ -404,11 +454,10 @@ def show(kernel: str | None, db_url: str, json_path: Path | None, with_source: b
     finally:
         db.close()
     if not summaries:
-        console.print(
-            f"no tuning results in {db_url}" + (f" for kernel {kernel!r}" if kernel else "")
-        )
+        which = f" for kernel {kernel!r}" if kernel else ""
+        click.echo(f"no tuning results in {_shown(db_url)}{which}", err=True)
         return EXIT_FAILED if kernel else EXIT_OK
-    out.print(results_table(summaries, title=f"Best known configs ({db_url})"))
+    out.print(results_table(summaries, title=f"Best known configs ({_shown(db_url)})"))
     for line in result_notes(summaries):
         out.print(line, markup=False, highlight=False)
     if with_source:
@@ -446,11 +495,12 @@ def explain(
     source: Path, kernels: tuple[str, ...], spec: Path | None, json_path: Path | None
 ) -> int:
     """List, per kernel and loop nest, which loop transformations are legal and why the
-    others are not."""
+    others are not. Any Numba source works: a file without declared kernels has each of
+    its @njit functions explained (and a plain function named with --kernel)."""
     from autotune import api
     from autotune.loops._explain import format_report
 
-    reports = api.explain_loops(api.select_kernels(source, spec, kernels))
+    reports = api.explain_source(source, spec, kernels)
     for report in reports:
         for line in format_report(report):
             click.echo(line)
@@ -478,7 +528,7 @@ def report(db_url: str, output: Path, title: str) -> int:
     db = open_database(db_url, must_exist=True)
     try:
         if not db.latest_summaries():
-            raise InputError(f"no tuning results in {db_url}")
+            raise InputError(f"no tuning results in {_shown(db_url)}")
         page = write_report(db, output, title)
     finally:
         db.close()
@@ -494,12 +544,12 @@ def report(db_url: str, output: Path, title: str) -> int:
 )
 @_guarded
 def export(db_url: str, kernel: str | None, output: Path) -> int:
-    """Write recorded measurements as a replay file (for ``tune --replay``)."""
+    """Write recorded measurements as a replay file (for tune --replay)."""
     from autotune.api import export_replay
 
     data = export_replay(db_url, kernel)
     if not data["kernels"]:
-        raise InputError(f"no measurements for this machine in {db_url}")
+        raise InputError(f"no measurements for this machine in {_shown(db_url)}")
     output.write_text(json.dumps(data) + "\n")
     console.print(f"wrote {len(data['kernels'])} kernel(s) to {output}")
     return EXIT_OK

@@ -28,6 +28,12 @@ from autotune.strategies import make_strategy
 from autotune.strategies._portfolio import adapt, reward
 
 _FAILED = (Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT)
+#: Said of a kernel whose held-back input set equals its timed one.
+IDENTICAL_INPUTS = (
+    "its two input sets are identical (does its input factory ignore its rng or seed?), "
+    "so every candidate was verified on one input set only; declare perturb (e.g. 1e-6) "
+    "to perturb the held-back set"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +152,7 @@ class Tuner:
     def _tune(self, decl: KernelDecl, ref: KernelRef) -> dict[str, Any]:
         lowered = self.runner.lower(ref)
         if lowered.workload is None:
-            return _skipped(decl.name, f"baseline does not compile: {lowered.error}")
+            return _skipped(decl.name, lowered.error)
         workload = lowered.workload
         self.db.add_workload(workload, decl.source)
         search = _Search(workload, self.space_for(decl), earlier=self._earlier_in_run(workload))
@@ -168,6 +174,8 @@ class Tuner:
         search.portfolio = self.db.portfolio(self.target.key)
         self._search(decl, ref, search, timeout)
         summary = self._confirm(decl, ref, search, baseline, timeout)
+        if lowered.identical_inputs:
+            summary["warnings"] = [IDENTICAL_INPUTS]
         self._update_portfolio(search, summary)
         return summary
 
@@ -263,19 +271,74 @@ class Tuner:
             candidate = asked[0]
             if candidate.key in search.records:
                 continue
-            why = search.space.violation(candidate.config)
-            if why is not None:
-                result = MeasureResult(Status.INVALID, why)
-            else:
-                settings = opts.timing.screen() if opts.halving else opts.timing
-                request = MeasureRequest(candidate.config, settings, timeout)
-                result = self.runner.measure(ref, [request])[0]
-                search.spent += 1
-            record = self._record(
+            trial = self._search_trial(decl, ref, search, candidate, timeout)
+            if trial is None:
+                continue  # another process is measuring it; its record is picked up below
+            search.records[candidate.key] = trial
+            strategy.tell([candidate], [trial.result])
+        self._pick_up_others(search)
+
+    def _search_trial(
+        self,
+        decl: KernelDecl,
+        ref: KernelRef,
+        search: _Search,
+        candidate: Candidate,
+        timeout: float,
+    ) -> TrialRecord | None:
+        """The search trial of ``candidate``: invalid, or measured under a claim
+        (``None`` while another process measures it)."""
+        why = search.space.violation(candidate.config)
+        if why is None:
+            return self._measure_claimed(decl, ref, search, candidate, timeout)
+        invalid = MeasureResult(Status.INVALID, why)
+        return self._record(
+            decl.name, search.workload, candidate, "search", invalid, search.budget_used
+        )
+
+    def _measure_claimed(
+        self,
+        decl: KernelDecl,
+        ref: KernelRef,
+        search: _Search,
+        candidate: Candidate,
+        timeout: float,
+    ) -> TrialRecord | None:
+        """The search trial of ``candidate``, measured and recorded under a claim, so
+        that processes sharing this workload never measure one config twice.
+
+        ``None`` while another live process holds the claim. A trial another process
+        stored since this search began is taken as it is: not measured, not counted
+        against the budget.
+        """
+        keys = (search.workload.key, self.target.key, candidate.key)
+        if not self.db.claim(*keys, self.run_id):
+            return None
+        try:
+            stored = self.db.search_trial(*keys)
+            if stored is not None:
+                search.resumed += 1
+                return stored
+            settings = self.options.timing.screen() if self.options.halving else self.options.timing
+            request = MeasureRequest(candidate.config, settings, timeout)
+            result = self.runner.measure(ref, [request])[0]
+            search.spent += 1
+            # Recorded (and so stored) before the claim goes: a process claiming it next
+            # finds the trial instead of measuring it again.
+            return self._record(
                 decl.name, search.workload, candidate, "search", result, search.budget_used
             )
-            search.records[candidate.key] = record
-            strategy.tell([candidate], [result])
+        finally:
+            self.db.release(*keys, self.run_id)
+
+    def _pick_up_others(self, search: _Search) -> None:
+        """Take the search trials that other processes stored for this workload while
+        this one searched: they compete for confirmation like this run's own."""
+        for record in self.db.trials(search.workload.key, self.target.key, "search"):
+            known = record.config_key in search.records
+            if not known and search.space.violation(record.config) is None:
+                search.records[record.config_key] = record
+                search.resumed += 1
 
     def _confirm(
         self,

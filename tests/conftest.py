@@ -17,6 +17,14 @@ def global_random_seed() -> int:
     return int(os.environ.get("AUTOTUNE_TEST_SEED", "0"))
 
 
+@pytest.fixture(autouse=True)
+def _default_database_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Point the default database (``AUTOTUNE_DB``) at a fresh temporary file, so that no
+    test writes into the user's real data directory."""
+    path = tmp_path_factory.mktemp("default-db") / "autotune.db"
+    monkeypatch.setenv("AUTOTUNE_DB", str(path))
+
+
 # Hypothesis draws the same examples on every run (seeded, like everything else here)
 # and keeps no example database in the working tree.
 settings.register_profile("autotune", derandomize=True, database=None, deadline=None)
