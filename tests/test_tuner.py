@@ -21,6 +21,9 @@ def _planted(name):
 
 
 def _tune(db, decl, **kw):
+    # One contender confirmed (in two fresh processes) is enough for what these tests
+    # check; each more costs two worker start-ups.
+    kw.setdefault("confirm_top", 1)
     options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, scope="params", **kw)
     with LocalRunner() as runner:
         return Tuner(runner, db, host_target(), options).tune(decl)

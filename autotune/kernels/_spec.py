@@ -100,7 +100,10 @@ def spec_module_path(path: Path, data: dict[str, Any]) -> Path:
         return path.with_name(name + ".py")
     if not isinstance(module, str) or not module or "\0" in module:
         raise InputError(f"{path}: 'module' must be a file name string, got {module!r}")
-    return (path.parent / module).resolve()
+    resolved = (path.parent / module).resolve()
+    if not resolved.is_file():
+        raise InputError(f"{path}: module {module!r}: no such file: {resolved}")
+    return resolved
 
 
 def kernels_from_spec(path: Path, data: dict[str, Any], module: ModuleType) -> list[KernelDecl]:

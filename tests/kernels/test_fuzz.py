@@ -290,8 +290,12 @@ def _loaded_ok(decls: list[KernelDecl]) -> None:
             assert reason is None or isinstance(reason, str)
 
 
-def check_case(case: Case, through_cli: bool) -> str:
-    """Load (and maybe ``tune --dry-run``) ``case``; the outcome's name for the counts."""
+def check_case(case: Case, through_cli: bool, run_loadable: bool = False) -> str:
+    """Load (and maybe ``tune --dry-run``) ``case``; the outcome's name for the counts.
+
+    A case that loads is run through ``--dry-run`` only with ``run_loadable`` (each
+    starts a worker and builds a baseline): it must then exit 0 or 1 (a kernel that
+    cannot run), never with a traceback, and write nothing."""
     with tempfile.TemporaryDirectory() as tmp, restored_import_state():
         folder = Path(os.path.realpath(tmp))
         for name, data in case.files.items():
@@ -308,7 +312,11 @@ def check_case(case: Case, through_cli: bool) -> str:
             assert str(folder) in message, message
         else:
             _loaded_ok(decls)
-            return f"{case.kind}: loads (not run)"
+            if not (through_cli and run_loadable):
+                return f"{case.kind}: loads (not run)"
+            code = _dry_run(folder, entry, db, loadable=True)
+            assert _snapshot(folder) == before, "a dry run must not create or change a file"
+            return f"{case.kind}: loads, dry-run exit {code}"
         if not through_cli:
             return f"{case.kind}: InputError"
         result = _dry_run(folder, entry, db)
@@ -316,7 +324,7 @@ def check_case(case: Case, through_cli: bool) -> str:
         return f"{case.kind}: exit {result}"
 
 
-def _dry_run(folder: Path, entry: Path, db: Path) -> int:
+def _dry_run(folder: Path, entry: Path, db: Path, loadable: bool = False) -> int:
     runner = CliRunner()
     old = Path.cwd()
     os.chdir(folder)  # a default ./autotune.db would appear here
@@ -328,6 +336,11 @@ def _dry_run(folder: Path, entry: Path, db: Path) -> int:
         os.chdir(old)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     assert "Traceback" not in result.output + result.stderr
+    if loadable:
+        assert result.exit_code in (0, 1), result.output + result.stderr
+        if result.exit_code == 1:
+            assert "cannot be tuned" in result.stdout, result.stdout
+        return result.exit_code
     assert result.exit_code == 2, result.output + result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
@@ -335,7 +348,9 @@ def _dry_run(folder: Path, entry: Path, db: Path) -> int:
     return result.exit_code
 
 
-def run_fuzz(examples: int, through_cli: bool) -> Counter[str]:
+def run_fuzz(examples: int, through_cli: bool, loadable_runs: int = 0) -> Counter[str]:
+    """Counts of outcomes over ``examples`` generated cases; the first ``loadable_runs``
+    cases that load are run through ``--dry-run`` as well."""
     counts: Counter[str] = Counter()
 
     @settings(
@@ -347,7 +362,8 @@ def run_fuzz(examples: int, through_cli: bool) -> Counter[str]:
     )
     @given(case=declarations)
     def fuzz(case: Case) -> None:
-        counts[check_case(case, through_cli)] += 1
+        ran = sum(n for k, n in counts.items() if "dry-run" in k)
+        counts[check_case(case, through_cli, run_loadable=ran < loadable_runs)] += 1
 
     fuzz()
     return counts
@@ -372,9 +388,10 @@ def test_fuzzed_declarations_through_the_cli_quick() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_fuzzed_declarations_through_the_cli() -> None:
-    counts = run_fuzz(1200, through_cli=True)
+    counts = run_fuzz(1200, through_cli=True, loadable_runs=5)
     _report(counts)
     assert counts.total() >= 1000
+    assert sum(n for k, n in counts.items() if "dry-run" in k) == 5
     assert {"spec: exit 2", "decorator: exit 2"} <= set(counts)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +136,7 @@ def _inputs(seed: int, n: int) -> tuple[Any, ...]:
     return (*arrays, n)
 
 
+@pytest.mark.slow  # 100 generated programs, each interpreted before and after
 @settings(max_examples=100)
 @given(programs(), st.lists(steps(), min_size=1, max_size=4), st.integers(0, 3), st.integers(4, 7))
 def test_legal_sequences_keep_the_result(

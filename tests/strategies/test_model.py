@@ -14,10 +14,12 @@ from autotune.space import Choice, Int, Pow2, SearchSpace, Seq
 from autotune.strategies import BaseStrategy
 from autotune.strategies._model import MAX_FEATURES, ModelStrategy, _Encoder
 from autotune.strategies._random import RandomStrategy
-from autotune.testing.strategies import StrategyConformance
+from autotune.testing.strategies import StrategyConformance, space_fixture
 
 
 class TestModelStrategy(StrategyConformance):
+    # A model is fitted at every ask: draining the medium space takes a few seconds.
+    conformance_space = space_fixture(slow=("medium",))
     def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
         return ModelStrategy(space, seed)
 

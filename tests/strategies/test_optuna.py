@@ -14,9 +14,9 @@ from autotune.testing.strategies import StrategyConformance, space_fixture
 
 
 class TestOptunaStrategy(StrategyConformance):
-    # TPE's every ask costs more as trials accumulate: 100 proposals check the same
+    # TPE's every ask costs more as trials accumulate: 40 proposals check the same
     # contract, and the two spaces with conditional parameters still take seconds.
-    max_proposals = 100
+    max_proposals = 40
     conformance_space = space_fixture(slow=("conditional", "sequence"))
     def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
         return OptunaStrategy(space, seed)
