@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from autotune._interrupt import keeping_interrupts
 from autotune.errors import AutotuneError, DatabaseError, InputError, ToolchainError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -30,7 +31,8 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(func)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
         try:
-            code = func(*args, **kwargs)
+            with keeping_interrupts():
+                code = func(*args, **kwargs)
         except (InputError, DatabaseError, ToolchainError) as exc:
             _fail(exc, debug)
             code = EXIT_USAGE

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from autotune._interrupt import raise_if_interrupted
 from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
@@ -475,6 +476,7 @@ class Tuner:
         )
         for cb in self.callbacks:
             cb.on_trial(record, spent)
+        raise_if_interrupted()  # a Ctrl-C swallowed meanwhile stops the run, this trial kept
         return record
 
     def _summary(
