@@ -20,6 +20,7 @@ Expected improvement counts gains from :data:`MIN_GAIN` up.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import norm
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from autotune.candidate import Candidate
 from autotune.records import MeasureResult, Status
@@ -78,6 +79,13 @@ def config_features(config: Config) -> dict[str, float]:
         if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
             out[f"{name}#log2"] = math.log2(value)
     return out
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded (scanning for them costs milliseconds: done once, after
+    scikit-learn is imported)."""
+    return ThreadpoolController()
 
 
 class _Encoder:
@@ -223,7 +231,7 @@ class ModelStrategy(BaseStrategy):
         model = BayesianRidge()
         # The matrices are small: BLAS threads gain nothing here, and where the cores are
         # busy (workers building and timing) they spin and make each fit 10x slower.
-        with warnings.catch_warnings(), threadpool_limits(1):
+        with warnings.catch_warnings(), _blas().limit(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")  # convergence notes on tiny samples
             model.fit(encode(self._configs), y)
             mean, std = model.predict(candidates, return_std=True)
