@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -29,6 +30,18 @@ def _default_database_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypat
 # and keeps no example database in the working tree.
 settings.register_profile("autotune", derandomize=True, database=None, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "autotune"))
+
+
+@pytest.fixture
+def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fake per-user data directory, and no ``AUTOTUNE_DB``: the real default applies.
+    Returns the directory the default database goes in."""
+    import platformdirs
+
+    monkeypatch.delenv("AUTOTUNE_DB", raising=False)
+    root = tmp_path / "user-data"
+    monkeypatch.setattr(platformdirs, "user_data_path", lambda app, **_: root / app)
+    return root / "autotune"
 
 
 @pytest.fixture(scope="session")

@@ -32,15 +32,6 @@ def _one_error_line(code: int, output: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fake per-user data directory, and no AUTOTUNE_DB: the real default applies."""
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    root = tmp_path / "user-data"
-    monkeypatch.setattr(platformdirs, "user_data_path", lambda app, **_: root / app)
-    return root / "autotune"
-
-
 @pytest.mark.parametrize("command", [*READERS, ["tune", CORPUS / "dot.py", "--budget", "1"]])
 def test_a_password_in_the_query_string_is_never_printed(command: list[object]) -> None:
     url = "postgresql://u@127.0.0.1:1/x?password=secretpw"  # port 1: refused at once

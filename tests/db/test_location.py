@@ -5,20 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 from autotune.db import ENV_VAR, default_url, open_database, user_default_url
 from autotune.errors import DatabaseError
-
-
-@pytest.fixture
-def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fake user data directory, and no AUTOTUNE_DB."""
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    root = tmp_path / "user-data"
-    monkeypatch.setattr(platformdirs, "user_data_path", lambda app, **_: root / app)
-    return root / "autotune"
 
 
 def test_the_default_is_in_the_user_data_directory(user_data: Path, tmp_path: Path) -> None:
