@@ -166,3 +166,21 @@ class PortfolioArm:
     @property
     def mean(self) -> float:
         return sum(self.rewards) / len(self.rewards) if self.rewards else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TunedRow:
+    """One stored entry of the config cache (see :mod:`autotune.cache`), as the database
+    keeps it: the lookup columns and the entry itself as a JSON-able mapping.
+
+    ``digest`` is the cheap kernel key without the size bucket, ``bucket`` the bucket
+    as text, ``target_key`` the target the config was tuned on. At most one row exists
+    per (digest, bucket, target_key); storing another replaces it.
+    """
+
+    digest: str
+    bucket: str
+    target_key: str
+    kernel: str
+    entry: dict[str, Any]
+    created_at: float

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from autotune.db._claims import CLAIM_STALE_S
 from autotune.program import Workload
-from autotune.records import PortfolioArm, TrialRecord
+from autotune.result import TuningResult
+from autotune.records import PortfolioArm, TrialRecord, TunedRow
 
 
 class BaseDatabase(ABC):
@@ -20,7 +22,7 @@ class BaseDatabase(ABC):
           exists returns ``False`` and stores nothing, so concurrent writers neither
           lose nor duplicate records.
         * ``start_run`` with a run id that exists resumes that run and changes nothing;
-          ``finish_run`` may be called more than once per run, adding summaries.
+          ``finish_run`` may be called more than once per run, adding results.
         * Safe for use from one thread at a time per instance.
         * Several processes (on one machine or many) may write at once, each with its
           own instance: of writers adding the same record, exactly one stores it.
@@ -92,11 +94,18 @@ class BaseDatabase(ABC):
     def start_run(self, run_id: str, command: str, info: dict[str, Any]) -> None: ...
 
     @abstractmethod
-    def finish_run(self, run_id: str, summaries: list[dict[str, Any]]) -> None: ...
+    def finish_run(self, run_id: str, results: Sequence[TuningResult]) -> None:
+        """Mark ``run_id`` finished (again) and store ``results`` under it."""
 
     @abstractmethod
+    def latest_results(self, kernel: str | None = None) -> list[TuningResult]:
+        """The most recent result per (kernel, workload, target), newest first; results
+        stored by older versions are read with :meth:`TuningResult.from_dict`."""
+
     def latest_summaries(self, kernel: str | None = None) -> list[dict[str, Any]]:
-        """The most recent summary per (kernel, workload, target), newest first."""
+        """:meth:`latest_results` as JSON objects (:meth:`TuningResult.to_dict`); kept
+        for callers written before results were typed."""
+        return [result.to_dict() for result in self.latest_results(kernel)]
 
     @abstractmethod
     def add_portfolio_reward(
@@ -108,6 +117,17 @@ class BaseDatabase(ABC):
     @abstractmethod
     def portfolio(self, target_key: str) -> list[PortfolioArm]:
         """Every config with rewards on ``target_key``, best mean reward first."""
+
+    def save_tuned(self, row: TunedRow) -> None:
+        """Store one config-cache entry, replacing the row with the same (digest,
+        bucket, target_key). Databases that keep no config cache raise
+        :class:`NotImplementedError`."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no config cache")
+
+    def tuned(self, digest: str | None = None) -> list[TunedRow]:
+        """The config-cache entries under ``digest`` (all when ``None``), oldest first.
+        A database without a config cache has none."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -6,6 +6,8 @@ Version history:
     2. The portfolio: rewards of known-good configs per workload.
     3. Claims: which process is measuring which config right now, so that processes
        sharing a workload do not measure the same config twice.
+    4. Tuned configs: the config cache that builds and imports read (one entry per
+       cheap kernel key, size bucket and target).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 
 from autotune.errors import DatabaseError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The oldest schema this release reads without migrating it (readers never migrate).
 OLDEST_READABLE_VERSION = 1
 
@@ -126,6 +128,20 @@ claims_table = sa.Table(
 )
 
 
+# One row per (cheap kernel key, size bucket, target): the config a finished tuning run
+# chose, as JSON (see :mod:`autotune.cache`). A later run for the same row replaces it.
+tuned_table = sa.Table(
+    "autotune_tuned",
+    metadata,
+    sa.Column("digest", sa.String(32), primary_key=True),
+    sa.Column("bucket", sa.String(128), primary_key=True),
+    sa.Column("target_key", sa.String(32), primary_key=True),
+    sa.Column("kernel", sa.String(255), nullable=False),
+    sa.Column("entry_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
 def _add_portfolio(conn: sa.Connection) -> None:
     """v1 -> v2: the portfolio table is new; nothing else changes."""
     portfolio_table.create(conn, checkfirst=True)
@@ -136,8 +152,17 @@ def _add_claims(conn: sa.Connection) -> None:
     claims_table.create(conn, checkfirst=True)
 
 
+def _add_tuned(conn: sa.Connection) -> None:
+    """v3 -> v4: the tuned-config table is new; nothing else changes."""
+    tuned_table.create(conn, checkfirst=True)
+
+
 #: version -> function migrating a database from that version to the next.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_portfolio, 2: _add_claims}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _add_portfolio,
+    2: _add_claims,
+    3: _add_tuned,
+}
 
 
 def stored_version(conn: sa.Connection) -> int | None:

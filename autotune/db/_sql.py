@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,15 +48,19 @@ from autotune.db._schema import (
     runs_table,
     summaries_table,
     trials_table,
+    tuned_table,
     workloads_table,
 )
 from autotune.errors import DatabaseError
 from autotune.measure._timing import result_from_mapping
 from autotune.program import Workload
-from autotune.records import PortfolioArm, TrialRecord
+from autotune.records import PortfolioArm, TrialRecord, TunedRow
+from autotune.result import TuningResult
 
 #: The first schema version with a portfolio table; readers of older ones see none.
 _PORTFOLIO_SINCE = 2
+#: The first schema version with a tuned-config table.
+_TUNED_SINCE = 4
 
 
 class SQLDatabase(BaseDatabase):
@@ -213,25 +217,25 @@ class SQLDatabase(BaseDatabase):
         with self._write() as conn:
             insert_unless_present(conn, runs_table, row)
 
-    def finish_run(self, run_id: str, summaries: list[dict[str, Any]]) -> None:
+    def finish_run(self, run_id: str, results: Sequence[TuningResult]) -> None:
         now = time.time()
         with self._write() as conn:
             conn.execute(
                 runs_table.update().where(runs_table.c.run_id == run_id).values(finished_at=now)
             )
-            for summary in summaries:
+            for result in results:
                 conn.execute(
                     summaries_table.insert().values(
                         run_id=run_id,
-                        kernel=summary["kernel"],
-                        workload_key=summary.get("workload_key"),
-                        target_key=summary.get("target_key"),
-                        summary_json=json.dumps(summary),
+                        kernel=result.kernel,
+                        workload_key=result.workload_key,
+                        target_key=result.target_key,
+                        summary_json=json.dumps(result.to_dict()),
                         created_at=now,
                     )
                 )
 
-    def latest_summaries(self, kernel: str | None = None) -> list[dict[str, Any]]:
+    def latest_results(self, kernel: str | None = None) -> list[TuningResult]:
         query = sa.select(summaries_table).order_by(summaries_table.c.id.desc())
         if kernel is not None:
             query = query.where(summaries_table.c.kernel == kernel)
@@ -243,7 +247,8 @@ class SQLDatabase(BaseDatabase):
             ident = (row["kernel"], row["workload_key"], row["target_key"])
             if ident not in seen:
                 seen.add(ident)
-                latest.append(json.loads(row["summary_json"]))
+                stored = {"kernel": row["kernel"], **_stored_summary(row["summary_json"])}
+                latest.append(TuningResult.from_dict(stored))
         return latest
 
     def add_portfolio_reward(
@@ -277,6 +282,46 @@ class SQLDatabase(BaseDatabase):
             rewards.setdefault(row["config_key"], []).append(row["reward"])
         arms = [PortfolioArm(k, configs[k], tuple(rewards[k])) for k in configs]
         return sorted(arms, key=lambda arm: -arm.mean)
+
+    def save_tuned(self, row: TunedRow) -> None:
+        values = {
+            "digest": row.digest,
+            "bucket": row.bucket,
+            "target_key": row.target_key,
+            "kernel": row.kernel,
+            "entry_json": json.dumps(row.entry, sort_keys=True),
+            "created_at": row.created_at,
+        }
+        where = sa.and_(
+            tuned_table.c.digest == row.digest,
+            tuned_table.c.bucket == row.bucket,
+            tuned_table.c.target_key == row.target_key,
+        )
+        with self._write() as conn:
+            # Delete-then-insert in one transaction: portable across SQLite and PostgreSQL.
+            lock_for_transaction(conn, "autotune tuned")
+            conn.execute(tuned_table.delete().where(where))
+            conn.execute(tuned_table.insert().values(**values))
+
+    def tuned(self, digest: str | None = None) -> list[TunedRow]:
+        if self.schema_version < _TUNED_SINCE:
+            return []  # an older database read as it is: it has no config cache yet
+        query = sa.select(tuned_table).order_by(tuned_table.c.created_at)
+        if digest is not None:
+            query = query.where(tuned_table.c.digest == digest)
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            TunedRow(
+                r["digest"],
+                r["bucket"],
+                r["target_key"],
+                r["kernel"],
+                json.loads(r["entry_json"]),
+                r["created_at"],
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         self._engine.dispose()
@@ -334,6 +379,16 @@ def _record_from_row(row: Any) -> TrialRecord:
         run_id=row["run_id"],
         created_at=row["created_at"],
     )
+
+
+def _stored_summary(text: str) -> dict[str, Any]:
+    """A stored summary's JSON object; text that is not one (a damaged row) reads as an
+    empty summary rather than failing every reader of the database."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _driver_hint(url: str) -> str:

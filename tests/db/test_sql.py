@@ -66,6 +66,7 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
     with sqlite3.connect(path) as conn:  # what a v1 release wrote: no portfolio, no claims
         conn.execute("DROP TABLE autotune_portfolio")
         conn.execute("DROP TABLE autotune_claims")
+        conn.execute("DROP TABLE autotune_tuned")
     _set_schema_version(path, 1)
     migrated = SQLDatabase(str(path))
     assert [r.config for r in migrated.trials(WORKLOAD, TARGET)] == [{"x": 1}]
@@ -75,7 +76,7 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
         [(value,)] = conn.execute(
             "SELECT value FROM autotune_meta WHERE key = 'schema_version'"
         ).fetchall()
-    assert int(value) == SCHEMA_VERSION == 3
+    assert int(value) == SCHEMA_VERSION == 4
 
 
 @pytest.mark.parametrize(
@@ -171,6 +172,7 @@ def _version_2_database(path: Path) -> None:
     db.close()
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE autotune_claims")
+        conn.execute("DROP TABLE autotune_tuned")
     _set_schema_version(path, 2)
 
 
@@ -181,6 +183,7 @@ def test_an_older_database_is_read_without_being_migrated(tmp_path: Path) -> Non
     db = open_database(str(path), must_exist=True)
     assert [r.config for r in db.trials(WORKLOAD, TARGET)] == [{"x": 1}]
     assert db.latest_summaries() == [] and db.portfolio(TARGET) == []
+    assert db.tuned() == []
     db.close()
     assert _fingerprint(path) == before
     # A writer migrates it.
@@ -188,7 +191,7 @@ def test_an_older_database_is_read_without_being_migrated(tmp_path: Path) -> Non
     with sqlite3.connect(path) as conn:
         [(value,)] = conn.execute("SELECT value FROM autotune_meta").fetchall()
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-    assert int(value) == SCHEMA_VERSION and "autotune_claims" in tables
+    assert int(value) == SCHEMA_VERSION and {"autotune_claims", "autotune_tuned"} <= tables
 
 
 def test_a_version_1_database_is_read_with_an_empty_portfolio(tmp_path: Path) -> None:
