@@ -2,13 +2,44 @@
 
 Declare kernels with :func:`kernel`, give them parameters with :class:`Int`,
 :class:`Pow2`, :class:`Bool`, :class:`Choice` and :class:`Permutation`, and tune them
-with ``autotune tune FILE`` (see ``autotune --help``) or, from Python, load them with
-:func:`autotune.api.select_kernels` and tune them with :func:`autotune.api.tune_kernels`.
+with ``autotune tune FILE`` (see ``autotune --help``) or, from Python, with
+:func:`tune`, which returns one :class:`TuningResult` per kernel::
+
+    results = autotune.tune("kernels.py", budget=60)
+    fast = results[0].compile()  # the kernel built with its best config
 """
 
+from typing import TYPE_CHECKING, Any
+
 from autotune.kernels import KernelDecl, kernel
+from autotune.result import ResultStatus, TuningResult
 from autotune.space import Bool, Choice, Int, Permutation, Pow2
+
+if TYPE_CHECKING:
+    from autotune.api import tune
 
 __version__ = "0.1.0"
 
-__all__ = ["Bool", "Choice", "Int", "KernelDecl", "Permutation", "Pow2", "__version__", "kernel"]
+__all__ = [
+    "Bool",
+    "Choice",
+    "Int",
+    "KernelDecl",
+    "Permutation",
+    "Pow2",
+    "ResultStatus",
+    "TuningResult",
+    "__version__",
+    "kernel",
+    "tune",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The tuning machinery (databases, strategies) takes most of a second to import;
+    # worker processes and `import autotune` alone never need it.
+    if name == "tune":
+        from autotune.api import tune
+
+        return tune
+    raise AttributeError(f"module 'autotune' has no attribute {name!r}")

@@ -34,8 +34,8 @@ def speedup_chart(kernels: Sequence[KernelResult]) -> str:
     if others:  # no winner: the default build stays, at 1.0, with no interval to show
         ax.bar(others, [1.0] * len(others), color=NO_WINNER_COLOR)
     if winners:
-        speedups = [tuned[i].summary["speedup"] for i in winners]
-        cis = [tuned[i].summary["speedup_ci95"] for i in winners]
+        speedups = [tuned[i].result.speedup for i in winners]
+        cis = [tuned[i].result.speedup_ci95 for i in winners]
         errors = [
             [s - lo for s, (lo, _) in zip(speedups, cis, strict=True)],
             [hi - s for s, (_, hi) in zip(speedups, cis, strict=True)],

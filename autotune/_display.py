@@ -3,9 +3,12 @@ are in :mod:`autotune._progress`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
+
+from autotune.result import TuningResult
 
 
 def human_seconds(seconds: float | None) -> str:
@@ -17,12 +20,12 @@ def human_seconds(seconds: float | None) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-def speedup_text(summary: dict[str, Any]) -> str:
-    if not summary.get("best_config"):
+def speedup_text(result: TuningResult) -> str:
+    if not result.best_config:
         return "none"
-    lo, hi = summary["speedup_ci95"]
+    lo, hi = result.speedup_ci95
     # The space lets a narrow table column wrap the interval onto its own line.
-    return f"{summary['speedup']:.2f}x [{lo:.2f}, {hi:.2f}]"
+    return f"{result.speedup:.2f}x [{lo:.2f}, {hi:.2f}]"
 
 
 #: Results table columns: header, left-aligned (text, not numbers), and least width: the
@@ -41,7 +44,7 @@ _COLUMNS = (
 )
 
 
-def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results") -> Table:
+def results_table(results: Sequence[TuningResult], title: str = "Tuning results") -> Table:
     """One row per kernel. On a narrow console, headers and cells wrap at spaces (and
     fold words longer than their column) instead of being cut short."""
     table = Table(title=title)
@@ -53,44 +56,44 @@ def results_table(summaries: list[dict[str, Any]], title: str = "Tuning results"
             no_wrap=False,
             min_width=min_width,
         )
-    for s in summaries:
-        if s["status"] != "tuned":
-            table.add_row(s["kernel"], s["status"], "-", "-", "-", "-", "-", "-")
+    for r in results:
+        if not r.tuned:
+            table.add_row(r.kernel, str(r.status), "-", "-", "-", "-", "-", "-")
             continue
         table.add_row(
-            s["kernel"],
-            s["status"],
-            human_seconds(s["baseline_s"]),
-            human_seconds(s["best_s"]),
-            speedup_text(s),
-            str(s["trials"]),
-            str(s["failed"]),
-            str(s["rejected_wrong"]),
+            r.kernel,
+            str(r.status),
+            human_seconds(r.baseline_s),
+            human_seconds(r.best_s),
+            speedup_text(r),
+            str(r.trials),
+            str(r.failed),
+            str(r.rejected_wrong),
         )
     return table
 
 
-def result_notes(summaries: list[dict[str, Any]], limit: int = 300) -> list[str]:
+def result_notes(results: Sequence[TuningResult], limit: int = 300) -> list[str]:
     """One line per kernel saying what won (only the changes from Numba's default) or
     why it was skipped, then its warnings (e.g. identical input sets), one per line."""
     lines = []
-    for s in summaries:
-        if s["status"] != "tuned":
-            reason = s.get("reason", "")
+    for r in results:
+        if not r.tuned:
+            reason = r.reason
             lines.append(
-                f"{s['kernel']}: skipped: {reason[:limit]}{'...' if len(reason) > limit else ''}"
+                f"{r.kernel}: skipped: {reason[:limit]}{'...' if len(reason) > limit else ''}"
             )
-        elif s.get("best_changes"):
-            changes = ", ".join(f"{k}={_value(v)}" for k, v in sorted(s["best_changes"].items()))
-            lines.append(f"{s['kernel']}: {changes}")
+        elif r.best_changes:
+            changes = ", ".join(f"{k}={_value(v)}" for k, v in sorted(r.best_changes.items()))
+            lines.append(f"{r.kernel}: {changes}")
         else:
-            lines.append(f"{s['kernel']}: nothing beats Numba's default build beyond noise")
-        if s.get("loop_legality_bugs"):
+            lines.append(f"{r.kernel}: nothing beats Numba's default build beyond noise")
+        if r.loop_legality_bugs:
             lines.append(
-                f"{s['kernel']}: {s['loop_legality_bugs']} loop transformation(s) passed the "
+                f"{r.kernel}: {r.loop_legality_bugs} loop transformation(s) passed the "
                 "legality checks but computed wrong results (rejected; a bug, see the log)"
             )
-        lines.extend(f"{s['kernel']}: warning: {w}" for w in s.get("warnings", ()))
+        lines.extend(f"{r.kernel}: warning: {w}" for w in r.warnings)
     return lines
 
 
@@ -98,10 +101,10 @@ def _value(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def outcome_text(summary: dict[str, Any]) -> str:
+def outcome_text(result: TuningResult) -> str:
     """A kernel's outcome in a few words: its speedup, or why it was skipped."""
-    if summary.get("status") != "tuned":
-        return f"skipped: {' '.join(str(summary.get('reason', '')).split())[:200]}"
-    if not summary.get("best_config"):
+    if not result.tuned:
+        return f"skipped: {' '.join(result.reason.split())[:200]}"
+    if not result.best_config:
         return "nothing beats Numba's default beyond noise"
-    return f"tuned {speedup_text(summary)}"
+    return f"tuned {speedup_text(result)}"

@@ -19,12 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from autotune._display import human_seconds, outcome_text
 from autotune.callbacks import BaseCallback
 from autotune.records import Status, TrialRecord
+from autotune.result import ResultStatus, TuningResult
 
 #: Least seconds between two progress lines about one kernel within one stage, in plain
 #: output: often enough to show a long stage moving, rarely enough to keep a log short.
 PLAIN_INTERVAL_S = 10.0
 
 Clock = Callable[[], float]
+#: Shown for a ``done`` event that carries no result (executors always send one).
+_NO_RESULT = TuningResult("", ResultStatus.SKIPPED, "no result reported")
 
 
 def is_live(console: Console) -> bool:
@@ -138,9 +141,8 @@ class _LiveTune(_TuneView):
             note = "confirming winners"
         self.progress.update(self._task, completed=spent, note=note)
 
-    def on_kernel_end(self, summary: dict[str, Any]) -> None:
-        tuned = summary["status"] == "tuned"
-        note = f"done: {summary['speedup']:.3f}x" if tuned else "skipped"
+    def on_kernel_end(self, result: TuningResult) -> None:
+        note = f"done: {result.speedup:.3f}x" if result.tuned else "skipped"
         self.progress.update(self._task, note=note)
 
 
@@ -180,10 +182,10 @@ class _PlainTune(_TuneView):
         if self._stage.trials and self._stage.phase != "baseline":
             self._say(self._stage.text(self._used, self._budget))
 
-    def on_kernel_end(self, summary: dict[str, Any]) -> None:
+    def on_kernel_end(self, result: TuningResult) -> None:
         self._end_stage()
         self._stage = _Stage()
-        self._say(outcome_text(summary))
+        self._say(outcome_text(result))
 
 
 class ProgressCallback(BaseCallback):
@@ -212,8 +214,8 @@ class ProgressCallback(BaseCallback):
     def on_trial(self, record: TrialRecord, spent: int) -> None:
         self._view.on_trial(record, spent)
 
-    def on_kernel_end(self, summary: dict[str, Any]) -> None:
-        self._view.on_kernel_end(summary)
+    def on_kernel_end(self, result: TuningResult) -> None:
+        self._view.on_kernel_end(result)
 
 
 def _progress(console: Console) -> Progress:
@@ -244,7 +246,7 @@ class _SweepView:
     def trial(self, event: Any) -> None:
         """A trial of a started job was measured."""
 
-    def finish(self, job: str, summary: dict[str, Any], note: str) -> None:
+    def finish(self, job: str, result: TuningResult, note: str) -> None:
         """``job`` is done, in this run or (``note``) an earlier one."""
 
 
@@ -279,12 +281,12 @@ class _LiveSweep(_SweepView):
         note = f"best {self._best[event.job]:.3f}x" if event.phase == "search" else event.phase
         self.progress.update(task, completed=event.used, note=note)
 
-    def finish(self, job: str, summary: dict[str, Any], note: str) -> None:
+    def finish(self, job: str, result: TuningResult, note: str) -> None:
         task = self._tasks.pop(job, None)
         if task is not None:
             self.progress.remove_task(task)
         self.progress.advance(self._overall)
-        line = f"{job}: {outcome_text(summary)}" + (f" ({note})" if note else "")
+        line = f"{job}: {outcome_text(result)}" + (f" ({note})" if note else "")
         self.progress.console.print(line, markup=False, highlight=False)
 
 
@@ -329,11 +331,11 @@ class _PlainSweep(_SweepView):
         if self._throttle.due(event.job):
             self._say(event.job, f"{event.job}: {stage.text(event.used, self._budget[event.job])}")
 
-    def finish(self, job: str, summary: dict[str, Any], note: str) -> None:
+    def finish(self, job: str, result: TuningResult, note: str) -> None:
         self._done += 1
         self._number.setdefault(job, len(self._number) + 1)
         self._stage.pop(job, None)
-        line = f"[{self._done}/{self._total}] {job}: {outcome_text(summary)}"
+        line = f"[{self._done}/{self._total}] {job}: {outcome_text(result)}"
         self._say(job, line + (f" ({note})" if note else ""))
 
 
@@ -382,4 +384,5 @@ class SweepProgress:
                 self._view.trial(event)
             elif event.kind == "done":
                 self._done.add(event.job)
-                self._view.finish(event.job, event.summary or {}, event.note)
+                result = event.result or _NO_RESULT
+                self._view.finish(event.job, result, event.note)

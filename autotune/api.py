@@ -1,12 +1,13 @@
-"""Library entry points: tune a file, estimate a search, export replay data."""
+"""Library entry points: tune kernels, estimate a search, export replay data."""
 
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,14 @@ from autotune.loops import (
     widest_float_arrays,
 )
 from autotune.loops._explain import KernelReport
+from autotune.loops._space import MODES as LOOP_MODES
 from autotune.measure import BaseRunner, KernelRef, LocalRunner, MeasureRequest
 from autotune.measure._replay import ReplayData, ReplayRunner
 from autotune.passes import BuildOptions, cpu_search_space
+from autotune.passes._space import SCOPES
 from autotune.program import host_target
-from autotune.records import Status
+from autotune.records import TIMINGS, Status, TimingSettings
+from autotune.result import TuningResult
 from autotune.tuner import TuneOptions, Tuner
 
 #: Sampled configs used to estimate the invalid share of a space.
@@ -48,14 +52,207 @@ def select_kernels(source: Path, spec: Path | None, names: Sequence[str] = ()) -
     return decls
 
 
-@dataclass
+def tune(
+    target: str | os.PathLike[str] | KernelDecl | Callable[..., Any],
+    *,
+    budget: int = 60,
+    db: str | os.PathLike[str] | BaseDatabase | None = None,
+    strategy: str = "auto",
+    seed: int = 0,
+    loops: str = "off",
+    size: str | None = None,
+    spec: str | os.PathLike[str] | None = None,
+    kernel: str | Sequence[str] | None = None,
+    time_limit: float | None = None,
+    timing: TimingSettings | str = "standard",
+    callbacks: Sequence[BaseCallback] = (),
+    replay: str | None = None,
+    **options: Any,
+) -> list[TuningResult]:
+    r"""Tune kernels and return one :class:`~autotune.result.TuningResult` each.
+
+    ``target`` is a kernel file or spec file (``*.autotune.toml``; ``kernel`` picks
+    kernels of it by name), a kernel declared with :func:`autotune.kernel` at the top
+    level of a file, or a plain function together with the ``spec`` file that declares
+    it. Worker processes import the kernel's file, so a script that calls ``tune``
+    must do so under ``if __name__ == "__main__":``.
+
+    Every trial and result is recorded in ``db``: a database URL or SQLite file path
+    (default: :func:`autotune.db.default_url`), opened and closed here, or an open
+    :class:`~autotune.db.BaseDatabase`, which is left open. ``budget``, ``strategy``,
+    ``seed``, ``loops``, ``size`` and ``time_limit`` (seconds of search per kernel)
+    mean what ``autotune tune``'s options do; ``timing`` is a
+    :class:`~autotune.records.TimingSettings` or a preset's name (``standard``,
+    ``lean``); further keywords are fields of :class:`~autotune.tuner.TuneOptions`
+    (``confirm_top``, ``simplify``, ``allow_fastmath``, ...). ``callbacks`` see every
+    trial; ``replay`` answers from recorded measurements (a replay file or database
+    URL) instead of measuring, into an in-memory database unless ``db`` is given.
+
+    Raises:
+        InputError: a bad target, option or size, before anything is measured.
+        TypeError: a keyword that is not a tuning option.
+
+    Example (a tiny budget: a real search wants 60 configs or more)::
+
+        >>> import pathlib, tempfile
+        >>> import autotune
+        >>> source = pathlib.Path(tempfile.mkdtemp()) / "scale.py"
+        >>> _ = source.write_text(
+        ...     "import numpy as np\n"
+        ...     "import autotune\n"
+        ...     "@autotune.kernel(inputs=lambda rng: (rng.random(4096), np.zeros(4096)),\n"
+        ...     "                 outputs=[1])\n"
+        ...     "def scale(x, out):\n"
+        ...     "    for i in range(x.size):\n"
+        ...     "        out[i] = 2.0 * x[i]\n"
+        ... )
+        >>> [result] = autotune.tune(source, budget=2, db="sqlite://", confirm_top=1)
+        >>> print(result.kernel, result.status, result.trials)
+        scale tuned 2
+        >>> result.speedup >= 1.0
+        True
+    """
+    from autotune._compat import check_toolchain
+
+    check_toolchain()
+    decls, spec_path = kernels_to_tune(target, spec, kernel)
+    if isinstance(timing, str):
+        timing = _timing_preset(timing)
+    tune_options = TuneOptions(
+        budget=budget,
+        time_limit_s=time_limit,
+        seed=seed,
+        size=size,
+        strategy=strategy,
+        loops=loops,
+        timing=timing,
+        **options,
+    )
+    check_options(tune_options)
+    check_sizes(decls, size)
+    if db is None and replay is not None:
+        db = "sqlite://"  # a replay must not mix recorded answers into the real database
+    database = db if isinstance(db, BaseDatabase) else open_database(_url(db))
+    try:
+        return tune_kernels(decls, tune_options, database, spec_path, replay, callbacks).results
+    finally:
+        if database is not db:
+            database.close()
+
+
+def _url(db: str | os.PathLike[str] | None) -> str | None:
+    return None if db is None else os.fspath(db)
+
+
+def _timing_preset(name: str) -> TimingSettings:
+    if name not in TIMINGS:
+        raise InputError(f"unknown timing {name!r}; known: {', '.join(TIMINGS)}")
+    return TIMINGS[name]
+
+
+def kernels_to_tune(
+    target: str | os.PathLike[str] | KernelDecl | Callable[..., Any],
+    spec: str | os.PathLike[str] | None = None,
+    names: str | Sequence[str] | None = None,
+) -> tuple[list[KernelDecl], Path | None]:
+    """The kernels :func:`tune` tunes for ``target``, and the spec file the worker
+    processes load them with (``None``: the kernel file's own declarations)."""
+    spec_path = None if spec is None else Path(spec)
+    wanted = [names] if isinstance(names, str) else list(names or ())
+    if isinstance(target, KernelDecl):
+        return [_loadable(target)], spec_path
+    if isinstance(target, str | os.PathLike):
+        source = Path(target)
+        if spec_path is None and source.suffix == ".toml":
+            spec_path = source  # the workers load the kernels from this spec
+        return select_kernels(source, spec_path, wanted), spec_path
+    if callable(target):
+        return _declared_by_spec(target, spec_path, wanted), spec_path
+    raise InputError(
+        f"cannot tune {target!r}: give a kernel file, a kernel declared with "
+        "@autotune.kernel, or a function and the spec file that declares it"
+    )
+
+
+def _loadable(decl: KernelDecl) -> KernelDecl:
+    """``decl``, naming the file the worker processes load it from."""
+    module = sys.modules.get(decl.pyfunc.__module__)
+    path = getattr(module, "__file__", None)
+    if path is None or not any(value is decl for value in vars(module).values()):
+        raise InputError(
+            f"kernel {decl.name!r}: declare it at the top level of a Python file; "
+            "worker processes load it from there"
+        )
+    return decl if decl.source else replace(decl, source=str(Path(path).resolve()))
+
+
+def _declared_by_spec(
+    func: Callable[..., Any], spec: Path | None, names: Sequence[str]
+) -> list[KernelDecl]:
+    """The kernels that ``spec`` declares for ``func`` (or those ``names``)."""
+    pyfunc = getattr(func, "py_func", func)  # an @njit dispatcher works too
+    name = getattr(pyfunc, "__name__", repr(func))
+    if spec is None:
+        raise InputError(
+            f"function {name!r}: give spec= (a spec file declaring it), "
+            "or declare it with @autotune.kernel"
+        )
+    decls = select_kernels(spec, None, names or [name])
+    defined_in = inspect.getsourcefile(pyfunc)
+    for decl in decls:
+        if defined_in and Path(defined_in).resolve() != Path(decl.source).resolve():
+            raise InputError(f"{spec}: declares {decl.name!r} of {decl.source}, not {defined_in}")
+    return decls
+
+
+def check_strategy(strategy: str) -> None:
+    """Raise :class:`InputError` unless ``strategy`` names a usable search strategy."""
+    from autotune.strategies import STRATEGIES
+
+    if strategy != "auto" and strategy not in STRATEGIES:
+        raise InputError(
+            f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
+        )
+    if strategy == "gp":
+        from autotune.strategies._optuna import gp_available
+
+        if not gp_available():
+            raise InputError(
+                "strategy 'gp' needs PyTorch: pip install torch==2.13.0, "
+                "then pip install 'autotune[gp]'"
+            )
+
+
+def check_options(options: TuneOptions) -> None:
+    """Raise :class:`InputError` for options that cannot work together."""
+    check_strategy(options.strategy)
+    for name, value, known in (
+        ("loops", options.loops, LOOP_MODES),
+        ("scope", options.scope, SCOPES),
+    ):
+        if value not in known:
+            raise InputError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+    if options.scope == "loops" and options.loops == "off":
+        raise InputError("--space loops (scope='loops') needs --loops serial or --loops parallel")
+
+
+def check_sizes(decls: Sequence[KernelDecl], size: str | None) -> None:
+    """Raise :class:`InputError` unless every kernel of ``decls`` declares ``size``."""
+    for decl in decls:
+        if size is not None and size not in decl.sizes:
+            raise InputError(
+                f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class TuneRun:
-    summaries: list[dict[str, Any]]
+    results: list[TuningResult]
     run_id: str
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(s["status"] != "tuned" for s in self.summaries) else 0
+        return 1 if any(not r.tuned for r in self.results) else 0
 
 
 def tune_kernels(
@@ -66,7 +263,11 @@ def tune_kernels(
     replay: str | None = None,
     callbacks: Sequence[BaseCallback] = (),
 ) -> TuneRun:
-    """Tune ``decls`` and record every trial in ``db``, which is closed afterwards."""
+    """Tune ``decls`` and record every trial and result in ``db``.
+
+    ``db`` stays open: whoever opened it closes it. With ``replay`` (a replay file or
+    database URL) measurements are answered from that record instead of measured.
+    """
     runner: BaseRunner
     if replay is not None:
         data = _replay_data(replay)
@@ -77,15 +278,14 @@ def tune_kernels(
     db.start_run(
         tuner.run_id, " ".join(sys.argv), {"target": target.as_dict(), "options": repr(options)}
     )
-    summaries: list[dict[str, Any]] = []
+    results: list[TuningResult] = []
     try:
         for decl in decls:
-            summaries.append(tuner.tune(decl, str(spec) if spec else None))
+            results.append(tuner.tune(decl, str(spec) if spec else None))
     finally:
         runner.close()
-        db.finish_run(tuner.run_id, summaries)
-        db.close()
-    return TuneRun(summaries, tuner.run_id)
+        db.finish_run(tuner.run_id, results)
+    return TuneRun(results, tuner.run_id)
 
 
 def _replay_data(replay: str) -> ReplayData:
@@ -231,19 +431,13 @@ def loops_adding_nothing(
     return lines
 
 
-def best_source(summary: dict[str, Any]) -> str | None:
-    """The kernel source that a tuning summary's best config compiles (its loop
+def best_source(result: TuningResult) -> str | None:
+    """The kernel source that a result's best config compiles (its loop
     transformations applied), or ``None`` when that config transforms no loops."""
-    config = summary.get("best_config") or {}
-    loops = BuildOptions.from_config(config).loops
+    loops = BuildOptions.from_config(result.best_config or {}).loops
     if loops.is_default:
         return None
-    if not summary.get("source"):
-        raise InputError(f"kernel {summary['kernel']!r}: the summary does not name its source")
-    spec = summary.get("spec")
-    (decl,) = select_kernels(
-        Path(summary["source"]), Path(spec) if spec else None, [summary["kernel"]]
-    )
+    decl = result.declaration()
     analysis = analyze(decl.pyfunc, decl.allow_fastmath)
     writable = widest_float_arrays(decl.pyfunc, decl.make_inputs(0))
     lowered = transformed_source(analysis, loops.choices, writable)

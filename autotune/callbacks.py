@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from autotune.db import BaseDatabase
 from autotune.loops import LEGALITY_BUG
 from autotune.records import Status, TrialRecord
+from autotune.result import TuningResult
 
 
 class BaseCallback:
@@ -19,8 +19,8 @@ class BaseCallback:
     def on_trial(self, record: TrialRecord, spent: int) -> None:
         """``record`` was measured (or answered); ``spent`` of the budget is used."""
 
-    def on_kernel_end(self, summary: dict[str, Any]) -> None:
-        """``summary`` is the kernel's final JSON object."""
+    def on_kernel_end(self, result: TuningResult) -> None:
+        """Tuning of the kernel ended with ``result``."""
 
 
 class AddToDatabase(BaseCallback):

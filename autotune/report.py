@@ -18,12 +18,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autotune._charts import convergence_chart, options_chart, speedup_chart
 from autotune._display import human_seconds, result_notes
 from autotune.db import BaseDatabase
 from autotune.records import Status, TrialRecord
+from autotune.result import TuningResult
 
 #: Provenance facts shown per target, in this order.
 PROVENANCE_KEYS = ("hostname", "cpu_name", "cpu_count", "numba", "llvmlite", "llvm", "python")
@@ -33,19 +33,19 @@ HEADERS += ["wrong", "winning changes or reason"]
 
 @dataclass(frozen=True, slots=True)
 class KernelResult:
-    """One row of the report: the newest summary of a kernel on one workload and target."""
+    """One row of the report: the newest result of a kernel on one workload and target."""
 
     label: str
-    summary: Mapping[str, Any]
+    result: TuningResult
     curve: tuple[float, ...]
 
     @property
     def tuned(self) -> bool:
-        return self.summary.get("status") == "tuned"
+        return self.result.tuned
 
     @property
     def has_winner(self) -> bool:
-        return self.tuned and bool(self.summary.get("best_config"))
+        return self.result.has_winner
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +58,19 @@ class ReportData:
     generated: str
 
     @property
-    def summaries(self) -> list[Mapping[str, Any]]:
-        return [k.summary for k in self.kernels]
+    def results(self) -> list[TuningResult]:
+        return [k.result for k in self.kernels]
 
 
 def collect(db: BaseDatabase) -> ReportData:
-    """The newest summary per kernel, workload and target, its search curve and where it
+    """The newest result per kernel, workload and target, its search curve and where it
     was measured."""
-    summaries = [s for s in db.latest_summaries() if "kernel" in s]
+    results = [r for r in db.latest_results() if r.kernel]
     inputs = {w.key: w.inputs for w in db.workloads()}
     curves: list[tuple[float, ...]] = []
     facts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for summary in summaries:
-        trials = _trials_of(db, summary)
+    for result in results:
+        trials = _trials_of(db, result)
         curves.append(tuple(best_so_far([t for t in trials if t.phase == "search"])))
         for trial in trials:
             for key in PROVENANCE_KEYS:
@@ -78,9 +78,9 @@ def collect(db: BaseDatabase) -> ReportData:
                 if value is not None:
                     facts[trial.target_key][key].add(str(value))
     names = _target_names(facts)
-    labels = _labels(summaries, inputs, names)
+    labels = _labels(results, inputs, names)
     kernels = sorted(
-        (KernelResult(label, s, c) for label, s, c in zip(labels, summaries, curves, strict=True)),
+        (KernelResult(label, r, c) for label, r, c in zip(labels, results, curves, strict=True)),
         key=lambda k: k.label,
     )
     provenance = {
@@ -90,11 +90,10 @@ def collect(db: BaseDatabase) -> ReportData:
     return ReportData(tuple(kernels), provenance, _generated())
 
 
-def _trials_of(db: BaseDatabase, summary: Mapping[str, Any]) -> list[TrialRecord]:
-    workload, target = summary.get("workload_key"), summary.get("target_key")
-    if not workload or not target:
+def _trials_of(db: BaseDatabase, result: TuningResult) -> list[TrialRecord]:
+    if not result.workload_key or not result.target_key:
         return []
-    return db.trials(workload, target, phase=None)
+    return db.trials(result.workload_key, result.target_key, phase=None)
 
 
 def _target_names(facts: Mapping[str, Mapping[str, set[str]]]) -> dict[str, str]:
@@ -110,23 +109,23 @@ def _target_names(facts: Mapping[str, Mapping[str, set[str]]]) -> dict[str, str]
 
 
 def _labels(
-    summaries: Sequence[Mapping[str, Any]], inputs: Mapping[str, str], targets: Mapping[str, str]
+    results: Sequence[TuningResult], inputs: Mapping[str, str], targets: Mapping[str, str]
 ) -> list[str]:
     """Kernel names, with inputs and CPU added where one kernel has several rows."""
-    rows: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for s in summaries:
-        rows[s["kernel"]].append(s)
+    rows: dict[str, list[TuningResult]] = defaultdict(list)
+    for r in results:
+        rows[r.kernel].append(r)
     labels = []
-    for s in summaries:
-        same = rows[s["kernel"]]
+    for r in results:
+        same = rows[r.kernel]
         parts = []
-        if len({r.get("workload_key") for r in same}) > 1:
-            key = s.get("workload_key") or ""
+        if len({other.workload_key for other in same}) > 1:
+            key = r.workload_key or ""
             parts.append(_shorten(inputs.get(key) or key[:8] or "not lowered", 40))
-        if len({r.get("target_key") for r in same}) > 1:
-            key = s.get("target_key") or ""
+        if len({other.target_key for other in same}) > 1:
+            key = r.target_key or ""
             parts.append(targets.get(key) or key[:8] or "unknown target")
-        labels.append(f"{s['kernel']} [{'; '.join(parts)}]" if parts else s["kernel"])
+        labels.append(f"{r.kernel} [{'; '.join(parts)}]" if parts else r.kernel)
     return labels
 
 
@@ -160,11 +159,11 @@ def best_so_far(trials: Sequence[TrialRecord]) -> list[float]:
     return curve
 
 
-def option_frequencies(summaries: Sequence[Mapping[str, Any]]) -> Counter[str]:
+def option_frequencies(results: Sequence[TuningResult]) -> Counter[str]:
     """How many winning configs change each option (or use each pass)."""
     counts: Counter[str] = Counter()
-    for summary in summaries:
-        for key, value in (summary.get("best_changes") or {}).items():
+    for result in results:
+        for key, value in result.best_changes.items():
             if key == "passes.sequence":
                 counts.update(f"pass {name}" for name in set(value))
             else:
@@ -187,18 +186,19 @@ def write_report(db: BaseDatabase, out_dir: Path, title: str = "autotune report"
 def _table_rows(data: ReportData) -> list[list[str]]:
     rows = []
     for kernel in data.kernels:
-        s = kernel.summary
-        [note] = result_notes([dict(s)], limit=200)
-        note = note.removeprefix(f"{s['kernel']}: ").removeprefix("skipped: ")
+        r = kernel.result
+        # Only the first note: the table has one cell for it.
+        note = result_notes([r], limit=200)[0]
+        note = note.removeprefix(f"{r.kernel}: ").removeprefix("skipped: ")
         if not kernel.tuned:
-            rows.append([kernel.label, str(s.get("status")), *["-"] * 6, note])
+            rows.append([kernel.label, str(r.status), *["-"] * 6, note])
             continue
         speedup = "none beyond noise"
         if kernel.has_winner:
-            lo, hi = s["speedup_ci95"]
-            speedup = f"{s['speedup']:.3f}x [{lo:.3f}, {hi:.3f}]"
-        counts = [str(s.get(key, "-")) for key in ("trials", "failed", "rejected_wrong")]
-        baseline, best = human_seconds(s.get("baseline_s")), human_seconds(s.get("best_s"))
+            lo, hi = r.speedup_ci95
+            speedup = f"{r.speedup:.3f}x [{lo:.3f}, {hi:.3f}]"
+        counts = [str(n) for n in (r.trials, r.failed, r.rejected_wrong)]
+        baseline, best = human_seconds(r.baseline_s), human_seconds(r.best_s)
         rows.append([kernel.label, "tuned", baseline, best, speedup, *counts, note])
     return rows
 
@@ -225,7 +225,7 @@ def markdown(data: ReportData, title: str) -> str:
     lines = [f"# {title}", "", f"Generated {data.generated}.", ""]
     lines += _md_table(HEADERS, _table_rows(data))
     lines += ["", "## Options in winning configs", "", _winners_heading(data), ""]
-    frequencies = option_frequencies(data.summaries).most_common()
+    frequencies = option_frequencies(data.results).most_common()
     lines += [f"- {option}: {n}" for option, n in frequencies] or ["- none"]
     lines += ["", "## Hosts and toolchains", ""]
     header, rows = _provenance_rows(data)
@@ -242,7 +242,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
 
 def render_html(data: ReportData, title: str) -> str:
     """The report page: one HTML document with every image embedded as a data URI."""
-    frequencies = option_frequencies(data.summaries).most_common()
+    frequencies = option_frequencies(data.results).most_common()
     header, provenance = _provenance_rows(data)
     options = "<p>No winning configs.</p>"
     if frequencies:

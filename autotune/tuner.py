@@ -6,11 +6,12 @@ cycle. Strategies, runners, databases and callbacks plug into it.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -18,16 +19,19 @@ from autotune._interrupt import raise_if_interrupted
 from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
+from autotune.errors import AutotuneError
 from autotune.kernels import KernelDecl
 from autotune.loops import LEGALITY_BUG
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
 from autotune.records import MeasureResult, PortfolioArm, Status, TimingSettings, TrialRecord
+from autotune.result import ResultStatus, TuningResult, jsonable, run_provenance, space_digest
 from autotune.space import SearchSpace
 from autotune.strategies import make_strategy
 from autotune.strategies._portfolio import adapt, reward
 
+_log = logging.getLogger("autotune.tuner")
 _FAILED = (Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT)
 #: Said of a kernel whose held-back input set equals its timed one.
 IDENTICAL_INPUTS = (
@@ -139,18 +143,46 @@ class Tuner:
             max_threads=self.options.max_threads,
         )
 
-    def tune(self, decl: KernelDecl, spec: str | None = None) -> dict[str, Any]:
-        """Tune one kernel and return its JSON summary (``status`` tuned or skipped)."""
+    def tune(self, decl: KernelDecl, spec: str | None = None) -> TuningResult:
+        """Tune one kernel; its result is ``tuned`` or ``skipped`` (with a reason)."""
         ref = KernelRef(decl.source, spec, decl.name, self.options.size, self.options.seed)
         for cb in self.callbacks:
             cb.on_kernel_start(decl.name, self.options.budget)
-        summary = self._tune(decl, ref)
-        summary.update(source=decl.source, spec=spec)  # to rebuild the kernel later
+        result = replace(self._tune(decl, ref), **self._identity(decl, spec))
+        self._remember(decl, result)
         for cb in self.callbacks:
-            cb.on_kernel_end(summary)
-        return summary
+            cb.on_kernel_end(result)
+        return result
 
-    def _tune(self, decl: KernelDecl, ref: KernelRef) -> dict[str, Any]:
+    def _remember(self, decl: KernelDecl, result: TuningResult) -> None:
+        """Store a tuned result's choice in the config cache, keyed cheaply (see
+        :mod:`autotune.cache`), for builds and imports to find without tuning."""
+        from autotune.cache import entry_for_result, remember
+
+        if not result.tuned:
+            return
+        try:
+            args = decl.make_inputs(self.options.seed, result.size)
+            remember(self.db, entry_for_result(decl, args, result, self.target))
+        except (AutotuneError, NotImplementedError) as exc:
+            # The trials and the result are stored already; only the shortcut is lost.
+            _log.warning("kernel %s: its tuned config was not cached: %s", decl.name, exc)
+
+    def _identity(self, decl: KernelDecl, spec: str | None) -> dict[str, Any]:
+        """What every result of this tuner records besides its measurements: how to
+        rebuild the kernel (``source``, ``spec``) and how and where it was tuned."""
+        return {
+            "source": decl.source,
+            "spec": spec,
+            "target_key": self.target.key,
+            "size": self.options.size or decl.default_size,
+            "seed": self.options.seed,
+            "run_id": self.run_id,
+            "options": jsonable(asdict(self.options)),
+            "provenance": jsonable(run_provenance(self.target, self.run_id)),
+        }
+
+    def _tune(self, decl: KernelDecl, ref: KernelRef) -> TuningResult:
         lowered = self.runner.lower(ref)
         if lowered.workload is None:
             return _skipped(decl.name, lowered.error)
@@ -174,29 +206,26 @@ class Tuner:
         timeout = self.options.candidate_timeout_s or max(30.0, 10 * baseline_wall + 20)
         search.portfolio = self.db.portfolio(self.target.key)
         self._search(decl, ref, search, timeout)
-        summary = self._confirm(decl, ref, search, baseline, timeout)
+        result = self._confirm(decl, ref, search, baseline, timeout)
         if lowered.identical_inputs:
-            summary["warnings"] = [IDENTICAL_INPUTS]
-        self._update_portfolio(search, summary)
-        return summary
+            result = replace(result, warnings=(IDENTICAL_INPUTS,))
+        self._update_portfolio(search, result)
+        return result
 
-    def _update_portfolio(self, search: _Search, summary: dict[str, Any]) -> None:
+    def _update_portfolio(self, search: _Search, result: TuningResult) -> None:
         """Credit the portfolio's arms with what they earned on this workload, and add
         the confirmed winner as an arm for later problem instances."""
         for arm in search.portfolio:
             config = adapt(search.space, arm.config)
             key = None if config is None else Candidate.from_config(config).key
             if key is not None and key in search.records:
-                result = search.records[key].result
+                earned = reward(search.records[key].result)
                 self.db.add_portfolio_reward(
-                    self.target.key, search.workload.key, arm.config, reward(result)
+                    self.target.key, search.workload.key, arm.config, earned
                 )
-        if summary.get("best_config") is not None:
+        if result.best_config is not None:
             self.db.add_portfolio_reward(
-                self.target.key,
-                search.workload.key,
-                summary["best_config"],
-                math.log(summary["speedup"]),
+                self.target.key, search.workload.key, result.best_config, math.log(result.speedup)
             )
 
     def _measure_one(self, ref: KernelRef, request: MeasureRequest) -> MeasureResult:
@@ -348,7 +377,7 @@ class Tuner:
         search: _Search,
         baseline: MeasureResult,
         timeout: float,
-    ) -> dict[str, Any]:
+    ) -> TuningResult:
         contenders = [
             r
             for r in search.records.values()
@@ -379,7 +408,7 @@ class Tuner:
         winner = choose_winner(confirmed, search.space, self.options.tie_tolerance)
         if winner is not None and self.options.simplify:
             winner = self._simplify(decl, ref, search, winner, timeout)
-        return self._summary(decl, search, baseline, winner)
+        return self._result(decl, search, baseline, winner)
 
     def _refine(
         self,
@@ -479,50 +508,51 @@ class Tuner:
         raise_if_interrupted()  # a Ctrl-C swallowed meanwhile stops the run, this trial kept
         return record
 
-    def _summary(
+    def _result(
         self,
         decl: KernelDecl,
         search: _Search,
         baseline: MeasureResult,
         winner: tuple[TrialRecord, MeasureResult] | None,
-    ) -> dict[str, Any]:
+    ) -> TuningResult:
         statuses = [r.result.status for r in search.records.values()]
         assert baseline.timing is not None
         baseline_s = baseline.timing.baseline_s
-        speedup, ci, best_config = 1.0, (1.0, 1.0), None
+        speedup, ci, best_config, code_hash = 1.0, (1.0, 1.0), None, None
         if winner is not None:
             record, result = winner
             assert result.timing is not None
             baseline_s = result.timing.baseline_s
-            speedup, ci, best_config = (
-                result.timing.speedup,
-                result.timing.speedup_ci95,
-                record.config,
-            )
-        return {
-            "kernel": decl.name,
-            "status": "tuned",
-            "ir_hash": search.workload.ir_hash,
-            "workload_key": search.workload.key,
-            "target_key": self.target.key,
-            "baseline_s": baseline_s,
-            "best_s": baseline_s / speedup,
-            "speedup": speedup,
-            "speedup_ci95": list(ci),
-            "best_config": best_config,
-            "best_changes": _changes_from(best_config, search.space.default_config()),
-            "trials": sum(1 for s in statuses if s.counts_against_budget),
-            "failed": sum(1 for s in statuses if s in _FAILED),
-            "rejected_wrong": sum(1 for s in statuses if s is Status.WRONG_RESULT),
-            "loop_legality_bugs": sum(
+            speedup, ci = result.timing.speedup, result.timing.speedup_ci95
+            best_config, code_hash = jsonable(record.config), result.code_hash
+        workload = search.workload
+        return TuningResult(
+            kernel=decl.name,
+            status=ResultStatus.TUNED,
+            ir_hash=workload.ir_hash,
+            workload_key=workload.key,
+            arg_types=workload.arg_types,
+            inputs=workload.inputs,
+            baseline_s=baseline_s,
+            best_s=baseline_s / speedup,
+            speedup=speedup,
+            speedup_ci95=ci,
+            best_config=best_config,
+            best_changes=_changes_from(best_config, jsonable(search.space.default_config())),
+            best_code_hash=code_hash,
+            space_digest=space_digest(search.space),
+            trials=sum(1 for s in statuses if s.counts_against_budget),
+            failed=sum(1 for s in statuses if s in _FAILED),
+            rejected_wrong=sum(1 for s in statuses if s is Status.WRONG_RESULT),
+            loop_legality_bugs=sum(
                 1 for r in search.records.values() if r.result.error.startswith(LEGALITY_BUG)
             ),
-            "invalid": sum(1 for s in statuses if s is Status.INVALID),
-            "measured_this_run": search.spent,
-            "resumed": search.resumed,
-            "simplify_trials": search.simplify_trials,
-            "refine_trials": search.refine_trials,
-        }
+            invalid=sum(1 for s in statuses if s is Status.INVALID),
+            measured_this_run=search.spent,
+            resumed=search.resumed,
+            simplify_trials=search.simplify_trials,
+            refine_trials=search.refine_trials,
+        )
 
 
 def choose_winner(
@@ -631,9 +661,15 @@ def _baseline_reason(result: MeasureResult) -> str:
     return f"baseline {result.status}: {result.error}"
 
 
-def _skipped(kernel: str, reason: str, workload: Workload | None = None) -> dict[str, Any]:
-    summary: dict[str, Any] = {"kernel": kernel, "status": "skipped", "reason": reason}
-    if workload is not None:
-        summary["ir_hash"] = workload.ir_hash
-        summary["workload_key"] = workload.key
-    return summary
+def _skipped(kernel: str, reason: str, workload: Workload | None = None) -> TuningResult:
+    if workload is None:
+        return TuningResult(kernel, ResultStatus.SKIPPED, reason)
+    return TuningResult(
+        kernel,
+        ResultStatus.SKIPPED,
+        reason,
+        ir_hash=workload.ir_hash,
+        workload_key=workload.key,
+        arg_types=workload.arg_types,
+        inputs=workload.inputs,
+    )

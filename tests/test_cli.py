@@ -285,6 +285,7 @@ def test_explain_says_why_a_nest_is_not_transformable():
 
 def test_show_source_prints_the_winners_transformed_loops(db):
     from autotune.db import open_database
+    from autotune.result import TuningResult
 
     config = {"loops.n2.b1.order": "i,k,j", "loops.n2.b1.tile": 16, "loops.n2.b1.tile_inner": 0}
     summary = {
@@ -306,7 +307,7 @@ def test_show_source_prints_the_winners_transformed_loops(db):
     }
     database = open_database(f"sqlite:///{db}")
     database.start_run("r1", "test", {})
-    database.finish_run("r1", [summary])
+    database.finish_run("r1", [TuningResult.from_dict(summary)])
     database.close()
     code, output = run("show", "--db", f"sqlite:///{db}", "--source")
     assert code == 0, output

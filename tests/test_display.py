@@ -17,6 +17,7 @@ from autotune._display import results_table
 from autotune._progress import ProgressCallback, SweepProgress
 from autotune.measure._timing import summarize
 from autotune.records import MeasureResult, Status, TrialRecord
+from autotune.result import ResultStatus, TuningResult
 from autotune.sweep import SweepEvent
 from tests._helpers import CORPUS
 
@@ -43,7 +44,7 @@ def _lines(console: Console) -> list[str]:
     return text.splitlines()
 
 
-def _summary(kernel: str = "dot", **changes: Any) -> dict[str, Any]:
+def _summary(kernel: str = "dot", **changes: Any) -> TuningResult:
     summary = {
         "kernel": kernel,
         "status": "tuned",
@@ -56,7 +57,7 @@ def _summary(kernel: str = "dot", **changes: Any) -> dict[str, Any]:
         "failed": 3,
         "rejected_wrong": 0,
     }
-    return summary | changes
+    return TuningResult.from_dict(summary | changes)
 
 
 def _trial(phase: str, speedup: float | None, status: Status = Status.OK) -> TrialRecord:
@@ -129,7 +130,7 @@ def _event(kind: str, job: str, **fields: Any) -> SweepEvent:
 def test_sweep_progress_to_a_file_is_a_line_per_kernel_started_and_finished() -> None:
     console, clock = _log(), FakeClock()
     with SweepProgress(console, 3, "here", interval_s=10, clock=clock) as progress:
-        progress.on_event(_event("done", "old", summary=_summary("old"), note="finished earlier"))
+        progress.on_event(_event("done", "old", result=_summary("old"), note="finished earlier"))
         progress.on_event(_event("start", "dot", budget=40))
         progress.on_event(_event("start", "axpy", budget=40))
         clock.now += 11
@@ -137,8 +138,8 @@ def test_sweep_progress_to_a_file_is_a_line_per_kernel_started_and_finished() ->
         progress.on_event(_event("trial", "dot", used=6, phase="search", speedup=1.1))
         assert _lines(console)[-1].endswith("dot: search: 5/40 configs measured, best 1.20x")
         skipped = _summary("axpy", status="skipped", reason="no size 'small'")
-        progress.on_event(_event("done", "axpy", summary=skipped))
-        progress.on_event(_event("done", "dot", summary=_summary("dot")))
+        progress.on_event(_event("done", "axpy", result=skipped))
+        progress.on_event(_event("done", "dot", result=_summary("dot")))
         progress.on_event(_event("trial", "dot", used=7, phase="search"))  # a late message
     lines = [re.sub(STAMP, "", line) for line in _lines(console)]
     assert lines == [
@@ -199,6 +200,6 @@ def test_tune_with_stderr_to_a_file_logs_each_stage(tmp_path: Path) -> None:
 def test_result_notes_list_each_kernels_warnings():
     from autotune._display import result_notes
 
-    summary = {"kernel": "k", "status": "tuned", "best_changes": {}, "warnings": ["w1", "w2"]}
-    lines = result_notes([summary])
+    result = TuningResult("k", ResultStatus.TUNED, warnings=("w1", "w2"))
+    lines = result_notes([result])
     assert lines[1:] == ["k: warning: w1", "k: warning: w2"]

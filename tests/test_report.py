@@ -12,6 +12,7 @@ from autotune.db import open_database
 from autotune.program import Workload
 from autotune.records import MeasureResult, Status
 from autotune.report import best_so_far, collect, option_frequencies, write_report
+from autotune.result import TuningResult
 from autotune.testing.databases import (
     OTHER_TARGET,
     TARGET,
@@ -43,6 +44,10 @@ def _tuned(kernel="saxpy", target=TARGET, **changes):
     return {**summary, **changes}
 
 
+def _result(**changes):
+    return TuningResult.from_dict(_tuned(**changes))
+
+
 def _filled(tmp_path, summaries=None, target=TARGET, provenance=HOST_A):
     db = open_database(f"sqlite:///{tmp_path / 'r.db'}")
     db.add_workload(Workload("saxpy", "(a,)", "ir"), "saxpy.py")
@@ -56,8 +61,13 @@ def _filled(tmp_path, summaries=None, target=TARGET, provenance=HOST_A):
         "status": "skipped",
         "reason": "baseline does not compile: <oops>",
     }
-    db.finish_run("run-1", summaries if summaries is not None else [_tuned(), skipped])
+    _finish(db, "run-1", summaries if summaries is not None else [_tuned(), skipped])
     return db
+
+
+def _finish(db, run_id, summaries):
+    """Store ``summaries``, JSON objects as ``tune --json`` writes them, as results."""
+    db.finish_run(run_id, [TuningResult.from_dict(s) for s in summaries])
 
 
 def test_report_page_has_the_table_embedded_plots_and_provenance(tmp_path):
@@ -97,7 +107,7 @@ def test_rows_of_one_kernel_on_two_machines_are_told_apart(tmp_path):
             make_trial({"kernel.T": i}, target_key=OTHER_TARGET, result=make_timing_result(HOST_B))
         )
     db.start_run("run-2", "autotune tune saxpy.py", {})
-    db.finish_run("run-2", [_tuned(), _tuned(target=OTHER_TARGET, speedup=1.5)])
+    _finish(db, "run-2", [_tuned(), _tuned(target=OTHER_TARGET, speedup=1.5)])
     data = collect(db)
     assert sorted(k.label for k in data.kernels) == [
         "saxpy [sapphirerapids (h2)]",
@@ -115,7 +125,7 @@ def test_rows_of_one_kernel_at_two_sizes_are_labelled_by_their_inputs(tmp_path):
     for workload in (small, large):
         db.add_workload(workload, "saxpy.py")
     db.start_run("run-2", "autotune tune saxpy.py", {})
-    db.finish_run("run-2", [_tuned(workload_key=w.key) for w in (small, large)])
+    _finish(db, "run-2", [_tuned(workload_key=w.key) for w in (small, large)])
     assert sorted(k.label for k in collect(db).kernels) == ["saxpy [(100,)]", "saxpy [(10000,)]"]
 
 
@@ -129,11 +139,18 @@ def test_one_host_with_two_toolchains_is_two_targets(tmp_path):
         )
     )
     db.start_run("run-2", "autotune tune saxpy.py", {})
-    db.finish_run("run-2", [_tuned(), _tuned(target=OTHER_TARGET)])
+    _finish(db, "run-2", [_tuned(), _tuned(target=OTHER_TARGET)])
     data = collect(db)
     names = sorted(f"znver4 (h1) {t[:8]}" for t in (TARGET, OTHER_TARGET))
     assert sorted(data.provenance) == names
     assert len({k.label for k in data.kernels}) == 2
+
+
+def test_a_kernel_with_warnings_gets_its_row_with_the_winning_changes(tmp_path):
+    warned = _tuned(warnings=["its two input sets are identical"], loop_legality_bugs=1)
+    write_report(_filled(tmp_path, [warned]), tmp_path / "report")
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "| saxpy | tuned |" in summary and "kernel.T=3" in summary
 
 
 def test_a_report_of_skipped_kernels_only_has_no_plots(tmp_path):
@@ -153,8 +170,8 @@ def test_best_so_far_counts_only_configs_that_were_measured():
 def test_option_frequencies_count_passes_once_per_winner():
     counts = option_frequencies(
         [
-            {"best_changes": {"passes.sequence": ["sroa", "sroa"], "flags.fastmath": "all"}},
-            {"best_changes": {"flags.fastmath": "all"}},
+            _result(best_changes={"passes.sequence": ["sroa", "sroa"], "flags.fastmath": "all"}),
+            _result(best_changes={"flags.fastmath": "all"}),
         ]
     )
     assert counts["pass sroa"] == 1 and counts["flags.fastmath=all"] == 2

@@ -32,15 +32,22 @@ def _tune(db, decl, **kw):
 def test_crashing_and_wrong_candidates_are_recorded_and_the_right_winner_found(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 't.db'}")
     summary = _tune(db, _planted("scale"), budget=20, strategy="exhaustive")
-    assert summary["status"] == "tuned"
+    assert summary.status == "tuned"
     # 2 x 2 x 2 configs minus the baseline: 4 crash (OFFSET), 2 wrong (BIAS), 1 winner.
-    assert summary["trials"] == 7
-    assert summary["failed"] == 4
-    assert summary["rejected_wrong"] == 2
-    assert summary["best_config"] == {"kernel.BIAS": 0.0, "kernel.OFFSET": 0, "kernel.REPEAT": 1}
-    assert summary["speedup"] > 1.5 and summary["speedup_ci95"][0] > 1.0
-    assert summary["best_s"] == pytest.approx(summary["baseline_s"] / summary["speedup"])
-    trials = db.trials(summary["workload_key"], host_target().key)
+    assert summary.trials == 7
+    assert summary.failed == 4
+    assert summary.rejected_wrong == 2
+    assert summary.best_config == {"kernel.BIAS": 0.0, "kernel.OFFSET": 0, "kernel.REPEAT": 1}
+    assert summary.speedup > 1.5 and summary.speedup_ci95[0] > 1.0
+    assert summary.best_s == pytest.approx(summary.baseline_s / summary.speedup)
+    trials = db.trials(summary.workload_key, host_target().key)
+    # What a cache entry is made of: the winner's code, the space, the problem instance.
+    confirms = db.trials(summary.workload_key, host_target().key, "confirm")
+    [confirmed] = [t for t in confirms if t.config == summary.best_config]
+    assert summary.best_code_hash == confirmed.result.code_hash is not None
+    assert summary.space_digest and summary.arg_types and summary.inputs
+    assert (summary.size, summary.seed, summary.options["budget"]) == ("default", 0, 20)
+    assert summary.provenance["run_id"] == summary.run_id
     crashed = [t for t in trials if t.config["kernel.OFFSET"] != 0]
     assert all(t.result.status is Status.RUN_FAILED for t in crashed)
     assert all("SIGSEGV" in t.result.error for t in crashed)
@@ -51,14 +58,14 @@ def test_crashing_and_wrong_candidates_are_recorded_and_the_right_winner_found(t
 def test_wrong_results_are_never_reported_as_best(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 't.db'}")
     summary = _tune(db, _planted("scale"), budget=20, strategy="exhaustive")
-    assert summary["best_config"]["kernel.BIAS"] == 0.0
+    assert summary.best_config["kernel.BIAS"] == 0.0
 
 
 def test_baseline_failing_its_reference_is_skipped_with_reason(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 't.db'}")
     summary = _tune(db, _planted("fails_reference"), budget=5)
-    assert summary["status"] == "skipped"
-    assert "baseline fails its reference check" in summary["reason"]
+    assert summary.status == "skipped"
+    assert "baseline fails its reference check" in summary.reason
 
 
 def test_a_hanging_candidate_times_out_and_tuning_continues(tmp_path):
@@ -66,9 +73,9 @@ def test_a_hanging_candidate_times_out_and_tuning_continues(tmp_path):
     options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=5, scope="params", budget=5)
     with LocalRunner() as runner:
         summary = Tuner(runner, db, host_target(), options).tune(_planted("hangs"))
-    assert summary["status"] == "tuned"
-    assert summary["failed"] == 1 and summary["best_config"] is None
-    [trial] = db.trials(summary["workload_key"], host_target().key)
+    assert summary.status == "tuned"
+    assert summary.failed == 1 and summary.best_config is None
+    [trial] = db.trials(summary.workload_key, host_target().key)
     assert trial.result.status is Status.TIMEOUT
 
 
@@ -76,16 +83,16 @@ def test_resume_never_measures_a_config_twice(tmp_path):
     url = f"sqlite:///{tmp_path / 't.db'}"
     decl = _planted("scale")
     first = _tune(open_database(url), decl, budget=3, strategy="exhaustive")
-    assert first["measured_this_run"] == 3
+    assert first.measured_this_run == 3
     second = _tune(open_database(url), decl, budget=10, strategy="exhaustive")
-    assert second["resumed"] == 3
-    assert second["measured_this_run"] == 4  # the rest of the 7 candidates
-    assert second["trials"] == 7
+    assert second.resumed == 3
+    assert second.measured_this_run == 4  # the rest of the 7 candidates
+    assert second.trials == 7
     db = open_database(url)
-    keys = [t.config_key for t in db.trials(first["workload_key"], host_target().key)]
+    keys = [t.config_key for t in db.trials(first.workload_key, host_target().key)]
     assert len(keys) == len(set(keys)) == 7
     third = _tune(db, decl, budget=10, strategy="exhaustive")
-    assert third["measured_this_run"] == 0 and third["resumed"] == 7
+    assert third.measured_this_run == 0 and third.resumed == 7
 
 
 def test_simplification_drops_options_that_do_not_matter(tmp_path):
@@ -101,8 +108,8 @@ def test_simplification_drops_options_that_do_not_matter(tmp_path):
     )
     with LocalRunner() as runner:
         summary = Tuner(runner, db, host_target(), options).tune(decl)
-    assert summary["best_config"] == {"kernel.REPEAT": 1, "kernel.UNROLL_HINT": 0}
-    assert summary["speedup_ci95"][0] > 1.0
+    assert summary.best_config == {"kernel.REPEAT": 1, "kernel.UNROLL_HINT": 0}
+    assert summary.speedup_ci95[0] > 1.0
 
 
 def test_option_groups_reset_pass_orders_and_fastmath_together():
@@ -137,14 +144,14 @@ def test_resume_ignores_records_outside_the_current_space(tmp_path):
     with LocalRunner() as runner:
         first = Tuner(runner, open_database(url), host_target(), options).tune(decl)
     db = open_database(url)
-    recorded = db.trials(first["workload_key"], host_target().key)
+    recorded = db.trials(first.workload_key, host_target().key)
     assert any(r.config.get("flags.fastmath", "off") != "off" for r in recorded)
     strict = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, budget=0, allow_fastmath=False)
     with LocalRunner() as runner:
         second = Tuner(runner, db, host_target(), strict).tune(decl)
     kept = [r for r in recorded if "flags.fastmath" not in r.config]
-    assert second["resumed"] == len(kept)
-    assert second["best_config"] is None or "flags.fastmath" not in second["best_config"]
+    assert second.resumed == len(kept)
+    assert second.best_config is None or "flags.fastmath" not in second.best_config
 
 
 class _Phases(BaseCallback):
@@ -175,24 +182,24 @@ def _continue(url, budget, run_id="sweep-1"):
 def test_continuing_a_run_counts_earlier_trials_and_measures_nothing_twice(tmp_path):
     url = f"sqlite:///{tmp_path / 't.db'}"
     first, measured = _continue(url, budget=3)
-    assert first["measured_this_run"] == 3 and measured["baseline"] == 1
+    assert first.measured_this_run == 3 and measured["baseline"] == 1
     second, measured = _continue(url, budget=5)
     # The same run again: two more search trials reach the total of 5, and the
     # baseline and confirmations that run recorded are reused.
-    assert second["resumed"] == 3 and second["measured_this_run"] == 2
-    assert second["trials"] == 5
+    assert second.resumed == 3 and second.measured_this_run == 2
+    assert second.trials == 5
     assert measured["baseline"] == 0 and measured["search"] == 2
     third, measured = _continue(url, budget=5)
     assert sum(measured.values()) == 0, measured
     same = ("speedup", "speedup_ci95", "best_config", "baseline_s", "trials")
-    assert {k: third[k] for k in same} == {k: second[k] for k in same}
+    assert {k: getattr(third, k) for k in same} == {k: getattr(second, k) for k in same}
 
 
 def test_another_run_id_measures_its_own_baseline_and_confirmations(tmp_path):
     url = f"sqlite:///{tmp_path / 't.db'}"
     _continue(url, budget=7, run_id="a")
     summary, measured = _continue(url, budget=7, run_id="b")
-    assert measured["search"] == 0 and summary["trials"] == 7
+    assert measured["search"] == 0 and summary.trials == 7
     assert measured["baseline"] == 1 and measured["confirm"] >= 1
 
 
@@ -221,11 +228,11 @@ def test_halving_drops_only_candidates_whose_ci_cannot_reach_the_best():
 def test_halving_screens_cheaply_then_refines_the_contenders(tmp_path):
     db = open_database(str(tmp_path / "t.db"))
     summary = _tune(db, _planted("scale_with_noise_param"), budget=12, halving=True, eta=2)
-    assert summary["status"] == "tuned"
-    trials = db.trials(summary["workload_key"], summary["target_key"], phase=None)
+    assert summary.status == "tuned"
+    trials = db.trials(summary.workload_key, summary.target_key, phase=None)
     search = [t for t in trials if t.phase == "search" and t.result.timing]
     refine = [t for t in trials if t.phase == "refine"]
-    assert refine and summary["refine_trials"] == len(refine)
+    assert refine and summary.refine_trials == len(refine)
     # Refined contenders were screened first, and timed with more rounds the second time.
     screened = {t.config_key: t for t in search}
     for t in refine:

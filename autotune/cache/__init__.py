@@ -18,7 +18,7 @@ from autotune.cache._key import (
     program_fingerprint,
     size_bucket,
 )
-from autotune.cache._lookup import lookup, make_entry, remember
+from autotune.cache._lookup import entry_for_result, lookup, make_entry, remember
 from autotune.cache._sources import DatabaseSource, open_source
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "KernelKey",
     "MatchLevel",
     "argument_types",
+    "entry_for_result",
     "isa_level",
     "kernel_key",
     "lookup",

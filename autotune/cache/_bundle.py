@@ -82,7 +82,7 @@ def read_bundle(path: Path) -> list[CacheEntry]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"bundle {path} is corrupt: not JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BundleError(f"{path} is not an autotune bundle (no \"format\": \"{FORMAT}\")")
+        raise BundleError(f'{path} is not an autotune bundle (no "format": "{FORMAT}")')
     version = data.get("version")
     if not isinstance(version, int) or version < 1:
         raise BundleError(f"bundle {path} has no valid version")
@@ -93,7 +93,7 @@ def read_bundle(path: Path) -> list[CacheEntry]:
         )
     raw = data.get("entries")
     if not isinstance(raw, list):
-        raise BundleError(f"bundle {path} is corrupt: \"entries\" is not a list")
+        raise BundleError(f'bundle {path} is corrupt: "entries" is not a list')
     entries = []
     for index, item in enumerate(raw):
         try:

@@ -110,7 +110,7 @@ def size_bucket(args: tuple[Any, ...]) -> tuple[int, ...]:
     for arg in args:
         shape = getattr(arg, "shape", None)
         if isinstance(arg, int | _numpy_integer()) and not isinstance(arg, bool):
-            bucket.append(_log2_ceil(abs(operator.index(arg))))
+            bucket.append(_log2_ceil(abs(operator.index(arg))))  # type: ignore[arg-type]
         elif isinstance(shape, tuple):
             bucket.extend(_log2_ceil(int(d)) for d in shape)
     return tuple(bucket)
@@ -207,9 +207,7 @@ def function_source(pyfunc: Callable[..., Any]) -> str:
 
 
 def _code_text(code: types.CodeType) -> str:
-    consts = [
-        _code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts
-    ]
+    consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
     return f"{code.co_code.hex()}|{consts}|{code.co_names}|{code.co_varnames}"
 
 

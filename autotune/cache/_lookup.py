@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autotune.cache._base import BaseConfigSource
 from autotune.cache._entry import CacheEntry, CacheHit, MatchLevel, match_level, target_facts
-from autotune.cache._key import KernelKey, bucket_distance
+from autotune.cache._key import KernelKey, bucket_distance, kernel_key
 from autotune.db import BaseDatabase
 from autotune.program import Target
 from autotune.records import TunedRow
+
+if TYPE_CHECKING:
+    from autotune.kernels import KernelDecl
+    from autotune.result import TuningResult
 
 
 def lookup(
@@ -69,3 +73,31 @@ def remember(db: BaseDatabase, entry: CacheEntry) -> None:
         created_at=entry.created_at,
     )
     db.save_tuned(row)
+
+
+def entry_for_result(
+    decl: KernelDecl, args: tuple[Any, ...], result: TuningResult, target: Target
+) -> CacheEntry:
+    """The entry recording a ``tuned`` result of ``decl`` whose problem instance was
+    ``args``: its best config (``{}`` when Numba's default build won)."""
+    options = result.options or {}
+    space_options = {k: options.get(k) for k in _SPACE_OPTIONS if k in options}
+    return make_entry(
+        kernel_key(decl.pyfunc, args),
+        target,
+        dict(result.best_config or {}),
+        ir_hash=result.ir_hash or "",
+        code_hash=result.best_code_hash,
+        inputs=result.inputs or "",
+        speedup=result.speedup,
+        speedup_ci95=tuple(result.speedup_ci95),
+        space_digest=result.space_digest or "",
+        source=result.source or decl.source,
+        spec=result.spec,
+        size=result.size,
+        extra={"space_options": space_options, "run_id": result.run_id or ""},
+    )
+
+
+#: The run options that decide the search space (see :func:`cpu_search_space`).
+_SPACE_OPTIONS = ("allow_fastmath", "scope", "loops", "max_threads")

@@ -1,4 +1,4 @@
-"""The database extension point: where trials, workloads and run summaries live."""
+"""The database extension point: where trials, workloads and tuning results live."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from autotune.db._claims import CLAIM_STALE_S
 from autotune.program import Workload
-from autotune.result import TuningResult
 from autotune.records import PortfolioArm, TrialRecord, TunedRow
+from autotune.result import TuningResult
 
 
 class BaseDatabase(ABC):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from autotune.result import TuningResult
 from autotune.sweep._corpus import KernelJob
 from autotune.tuner import TuneOptions
 
@@ -29,7 +29,7 @@ class SweepEvent:
     """Progress of one kernel, for display.
 
     ``kind`` is ``start`` (with ``budget``), ``trial`` (``used`` of the budget spent;
-    ``speedup`` of a search trial that measured fine) or ``done`` (with ``summary``;
+    ``speedup`` of a search trial that measured fine) or ``done`` (with ``result``;
     ``note`` says when it was finished by an earlier run of the sweep).
     """
 
@@ -39,7 +39,7 @@ class SweepEvent:
     used: int = 0
     phase: str = ""
     speedup: float | None = None
-    summary: dict[str, Any] | None = None
+    result: TuningResult | None = None
     note: str = ""
 
 
@@ -48,13 +48,16 @@ EventSink = Callable[[SweepEvent], None]
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    """A kernel's summary. ``finished`` is false when the kernel could not be tuned to
-    the end (its task failed, its workers were lost too often): such a summary is not
-    stored, and running the sweep again tries the kernel again."""
+    """A kernel's result. When the kernel could not be tuned to the end (its task
+    failed, its workers were lost too often) ``result.finished`` is false: such a
+    result is not stored, and running the sweep again tries the kernel again."""
 
     job: KernelJob
-    summary: dict[str, Any] = field(default_factory=dict)
-    finished: bool = True
+    result: TuningResult
+
+    @property
+    def finished(self) -> bool:
+        return self.result.finished
 
 
 class BaseExecutor(ABC):

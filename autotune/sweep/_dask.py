@@ -154,7 +154,8 @@ _EVENT_FIELDS = {f.name for f in fields(SweepEvent)}
 
 
 def _event_from(message: dict[str, Any]) -> SweepEvent:
-    # Dask adds its own keys (the sending worker) to a logged event.
+    # Dask adds its own keys (the sending worker) to a logged event. Tasks send only
+    # start and trial events, which carry no result.
     return SweepEvent(**{k: v for k, v in message.items() if k in _EVENT_FIELDS})
 
 
@@ -162,5 +163,5 @@ def _outcome(future: Any, job: KernelJob) -> JobOutcome:
     try:
         outcome: JobOutcome = future.result()
     except Exception as exc:  # the task raised, or its workers were lost too often
-        return JobOutcome(job, unfinished(job, describe_error(exc)), finished=False)
+        return JobOutcome(job, unfinished(job, describe_error(exc)))
     return outcome

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase
@@ -12,6 +12,7 @@ from autotune.kernels import KernelDecl, load_kernels
 from autotune.measure import BaseRunner
 from autotune.program import host_target
 from autotune.records import Status, TrialRecord
+from autotune.result import ResultStatus, TuningResult
 from autotune.sweep._base import EventSink, JobOutcome, SweepEvent, SweepPlan
 from autotune.sweep._corpus import KernelJob
 from autotune.tuner import Tuner
@@ -41,18 +42,18 @@ def tune_job(
 ) -> JobOutcome:
     """Tune ``job`` with ``runner``, recording into ``db`` under the sweep's run id.
 
-    The summary is the tuner's (``tuned``, or ``skipped`` with a ``reason``) plus
-    ``source``, ``source_digest`` and ``run_id``, by which a later run of the same sweep
-    recognizes the kernel as done.
+    The result is the tuner's (``tuned``, or ``skipped`` with a ``reason``) with the
+    job's ``source`` and ``source_digest``, by which (and ``run_id``) a later run of the
+    same sweep recognizes the kernel as done.
     """
     decl = _load(job)
     if isinstance(decl, str):
-        return JobOutcome(job, unfinished(job, decl), finished=False)
+        return JobOutcome(job, unfinished(job, decl))
     tuner = Tuner(
         runner, db, host_target(), plan.options, [_Progress(job.label, on_event)], plan.run_id
     )
-    summary = tuner.tune(decl, job.spec)
-    return JobOutcome(job, {**summary, **_identity(job, plan)})
+    result = tuner.tune(decl, job.spec)
+    return JobOutcome(job, replace(result, source=job.source, source_digest=job.digest))
 
 
 def _load(job: KernelJob) -> KernelDecl | str:
@@ -67,18 +68,14 @@ def _load(job: KernelJob) -> KernelDecl | str:
     return f"{job.source}: no kernel named {job.name} any more"
 
 
-def _identity(job: KernelJob, plan: SweepPlan) -> dict[str, Any]:
-    return {"source": job.source, "source_digest": job.digest, "run_id": plan.run_id}
+def skipped(job: KernelJob, reason: str) -> TuningResult:
+    """The result of a kernel the sweep does not tune, and why."""
+    return TuningResult(job.name, ResultStatus.SKIPPED, reason, source=job.source, spec=job.spec)
 
 
-def skipped(job: KernelJob, reason: str) -> dict[str, Any]:
-    """The summary of a kernel the sweep does not tune, and why."""
-    return {"kernel": job.name, "status": "skipped", "reason": reason, "source": job.source}
-
-
-def unfinished(job: KernelJob, reason: str) -> dict[str, Any]:
-    """The summary of a kernel whose tuning could not finish this time."""
-    return skipped(job, f"{reason} (run the sweep again to retry)")
+def unfinished(job: KernelJob, reason: str) -> TuningResult:
+    """The result of a kernel whose tuning could not finish this time."""
+    return replace(skipped(job, f"{reason} (run the sweep again to retry)"), finished=False)
 
 
 def describe_error(exc: BaseException) -> str:

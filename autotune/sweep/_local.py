@@ -45,4 +45,4 @@ def _outcome(
     try:
         return tune_job(job, plan, runner, db, on_event)
     except Exception as exc:  # one kernel's fault must not end the sweep
-        return JobOutcome(job, unfinished(job, describe_error(exc)), finished=False)
+        return JobOutcome(job, unfinished(job, describe_error(exc)))

@@ -11,20 +11,21 @@ from typing import Any
 from autotune.db import BaseDatabase, normalize_url, open_database
 from autotune.errors import InputError
 from autotune.program import host_target
+from autotune.result import ResultStatus, TuningResult
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
 from autotune.sweep._corpus import Corpus, KernelJob
 from autotune.sweep._job import skipped
 from autotune.tuner import TuneOptions
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class SweepRun:
-    summaries: list[dict[str, Any]]
+    results: list[TuningResult]
     run_id: str
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(s["status"] != "tuned" for s in self.summaries) else 0
+        return 1 if any(not r.tuned for r in self.results) else 0
 
 
 def sweep_run_id(options: TuneOptions) -> str:
@@ -56,13 +57,13 @@ def run_sweep(
 
     Running the same sweep again (same options, same database) resumes it: kernels it
     finished are reported from the database, and the others continue from their
-    committed trials. Summaries come back in corpus order; files that did not load and
+    committed trials. Results come back in corpus order; files that did not load and
     kernels without the requested size are ``skipped`` with a reason.
     """
     plan = SweepPlan(
         sweep_run_id(options), shared_db_url(db_url), replace(options, continue_run=True)
     )
-    outcomes: dict[KernelJob, dict[str, Any]] = {}
+    outcomes: dict[KernelJob, TuningResult] = {}
     runnable = []
     for job in corpus.jobs:
         if options.size is not None and options.size not in job.sizes:
@@ -70,7 +71,7 @@ def run_sweep(
         else:
             runnable.append(job)
     unloadable = [
-        {"kernel": u.path, "source": u.path, "status": "skipped", "reason": u.reason}
+        TuningResult(u.path, ResultStatus.SKIPPED, u.reason, source=u.path)
         for u in corpus.unloadable
     ]
     with executor:
@@ -78,8 +79,8 @@ def run_sweep(
         try:
             db.start_run(plan.run_id, command, _run_info(plan, executor))
             # Reported once the sweep can run: a bad database or cluster is one error line.
-            for label, summary in _not_runnable(corpus, outcomes, unloadable):
-                on_event(SweepEvent("done", label, summary=summary))
+            for label, result in _not_runnable(corpus, outcomes, unloadable):
+                on_event(SweepEvent("done", label, result=result))
             todo = _report_finished(db, plan, runnable, outcomes, on_event)
             for outcome in executor.run(todo, plan, on_event):
                 _record(db, plan, outcome, outcomes, on_event)
@@ -89,10 +90,10 @@ def run_sweep(
 
 
 def _not_runnable(
-    corpus: Corpus, outcomes: dict[KernelJob, dict[str, Any]], unloadable: list[dict[str, Any]]
-) -> list[tuple[str, dict[str, Any]]]:
+    corpus: Corpus, outcomes: dict[KernelJob, TuningResult], unloadable: list[TuningResult]
+) -> list[tuple[str, TuningResult]]:
     found = [(job.label, outcomes[job]) for job in corpus.jobs if job in outcomes]
-    return [(s["kernel"], s) for s in unloadable] + found
+    return [(r.kernel, r) for r in unloadable] + found
 
 
 def _run_info(plan: SweepPlan, executor: BaseExecutor) -> dict[str, Any]:
@@ -107,23 +108,23 @@ def _report_finished(
     db: BaseDatabase,
     plan: SweepPlan,
     jobs: Sequence[KernelJob],
-    outcomes: dict[KernelJob, dict[str, Any]],
+    outcomes: dict[KernelJob, TuningResult],
     on_event: EventSink,
 ) -> list[KernelJob]:
-    """Take the summaries of kernels an earlier run of this sweep finished; the rest."""
+    """Take the results of kernels an earlier run of this sweep finished; the rest."""
     earlier = {
-        (s.get("source"), s["kernel"], s.get("source_digest")): s
-        for s in db.latest_summaries()
-        if s.get("run_id") == plan.run_id
+        (r.source, r.kernel, r.source_digest): r
+        for r in db.latest_results()
+        if r.run_id == plan.run_id
     }
     todo = []
     for job in jobs:
-        summary = earlier.get((job.source, job.name, job.digest))
-        if summary is None:
+        result = earlier.get((job.source, job.name, job.digest))
+        if result is None:
             todo.append(job)
             continue
-        outcomes[job] = summary
-        on_event(SweepEvent("done", job.label, summary=summary, note="finished earlier"))
+        outcomes[job] = result
+        on_event(SweepEvent("done", job.label, result=result, note="finished earlier"))
     return todo
 
 
@@ -131,13 +132,13 @@ def _record(
     db: BaseDatabase,
     plan: SweepPlan,
     outcome: JobOutcome,
-    outcomes: dict[KernelJob, dict[str, Any]],
+    outcomes: dict[KernelJob, TuningResult],
     on_event: EventSink,
 ) -> None:
     if outcome.finished:
-        db.finish_run(plan.run_id, [outcome.summary])
-    outcomes[outcome.job] = outcome.summary
-    on_event(SweepEvent("done", outcome.job.label, summary=outcome.summary))
+        db.finish_run(plan.run_id, [outcome.result])
+    outcomes[outcome.job] = outcome.result
+    on_event(SweepEvent("done", outcome.job.label, result=outcome.result))
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> BaseExecutor:

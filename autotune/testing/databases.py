@@ -32,6 +32,7 @@ from autotune.db import BaseDatabase
 from autotune.measure._timing import summarize
 from autotune.program import Workload
 from autotune.records import MeasureResult, Status, TrialRecord
+from autotune.result import ResultStatus, TuningResult
 
 WORKLOAD = "w" * 16
 OTHER_WORKLOAD = "v" * 16
@@ -39,6 +40,26 @@ TARGET = "t" * 16
 OTHER_TARGET = "u" * 16
 CONFIG = Candidate.from_config({"x": 1}).key
 OTHER_CONFIG = Candidate.from_config({"x": 2}).key
+
+
+def make_result(
+    kernel: str, workload_key: str = WORKLOAD, target_key: str = TARGET, **fields: Any
+) -> TuningResult:
+    """A tuned kernel's result (``fields`` change any field), as a tuner returns it."""
+    values: dict[str, Any] = {
+        "status": ResultStatus.TUNED,
+        "ir_hash": "i" * 16,
+        "workload_key": workload_key,
+        "target_key": target_key,
+        "baseline_s": 2e-3,
+        "best_s": 1e-3,
+        "speedup": 2.0,
+        "speedup_ci95": (1.9, 2.1),
+        "trials": 4,
+        "source": f"/src/{kernel}.py",
+        "run_id": "run-1",
+    }
+    return TuningResult(kernel, **(values | fields))
 
 
 def make_timing_result(provenance: dict[str, Any] | None = None) -> MeasureResult:
@@ -236,35 +257,49 @@ class DatabaseConformance:
             {"x": 2},
         ]
 
-    def test_latest_summaries_keep_the_newest_per_kernel(self, database: BaseDatabase) -> None:
+    def test_latest_results_keep_the_newest_per_kernel(self, database: BaseDatabase) -> None:
         database.start_run("run-1", "autotune tune a.py", {"budget": 10})
-        database.finish_run(
-            "run-1",
-            [
-                {"kernel": "saxpy", "workload_key": WORKLOAD, "target_key": TARGET, "speedup": 1.1},
-                {"kernel": "gemm", "workload_key": OTHER_WORKLOAD, "target_key": TARGET, "n": 1},
-            ],
+        gemm = TuningResult(
+            "gemm", ResultStatus.SKIPPED, "no", workload_key=OTHER_WORKLOAD, target_key=TARGET
         )
+        database.finish_run("run-1", [make_result("saxpy", speedup=1.1), gemm])
         database.start_run("run-2", "autotune tune a.py", {"budget": 20})
-        database.finish_run(
-            "run-2",
-            [{"kernel": "saxpy", "workload_key": WORKLOAD, "target_key": TARGET, "speedup": 1.3}],
-        )
-        latest = database.latest_summaries()
-        assert [(s["kernel"], s.get("speedup")) for s in latest] == [
-            ("saxpy", 1.3),
-            ("gemm", None),
+        database.finish_run("run-2", [make_result("saxpy", speedup=1.3)])
+        latest = database.latest_results()
+        assert [(r.kernel, r.status, r.speedup) for r in latest] == [
+            ("saxpy", ResultStatus.TUNED, 1.3),
+            ("gemm", ResultStatus.SKIPPED, 1.0),
         ]
-        assert latest[1]["n"] == 1
-        assert database.latest_summaries("saxpy") == [latest[0]]
-        assert database.latest_summaries("unknown") == []
+        assert latest[1] == gemm
+        assert database.latest_results("saxpy") == [latest[0]]
+        assert database.latest_results("unknown") == []
+        assert database.latest_summaries() == [r.to_dict() for r in latest]
+
+    def test_results_come_back_equal_with_every_field(self, database: BaseDatabase) -> None:
+        result = make_result(
+            "saxpy",
+            best_config={"x": 1, "order": ["i", "j"]},
+            best_changes={"x": 1},
+            warnings=("identical inputs",),
+            options={"budget": 10, "timing": {"min_rounds": 3}},
+            provenance={"target": {"cpu_name": "znver4"}, "time": 1.5},
+            seed=3,
+            size="small",
+            best_code_hash="c" * 16,
+            extra={"label": "a.py:saxpy", "nested": {"k": [1, 2]}},
+        )
+        database.start_run("run-1", "autotune tune a.py", {})
+        database.finish_run("run-1", [result])
+        [stored] = database.latest_results()
+        assert stored == result
+        assert stored.to_dict()["label"] == "a.py:saxpy"  # unknown keys are kept
 
     def test_a_run_started_again_is_resumed(self, database: BaseDatabase) -> None:
         database.start_run("run-1", "autotune sweep corpus", {})
-        database.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.1}])
+        database.finish_run("run-1", [make_result("saxpy", speedup=1.1)])
         database.start_run("run-1", "autotune sweep corpus", {})
-        database.finish_run("run-1", [{"kernel": "gemm", "speedup": 1.2}])
-        assert sorted(s["kernel"] for s in database.latest_summaries()) == ["gemm", "saxpy"]
+        database.finish_run("run-1", [make_result("gemm", OTHER_WORKLOAD, speedup=1.2)])
+        assert sorted(r.kernel for r in database.latest_results()) == ["gemm", "saxpy"]
 
     def test_portfolio_collects_rewards_per_config_across_workloads(
         self, database: BaseDatabase
@@ -299,7 +334,7 @@ class DatabaseConformance:
         db.add_trial(make_trial({"x": 1}))
         db.add_trial(make_trial({"x": 1}, phase="confirm"))
         db.start_run("run-1", "autotune tune saxpy.py", {})
-        db.finish_run("run-1", [{"kernel": "saxpy", "speedup": 1.2}])
+        db.finish_run("run-1", [make_result("saxpy", speedup=1.2)])
         db.add_portfolio_reward(TARGET, WORKLOAD, {"x": 1}, 0.25)
         db.close()
 
@@ -308,7 +343,7 @@ class DatabaseConformance:
             stored = reopened.trials(WORKLOAD, TARGET, phase=None)
             assert sorted(r.phase for r in stored) == ["confirm", "search"]
             assert all(r.config == {"x": 1} for r in stored)
-            assert [s["speedup"] for s in reopened.latest_summaries("saxpy")] == [1.2]
+            assert [r.speedup for r in reopened.latest_results("saxpy")] == [1.2]
             assert [arm.rewards for arm in reopened.portfolio(TARGET)] == [(0.25,)]
             # Uniqueness still holds against rows written before reopening.
             assert reopened.add_trial(make_trial({"x": 1})) is False

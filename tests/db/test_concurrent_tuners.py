@@ -77,7 +77,7 @@ def _tune_in_process(url: str, seed: int, barrier: Any, results: Any) -> None:
             simplify=False,
             halving=False,
         )
-        decl = SimpleNamespace(name="saxpy", source="saxpy.py")
+        decl = SimpleNamespace(name="saxpy", source="saxpy.py", default_size="default")
         barrier.wait(timeout=60)  # every tuner starts at once, proposing the same configs
         tuner = _SpaceTuner(runner, SQLDatabase(url), TARGET, options)
         summary = tuner.tune(decl)  # type: ignore[arg-type]
@@ -120,7 +120,7 @@ def test_tuners_sharing_a_workload_never_measure_a_config_twice(tmp_path, global
     measured = [key for o in outcomes for key in o["measured"]]
     assert len(measured) == len(set(measured)), "a config was measured twice"
     # Skipping a config another process holds costs no budget: each measured its own.
-    assert [o["summary"]["measured_this_run"] for o in outcomes] == [BUDGET] * TUNERS
+    assert [o["summary"].measured_this_run for o in outcomes] == [BUDGET] * TUNERS
     db = SQLDatabase(url)
     try:
         stored = [r for r in db.trials(WORKLOAD.key, TARGET.key) if r.phase == "search"]

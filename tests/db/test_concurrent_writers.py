@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from autotune.db import SQLDatabase
 from autotune.program import Workload
+from autotune.result import TuningResult
 from autotune.strategies import make_strategy
 from autotune.testing.databases import TARGET, WORKLOAD, make_trial
 from autotune.testing.strategies import drain, synthetic_result, tiny_space
@@ -40,7 +41,10 @@ def _writer(url: str, writer: int, order: list[int], barrier: Any, results: Any)
                 won.append(i)
             if db.add_portfolio_reward(TARGET, WORKLOAD, {"x": i}, 0.1 * writer):
                 rewarded.append(i)
-        db.finish_run(run_id, [{"kernel": "saxpy", "workload_key": WORKLOAD, "writer": writer}])
+        result = TuningResult.from_dict(
+            {"kernel": "saxpy", "workload_key": WORKLOAD, "writer": writer}
+        )
+        db.finish_run(run_id, [result])
         db.close()
         results.put({"baseline": baseline, "won": won, "rewarded": rewarded, "error": ""})
     except Exception:

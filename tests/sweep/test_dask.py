@@ -56,11 +56,11 @@ def test_two_workers_tune_every_kernel_and_never_time_at_once(cluster, tmp_path)
     executor = DaskExecutor(address=cluster.scheduler_address)
     events = []
     run = run_sweep(find_kernels([corpus]), _options(4), url, executor, events.append)
-    by_name = {s["kernel"]: s for s in run.summaries}
-    assert by_name["first"]["status"] == by_name["second"]["status"] == "tuned"
-    assert by_name["first"]["trials"] == by_name["second"]["trials"] == 4
-    assert by_name["broken"]["status"] == "skipped"
-    assert "no_such_attribute" in by_name["broken"]["reason"]
+    by_name = {s.kernel: s for s in run.results}
+    assert by_name["first"].status == by_name["second"].status == "tuned"
+    assert by_name["first"].trials == by_name["second"].trials == 4
+    assert by_name["broken"].status == "skipped"
+    assert "no_such_attribute" in by_name["broken"].reason
     assert {e.job for e in events if e.kind == "trial"} >= {"first", "second"}
 
     db = open_database(url)
@@ -121,8 +121,8 @@ def test_a_task_whose_worker_is_lost_is_retried_and_keeps_its_trials(cluster, tm
     thread.join(timeout=300)
     assert not thread.is_alive()
 
-    [summary] = outcome["run"].summaries
-    assert summary["status"] == "tuned" and summary["trials"] == 7
+    [summary] = outcome["run"].results
+    assert summary.status == "tuned" and summary.trials == 7
     after = trial_rows(db_path)
     assert set(committed) <= set(after), "a committed trial was lost"
     phases = Counter(row[2] for row in after)
@@ -132,4 +132,4 @@ def test_a_task_whose_worker_is_lost_is_retried_and_keeps_its_trials(cluster, tm
     retried = [e for e in events[starts[1] :] if e.kind == "trial"]
     # The retry measured only what was not committed, each into a new record.
     assert len(retried) == len(after) - len(committed)
-    assert summary["measured_this_run"] == 7 - sum(1 for r in committed if r[2] == "search")
+    assert summary.measured_this_run == 7 - sum(1 for r in committed if r[2] == "search")

@@ -39,11 +39,11 @@ def _sweep(corpus, options, db_path, events=None):
 def test_every_kernel_is_tuned_and_a_broken_baseline_is_skipped_with_its_reason(tmp_path):
     events = []
     run = _sweep(mixed_corpus(tmp_path / "corpus"), _options(3), tmp_path / "s.db", events)
-    assert [s["kernel"] for s in run.summaries] == ["first", "broken", "fine"]
-    first, broken, fine = run.summaries
-    assert first["status"] == "tuned" and first["trials"] == 3
-    assert broken["status"] == "skipped" and "no_such_attribute" in broken["reason"]
-    assert fine["status"] == "tuned"
+    assert [s.kernel for s in run.results] == ["first", "broken", "fine"]
+    first, broken, fine = run.results
+    assert first.status == "tuned" and first.trials == 3
+    assert broken.status == "skipped" and "no_such_attribute" in broken.reason
+    assert fine.status == "tuned"
     assert run.exit_code == 1
     kinds = [e.kind for e in events if e.job == "first"]
     assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("trial") >= 4
@@ -55,16 +55,16 @@ def test_every_kernel_is_tuned_and_a_broken_baseline_is_skipped_with_its_reason(
 def test_a_finished_kernel_is_reported_again_and_an_edited_one_tuned_again(tmp_path):
     corpus = param_corpus(tmp_path / "corpus", names=("first",))
     db_path = tmp_path / "s.db"
-    first = _sweep(corpus, _options(2), db_path).summaries[0]
+    first = _sweep(corpus, _options(2), db_path).results[0]
     events = []
-    again = _sweep(corpus, _options(2), db_path, events).summaries[0]
+    again = _sweep(corpus, _options(2), db_path, events).results[0]
     assert again == first
     assert [(e.kind, e.note) for e in events] == [("done", "finished earlier")]
     (corpus / "first.py").write_text(PARAM_KERNEL.format(name="first") + "\n# edited\n")
     events = []
-    edited = _sweep(corpus, _options(2), db_path, events).summaries[0]
+    edited = _sweep(corpus, _options(2), db_path, events).results[0]
     assert [e.kind for e in events] == ["start", "done"]  # its trials are all reused
-    assert edited["speedup"] == first["speedup"] and edited["trials"] == 2
+    assert edited.speedup == first.speedup and edited.trials == 2
 
 
 def _run_ids(db_path):
@@ -103,7 +103,7 @@ def test_after_kill_9_the_same_sweep_continues_and_measures_nothing_twice(tmp_pa
     # Every measurement of the second run made a new record: nothing committed before
     # the kill was measured again.
     assert len(measured) == len(after) - len(before)
-    assert [s["trials"] for s in run.summaries] == [5, 5]
+    assert [s.trials for s in run.results] == [5, 5]
     counted = Counter(
         k for _, k, phase, _, _, status in after if phase == "search" and status != "invalid"
     )
