@@ -7,9 +7,9 @@ import functools
 import json
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,6 +17,9 @@ from rich.table import Table
 
 from autotune._interrupt import keeping_interrupts
 from autotune.errors import AutotuneError, DatabaseError, InputError, ToolchainError
+
+if TYPE_CHECKING:
+    from autotune.result import TuningResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -233,18 +236,6 @@ def tune(
     from autotune.tuner import TuneOptions
 
     check_toolchain()
-    _check_strategy(strategy)
-    if scope == "loops" and loops == "off":
-        raise InputError("--space loops needs --loops serial or --loops parallel")
-    decls = api.select_kernels(source, spec, kernels)
-    for decl in decls:
-        if size is not None and size not in decl.sizes:
-            raise InputError(
-                f"kernel {decl.name!r} has no size {size!r}; known: {', '.join(decl.sizes)}"
-            )
-    if loops != "off" and scope != "params":
-        for note in api.loops_adding_nothing(decls, loops, allow_fastmath=not no_fastmath):
-            console.print(note, markup=False, highlight=False, soft_wrap=True)
     options = TuneOptions(
         budget=budget,
         time_limit_s=time_limit,
@@ -260,8 +251,12 @@ def tune(
         max_threads=max_threads,
         timing=TIMINGS[timing],
     )
-    if spec is None and source.suffix == ".toml":
-        spec = source  # the workers load the kernels from this spec, not the module's own
+    api.check_options(options)
+    decls, spec = api.kernels_to_tune(source, spec, kernels)
+    api.check_sizes(decls, size)
+    if loops != "off" and scope != "params":
+        for note in api.loops_adding_nothing(decls, loops, allow_fastmath=not no_fastmath):
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
     if dry_run:
         infos = [api.dry_run(decl, options, spec) for decl in decls]
         for info in infos:
@@ -274,32 +269,23 @@ def tune(
     from autotune.db import open_database
 
     db = open_database(db_url)
-    with ProgressCallback(console) as progress:
-        run = api.tune_kernels(decls, options, db, spec, replay, [progress])
-    out.print(results_table(run.summaries))
-    for line in result_notes(run.summaries):
+    try:
+        with ProgressCallback(console) as progress:
+            run = api.tune_kernels(decls, options, db, spec, replay, [progress])
+    finally:
+        db.close()
+    out.print(results_table(run.results))
+    for line in result_notes(run.results):
         out.print(line, markup=False, highlight=False)
     if json_path is not None:
-        json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+        _write_json(json_path, run.results)
     _say_where_results_are(db_url)
     return run.exit_code
 
 
-def _check_strategy(strategy: str) -> None:
-    from autotune.strategies import STRATEGIES
-
-    if strategy != "auto" and strategy not in STRATEGIES:
-        raise InputError(
-            f"unknown strategy {strategy!r}; known: auto, {', '.join(sorted(STRATEGIES))}"
-        )
-    if strategy == "gp":
-        from autotune.strategies._optuna import gp_available
-
-        if not gp_available():
-            raise InputError(
-                "strategy 'gp' needs PyTorch: pip install torch==2.13.0, "
-                "then pip install 'autotune[gp]'"
-            )
+def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
+    """Write ``results`` (:class:`~autotune.result.TuningResult`) as a JSON list."""
+    path.write_text(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
 
 
 @main.command()
@@ -365,12 +351,13 @@ def sweep(
     from autotune._compat import check_toolchain
     from autotune._display import result_notes, results_table
     from autotune._progress import SweepProgress
+    from autotune.api import check_strategy
     from autotune.records import TIMINGS
     from autotune.sweep import find_kernels, make_executor, run_sweep
     from autotune.tuner import TuneOptions
 
     check_toolchain()
-    _check_strategy(strategy)
+    check_strategy(strategy)
     found = find_kernels(corpus)
     options = TuneOptions(
         budget=budget,
@@ -387,11 +374,11 @@ def sweep(
     total = len(found.jobs) + len(found.unloadable)
     with SweepProgress(console, total, executor.describe()) as progress:
         run = run_sweep(found, options, db_url, executor, progress.on_event, " ".join(sys.argv))
-    out.print(results_table(run.summaries, title=f"Sweep results ({run.run_id})"))
-    for line in result_notes(run.summaries):
+    out.print(results_table(run.results, title=f"Sweep results ({run.run_id})"))
+    for line in result_notes(run.results):
         out.print(line, markup=False, highlight=False)
     if json_path is not None:
-        json_path.write_text(json.dumps(run.summaries, indent=2) + "\n")
+        _write_json(json_path, run.results)
     _say_where_results_are(db_url)
     if report_dir is not None:
         _write_report(db_url, report_dir, "autotune sweep")
@@ -452,32 +439,32 @@ def show(kernel: str | None, db_url: str, json_path: Path | None, with_source: b
 
     db = open_database(db_url, must_exist=True)
     try:
-        summaries = db.latest_summaries(kernel)
+        results = db.latest_results(kernel)
     finally:
         db.close()
-    if not summaries:
+    if not results:
         which = f" for kernel {kernel!r}" if kernel else ""
         click.echo(f"no tuning results in {_shown(db_url)}{which}", err=True)
         return EXIT_FAILED if kernel else EXIT_OK
-    out.print(results_table(summaries, title=f"Best known configs ({_shown(db_url)})"))
-    for line in result_notes(summaries):
+    out.print(results_table(results, title=f"Best known configs ({_shown(db_url)})"))
+    for line in result_notes(results):
         out.print(line, markup=False, highlight=False)
     if with_source:
-        _print_sources(summaries)
+        _print_sources(results)
     if json_path is not None:
-        json_path.write_text(json.dumps(summaries, indent=2) + "\n")
+        _write_json(json_path, results)
     return EXIT_OK
 
 
-def _print_sources(summaries: list[dict[str, Any]]) -> None:
+def _print_sources(results: Sequence[TuningResult]) -> None:
     from autotune.api import best_source
 
-    for summary in summaries:
-        if summary.get("status") != "tuned":
+    for result in results:
+        if not result.tuned:
             continue
-        text = best_source(summary)
+        text = best_source(result)
         if text is None:
-            out.print(f"\n# {summary['kernel']}: the best config transforms no loops")
+            out.print(f"\n# {result.kernel}: the best config transforms no loops")
         else:
             out.print("")
             out.print(text, markup=False, highlight=False, end="")
@@ -529,7 +516,7 @@ def report(db_url: str, output: Path, title: str) -> int:
 
     db = open_database(db_url, must_exist=True)
     try:
-        if not db.latest_summaries():
+        if not db.latest_results():
             raise InputError(f"no tuning results in {_shown(db_url)}")
         page = write_report(db, output, title)
     finally:
@@ -555,6 +542,103 @@ def export(db_url: str, kernel: str | None, output: Path) -> int:
     output.write_text(json.dumps(data) + "\n")
     console.print(f"wrote {len(data['kernels'])} kernel(s) to {output}")
     return EXIT_OK
+
+
+@main.command()
+@_db_option
+@click.option("--kernel", help="Only this kernel.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Bundle file to write."
+)
+@_guarded
+def bundle(db_url: str, kernel: str | None, output: Path) -> int:
+    """Write the tuned configs of a database to a bundle file to ship with a package.
+
+    The file is small, versioned JSON; entries for every machine are kept (a reader
+    uses those that match it). An existing bundle at OUTPUT is merged into, not
+    replaced; the file is written atomically."""
+    from autotune.cache import BundleError, open_source, write_bundle
+
+    with open_source(db=db_url, strict=True) as source:
+        entries = [e for e in source.all_entries() if kernel in (None, e.kernel)]
+    if not entries:
+        which = f" for kernel {kernel!r}" if kernel else ""
+        raise InputError(f"no tuned configs in {_shown(db_url)}{which}: run autotune tune first")
+    try:
+        total = write_bundle(output, entries)
+    except BundleError as exc:
+        raise InputError(f"{exc}; not overwritten") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    console.print(f"wrote {len(entries)} tuned config(s) to {output} ({total} in the file)")
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", "db_url", default=None, help="Database to read and record into.")
+@click.option(
+    "--from",
+    "bundle_path",
+    type=click.Path(path_type=Path),
+    help="Read tuned configs from this bundle instead of a database; tuned misses are "
+    "merged into it.",
+)
+@click.option(
+    "--budget",
+    default=40,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Budget per missing kernel.",
+)
+@click.option("--size", help="Problem size name (default: each kernel's first).")
+@click.option(
+    "--loops",
+    type=click.Choice(["off", "serial", "parallel"]),
+    default="off",
+    show_default=True,
+    help="Loop transformations when tuning a miss (see tune).",
+)
+@click.option("--check", "check_only", is_flag=True, help="Never tune: exit 1 listing each miss.")
+@_guarded
+def build(
+    sources: tuple[Path, ...],
+    db_url: str | None,
+    bundle_path: Path | None,
+    budget: int,
+    size: str | None,
+    loops: str,
+    check_only: bool,
+) -> int:
+    """Make sure every kernel of SOURCES (files, spec files, directories) has a tuned
+    config: exit 0 when all are cached, tune the ones that are not. With --check,
+    tune nothing and exit 1 if any is missing (for reproducible CI)."""
+    from autotune.build import build as run_build
+    from autotune.cache import BundleError
+
+    if db_url is not None and bundle_path is not None:
+        raise InputError("give --db or --from, not both")
+    try:
+        report = run_build(
+            list(sources),
+            db=db_url,
+            bundle=bundle_path,
+            budget=budget,
+            size=size,
+            loops=loops,
+            check_only=check_only,
+        )
+    except BundleError as exc:
+        raise InputError(str(exc)) from None
+    final = report.after or report.before
+    for item in final:
+        click.echo(item.describe())
+    if report.tuned:
+        console.print(f"tuned {len(report.tuned)} kernel(s): {', '.join(report.tuned)}")
+    if report.misses:
+        hint = "" if not check_only else "; run the same command without --check to tune them"
+        click.echo(f"{len(report.misses)} of {len(final)} kernel(s) not tuned{hint}", err=True)
+    return report.exit_code
 
 
 if __name__ == "__main__":
