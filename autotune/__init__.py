@@ -7,10 +7,16 @@ with ``autotune tune FILE`` (see ``autotune --help``) or, from Python, with
 
     results = autotune.tune("kernels.py", budget=60)
     fast = results[0].compile()  # the kernel built with its best config
+
+Code that should simply run tuned uses :func:`jit` (``@autotune.jit`` in place of
+``@numba.njit``): each signature is built with its tuned config from the database or
+a bundle, or with Numba's default build (and one warning) when none is known.
+``python -m autotune build`` tunes what a package is missing.
 """
 
 from typing import TYPE_CHECKING, Any
 
+from autotune.deploy import jit
 from autotune.kernels import KernelDecl, kernel
 from autotune.result import ResultStatus, TuningResult
 from autotune.space import Bool, Choice, Int, Permutation, Pow2
@@ -30,6 +36,7 @@ __all__ = [
     "ResultStatus",
     "TuningResult",
     "__version__",
+    "jit",
     "kernel",
     "tune",
 ]

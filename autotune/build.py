@@ -162,7 +162,7 @@ def build(
     from autotune.cache import open_source
 
     jobs = find_jobs(sources)
-    with open_source(db=db, bundle=bundle, strict=True) as source:
+    with open_source(db=db, bundle=bundle, strict=True, missing_ok=True) as source:
         before = check(jobs, source, size)
     misses = [item for item in before if not item.cached]
     if check_only or not misses:
@@ -170,7 +170,7 @@ def build(
     tuned = _tune_misses(misses, db, budget, size, loops)
     if bundle is not None:
         _export_to_bundle(db, bundle, misses)
-    with open_source(db=db, bundle=bundle, strict=True) as source:
+    with open_source(db=db, bundle=bundle, strict=True, missing_ok=True) as source:
         after = check(jobs, source, size)
     return BuildReport(before, after, tuned)
 

@@ -431,12 +431,33 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
 @click.option(
     "--source", "with_source", is_flag=True, help="Print the transformed source of each winner."
 )
+@click.option(
+    "--from",
+    "bundle_path",
+    type=click.Path(path_type=Path),
+    help="Show the tuned configs of this bundle file instead of a database's results.",
+)
+@click.option(
+    "--stale",
+    is_flag=True,
+    help="List tuned configs that are stale: their kernel, a callee, the toolchain or "
+    "the search space changed since tuning.",
+)
 @_guarded
-def show(kernel: str | None, db_url: str, json_path: Path | None, with_source: bool) -> int:
+def show(
+    kernel: str | None,
+    db_url: str,
+    json_path: Path | None,
+    with_source: bool,
+    bundle_path: Path | None,
+    stale: bool,
+) -> int:
     """List the best known config per kernel."""
     from autotune._display import result_notes, results_table
     from autotune.db import open_database
 
+    if stale or bundle_path is not None:
+        return _show_configs(kernel, db_url, bundle_path, stale, json_path)
     db = open_database(db_url, must_exist=True)
     try:
         results = db.latest_results(kernel)
@@ -454,6 +475,54 @@ def show(kernel: str | None, db_url: str, json_path: Path | None, with_source: b
     if json_path is not None:
         _write_json(json_path, results)
     return EXIT_OK
+
+
+def _show_configs(
+    kernel: str | None, db_url: str, bundle_path: Path | None, stale: bool, json_path: Path | None
+) -> int:
+    """``show --from FILE`` and ``show --stale``: the config cache's entries."""
+    from autotune.build import stale_entries
+    from autotune.cache import BundleError, open_source
+    from autotune.program import host_target
+
+    try:
+        with open_source(db=db_url, bundle=bundle_path, strict=True) as source:
+            where = source.description
+            if stale:
+                found = [s for s in stale_entries(source) if kernel in (None, s.entry.kernel)]
+                rows = [{**s.entry.to_json(), "stale": s.reason} for s in found]
+                for item in found:
+                    click.echo(item.describe())
+                click.echo(f"{len(found)} stale tuned config(s) in {where}", err=True)
+            else:
+                entries = [e for e in source.all_entries() if kernel in (None, e.kernel)]
+                rows = [e.to_json() for e in entries]
+                out.print(_entries_table(entries, where, host_target()))
+    except BundleError as exc:
+        raise InputError(str(exc)) from None
+    if json_path is not None:
+        json_path.write_text(json.dumps(rows, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _entries_table(entries: Sequence[Any], where: str, host: Any) -> Table:
+    from autotune.cache import match_level
+
+    table = Table(title=f"Tuned configs ({where})")
+    for column in ("kernel", "size", "bucket", "tuned on", "here", "speedup", "changes"):
+        table.add_column(column)
+    for entry in sorted(entries, key=lambda e: (e.kernel, e.bucket)):
+        changes = ", ".join(f"{k}={v}" for k, v in sorted(entry.config.items())) or "default"
+        table.add_row(
+            entry.kernel,
+            entry.size or "",
+            entry.bucket_text,
+            entry.target.get("cpu_name", "?"),
+            match_level(entry.target, host).label,
+            f"{entry.speedup:.2f}x",
+            changes if len(changes) < 60 else changes[:57] + "...",
+        )
+    return table
 
 
 def _print_sources(results: Sequence[TuningResult]) -> None:

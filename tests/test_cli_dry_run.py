@@ -12,8 +12,15 @@ pytestmark = pytest.mark.slow  # each kernel starts a worker and builds its base
 
 def test_dry_run_of_a_kernel_that_cannot_run_exits_1_naming_the_step(tmp_path):
     code, output = run_cli(
-        "tune", FIXTURES / "stages.py", "--kernel", "inputs_raise", "--kernel", "kernel_raises",
-        "--dry-run", "--db", tmp_path / "t.db",
+        "tune",
+        FIXTURES / "stages.py",
+        "--kernel",
+        "inputs_raise",
+        "--kernel",
+        "kernel_raises",
+        "--dry-run",
+        "--db",
+        tmp_path / "t.db",
     )
     assert code == 1, output
     assert "inputs_raise cannot be tuned: making the inputs failed" in output
@@ -25,8 +32,13 @@ def test_dry_run_of_a_kernel_that_cannot_run_exits_1_naming_the_step(tmp_path):
 
 def test_dry_run_warns_about_identical_input_sets(tmp_path):
     code, output = run_cli(
-        "tune", FIXTURES / "stages.py", "--kernel", "ignores_its_rng", "--dry-run",
-        "--db", tmp_path / "t.db",
+        "tune",
+        FIXTURES / "stages.py",
+        "--kernel",
+        "ignores_its_rng",
+        "--dry-run",
+        "--db",
+        tmp_path / "t.db",
     )
     assert code == 0, output
     assert "two input sets are identical" in output
@@ -51,9 +63,21 @@ def test_a_spec_not_named_after_its_module_is_tuned_from_that_spec(tmp_path):
 def test_tune_reports_identical_input_sets_in_the_summary(tmp_path):
     out = tmp_path / "r.json"
     code, output = run_cli(
-        "tune", FIXTURES / "stages.py", "--kernel", "ignores_its_rng", "--budget", 2,
-        "--no-simplify", "--confirm-top", 1, "--timing", "lean", "--db", tmp_path / "t.db",
-        "--json", out,
+        "tune",
+        FIXTURES / "stages.py",
+        "--kernel",
+        "ignores_its_rng",
+        "--budget",
+        2,
+        "--no-simplify",
+        "--confirm-top",
+        1,
+        "--timing",
+        "lean",
+        "--db",
+        tmp_path / "t.db",
+        "--json",
+        out,
     )
     assert code == 0, output
     [summary] = json.loads(out.read_text())

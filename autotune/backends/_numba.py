@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import time
 import weakref
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from autotune.backends._base import BaseBuilder, BuildResult
@@ -28,7 +28,7 @@ from autotune.loops import (
     widest_float_arrays,
 )
 from autotune.loops._space import LoopOptions
-from autotune.passes import BuildOptions, numba_pipeline
+from autotune.passes import BuildOptions, PipelineConfig, numba_pipeline
 from autotune.program import Workload, code_hash, normalize_ir
 
 # Modules Numba adds for every library; they describe the calling convention, not the kernel.
@@ -133,24 +133,73 @@ class NumbaBuilder(BaseBuilder):
         _capture_paused = True
         try:
             options = BuildOptions.from_config(config)
-            params = {**decl.default_params(), **options.params}
-            source = transformed_kernel(decl, options.loops, params, args)
+            source = config_source(decl, options, args)
             if isinstance(source, str):
                 return BuildResult(None, time.perf_counter() - start, source)
-            pyfunc, lowered = source if source is not None else (decl.bind(params), None)
-            parallel = lowered is not None and lowered.parallel
-            dispatcher = numba.njit(parallel=parallel, **options.numba_options())(pyfunc)
-            with numba_pipeline(options.pipeline):
-                dispatcher.compile(signature_of(args))
+            dispatcher = numba.njit(**config_njit_options(options, source))(source.pyfunc)
+            compile_in_pipeline(dispatcher, options.pipeline, signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
         finally:
             _capture_paused = False
-        built = _built(dispatcher, args, time.perf_counter() - start, lowered)
-        if parallel and built.artifact is not None:
+        built = _built(dispatcher, args, time.perf_counter() - start, source.lowered)
+        if source.parallel and built.artifact is not None:
             threads = options.loops.threads or numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
             return replace(built, artifact=WithThreads(dispatcher, threads))
         return built
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSource:
+    """The Python function a config compiles: the kernel with the config's parameter
+    values as frozen globals, rewritten by its loop choices when it has any.
+
+    ``lowered`` is the loop-transformed source (``None`` when the code is as written).
+    """
+
+    pyfunc: Callable[..., Any]
+    lowered: Transformed | None = None
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the source uses ``prange`` and must be compiled with ``parallel=True``."""
+        return self.lowered is not None and self.lowered.parallel
+
+
+def config_source(
+    decl: KernelDecl, options: BuildOptions, args: tuple[Any, ...]
+) -> ConfigSource | str:
+    """What ``options`` compiles for arguments ``args`` (their float64 arrays decide
+    how loop transformations promote temporaries), or why it cannot be built.
+
+    This and :func:`config_njit_options` and :func:`compile_in_pipeline` are the one
+    way a config becomes code: the tuner's builder and ``autotune.deploy`` both use
+    them, so a deployed build is the code that was measured.
+    """
+    params = {**decl.default_params(), **options.params}
+    source = transformed_kernel(decl, options.loops, params, args)
+    if isinstance(source, str):
+        return source
+    if source is None:
+        return ConfigSource(decl.bind(params))
+    return ConfigSource(*source)
+
+
+def config_njit_options(options: BuildOptions, source: ConfigSource) -> dict[str, Any]:
+    """The ``numba.njit`` keyword arguments of a config's build."""
+    return {"parallel": source.parallel, **options.numba_options()}
+
+
+def compile_in_pipeline(dispatcher: Any, pipeline: PipelineConfig, sig: tuple[Any, ...]) -> None:
+    """Compile ``sig`` into ``dispatcher`` with ``pipeline`` (see :func:`numba_pipeline`).
+
+    Numba's compiler lock is taken before the hook goes in: the hook is process-wide,
+    and another thread's compile must not run under it.
+    """
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock, numba_pipeline(pipeline):
+        dispatcher.compile(sig)
 
 
 def transformed_kernel(
@@ -188,14 +237,31 @@ class WithThreads:
 def _built(
     dispatcher: Any, args: tuple[Any, ...], compile_s: float, lowered: Transformed | None = None
 ) -> BuildResult:
-    optimized = dispatcher.inspect_llvm(signature_of(args))
+    built_hash = build_code_hash(dispatcher.inspect_llvm(signature_of(args)), lowered)
+    return BuildResult(dispatcher, compile_s, code_hash=built_hash)
+
+
+def build_code_hash(optimized_ir: str, lowered: Transformed | None = None) -> str:
+    """The code hash of a build: its optimized IR (``dispatcher.inspect_llvm(sig)``) and,
+    for a loop-transformed build, the lowered source.
+
+    Named local values are renamed in order of first appearance: Numba names them
+    after IR variables whose numbering is global to the process (a parfor's ``_m_21``
+    in one compile is ``_m_121`` in the next), and names are not code.
+    """
+    names: dict[str, str] = {}
+    optimized_ir = _LOCAL_NAME.sub(
+        lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), optimized_ir
+    )
     if lowered is not None:
         # A parallel region is compiled into a library of its own that the main
         # function's IR does not show: the lowered source tells the builds apart.
-        optimized += "\n" + lowered.source
-    return BuildResult(dispatcher, compile_s, code_hash=code_hash(optimized))
+        optimized_ir += "\n" + lowered.source
+    return code_hash(optimized_ir)
 
 
+#: LLVM local identifiers with a name (``%x``, ``%"a b"``); numbered ones (``%0``) stay.
+_LOCAL_NAME = re.compile(r'%(?:"[^"]*"|[-a-zA-Z$._][-a-zA-Z$._0-9]*)')
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -41,13 +41,15 @@ class BundleSource(BaseConfigSource):
 
     With ``strict=False`` (imports, decorators), a missing, corrupt, foreign or newer
     file gives no entries and one line in ``problems``; with ``strict=True`` it raises
-    :class:`BundleError`.
+    :class:`BundleError`. With ``missing_ok`` a missing file is an empty bundle (one
+    that a build is about to write).
     """
 
-    def __init__(self, path: str | Path, *, strict: bool = False) -> None:
+    def __init__(self, path: str | Path, *, strict: bool = False, missing_ok: bool = False) -> None:
         self.path = Path(path)
         try:
-            self._entries = read_bundle(self.path)
+            missing = missing_ok and not self.path.exists()
+            self._entries = [] if missing else read_bundle(self.path)
         except BundleError as exc:
             if strict:
                 raise

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from autotune.cache._base import BaseConfigSource
 from autotune.cache._entry import CacheEntry, CacheHit, MatchLevel, match_level, target_facts
 from autotune.cache._key import KernelKey, bucket_distance, kernel_key
-from autotune.db import BaseDatabase
 from autotune.program import Target
 from autotune.records import TunedRow
 
 if TYPE_CHECKING:
+    from autotune.db import BaseDatabase
     from autotune.kernels import KernelDecl
     from autotune.result import TuningResult
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autotune.cache._base import BaseConfigSource
 from autotune.cache._bundle import BundleSource
 from autotune.cache._entry import CacheEntry
-from autotune.db import BaseDatabase, display_url, normalize_url, open_database
 from autotune.errors import AutotuneError
+
+if TYPE_CHECKING:
+    from autotune.db import BaseDatabase
+
+# autotune.db (and SQLAlchemy with it) is imported only when a database is read: a
+# package reading its bundle at import time does not pay for it.
 
 
 class DatabaseSource(BaseConfigSource):
@@ -21,7 +27,7 @@ class DatabaseSource(BaseConfigSource):
     """
 
     def __init__(self, url: str | None = None, *, strict: bool = False) -> None:
-        from autotune.db import default_url
+        from autotune.db import default_url, normalize_url
 
         self.url = normalize_url(url or default_url())
         self.strict = strict
@@ -39,12 +45,15 @@ class DatabaseSource(BaseConfigSource):
 
     @property
     def description(self) -> str:
+        from autotune.db import display_url
+
         return f"database {display_url(self.url)}"
 
     def _database(self) -> BaseDatabase | None:
         if self._opened:
             return self._db
         self._opened = True
+        from autotune.db import open_database
         from autotune.db._engine import sqlite_path
 
         path = sqlite_path(self.url)
@@ -90,7 +99,11 @@ class DatabaseSource(BaseConfigSource):
 
 
 def open_source(
-    db: str | None = None, bundle: str | Path | None = None, *, strict: bool = False
+    db: str | None = None,
+    bundle: str | Path | None = None,
+    *,
+    strict: bool = False,
+    missing_ok: bool = False,
 ) -> BaseConfigSource:
     """Where tuned configs are read from: the bundle file ``bundle`` when given, else
     the database ``db`` (default: the per-user database, or ``$AUTOTUNE_DB``).
@@ -98,8 +111,9 @@ def open_source(
     Opening never writes anything. With ``strict=False`` a source that cannot be read
     has no entries and says why in ``problems``; with ``strict=True`` it raises
     (:class:`~autotune.cache.BundleError` or
-    :class:`~autotune.errors.DatabaseError`).
+    :class:`~autotune.errors.DatabaseError`). ``missing_ok``: a bundle file that does
+    not exist yet is an empty one.
     """
     if bundle is not None:
-        return BundleSource(bundle, strict=strict)
+        return BundleSource(bundle, strict=strict, missing_ok=missing_ok)
     return DatabaseSource(db, strict=strict)

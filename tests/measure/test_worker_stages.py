@@ -14,7 +14,9 @@ SOURCE = FIXTURES / "stages.py"
 
 
 def _lower(name: str) -> dict:  # type: ignore[type-arg]
-    return Worker(io.BytesIO()).handle({"op": "lower", "kernel": KernelRef(str(SOURCE), None, name)})
+    return Worker(io.BytesIO()).handle(
+        {"op": "lower", "kernel": KernelRef(str(SOURCE), None, name)}
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from autotune.testing.strategies import StrategyConformance, space_fixture
 class TestModelStrategy(StrategyConformance):
     # A model is fitted at every ask: draining the medium space takes a few seconds.
     conformance_space = space_fixture(slow=("medium",))
+
     def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
         return ModelStrategy(space, seed)
 

@@ -18,6 +18,7 @@ class TestOptunaStrategy(StrategyConformance):
     # contract, and the two spaces with conditional parameters still take seconds.
     max_proposals = 40
     conformance_space = space_fixture(slow=("conditional", "sequence"))
+
     def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
         return OptunaStrategy(space, seed)
 

@@ -34,6 +34,7 @@ ARMS = (
 class TestPortfolioInsideTheBandit(StrategyConformance):
     # Each ask costs more as trials accumulate: 100 proposals check the same contract.
     max_proposals = 100
+
     def make_strategy(self, space, seed):
         arms = [
             _arm(space.sample(__import__("numpy").random.default_rng(i)), 0.2) for i in range(3)
