@@ -152,6 +152,11 @@ def _atomic_write(path: Path, text: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); a shipped bundle must be readable as
+        # any file the user writes would be, or other users silently get default builds.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

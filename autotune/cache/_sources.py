@@ -52,13 +52,13 @@ class DatabaseSource(BaseConfigSource):
     def _database(self) -> BaseDatabase | None:
         if self._opened:
             return self._db
-        self._opened = True
         from autotune.db import open_database
         from autotune.db._engine import sqlite_path
 
         path = sqlite_path(self.url)
         if path is not None and not path.exists():
-            return None
+            return None  # looked for again next time: another process may create it
+        self._opened = True
         try:
             self._db = open_database(self.url, must_exist=True)
         except AutotuneError as exc:

@@ -61,8 +61,12 @@ class TunedFunction:
     ) -> None:
         import numba
 
+        from autotune.kernels import KernelDecl
+
         self._warned: set[str] = set()
-        self.py_func = getattr(func, "py_func", func)
+        # A declared kernel builds with its parameters bound (defaults when untuned).
+        self._decl = func if isinstance(func, KernelDecl) else None
+        self.py_func = self._decl.pyfunc if self._decl else getattr(func, "py_func", func)
         functools.update_wrapper(self, self.py_func)
         self.njit_options = dict(njit_options or {})
         self._db, self._bundle = db, None if bundle is None else os.fspath(bundle)
@@ -95,13 +99,16 @@ class TunedFunction:
         warn_once(kind, message, self._warned)
 
     def _default_dispatcher(self, njit: Callable[..., Any]) -> Any:
+        target = self.py_func
+        if self._decl is not None:
+            target = self._decl.bind(self._decl.default_params())
         if self._cache:
             try:
-                return njit(cache=True, **self.njit_options)(self.py_func)
+                return njit(cache=True, **self.njit_options)(target)
             except RuntimeError as exc:  # Numba cannot cache it (interactive code)
                 self._warn("nocache", f"autotune: {self.py_func.__name__}: {exc}")
                 self._cache = False
-        return njit(**self.njit_options)(self.py_func)
+        return njit(**self.njit_options)(target)
 
     @property
     def signatures(self) -> list[tuple[Any, ...]]:
@@ -297,7 +304,10 @@ class TunedFunction:
         tuned = self._tuned.get(text)
         if tuned is None:
             tuned = compile_config(
-                self.py_func, config, njit_options=self.njit_options, cache=self._cache
+                self._decl or self.py_func,
+                config,
+                njit_options=self.njit_options,
+                cache=self._cache,
             )
             self._tuned[text] = tuned
         return tuned

@@ -8,6 +8,7 @@ warning and a miss; the caller then runs Numba's default build.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from autotune.cache import BaseConfigSource, CacheHit, KernelKey
 
 _SourceId = tuple[str | None, str | None]
+#: The environment variable naming the default database (autotune.db.ENV_VAR; not
+#: imported from there, which would import SQLAlchemy for bundle lookups too).
+ENV_VAR = "AUTOTUNE_DB"
 _sources: dict[_SourceId, BaseConfigSource] = {}
 _sources_lock = threading.Lock()
 
@@ -83,7 +87,10 @@ def forget_source(db: str | None, bundle: str | None) -> None:
 
 
 def _source_id(db: str | None, bundle: str | None) -> _SourceId:
-    return (db, str(Path(bundle).resolve()) if bundle is not None else None)
+    if bundle is not None:
+        return (db, str(Path(bundle).resolve()))
+    # The default database is whatever $AUTOTUNE_DB names at the time of the lookup.
+    return (db or "default:" + os.environ.get(ENV_VAR, ""), None)
 
 
 def reset() -> None:

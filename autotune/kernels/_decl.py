@@ -21,8 +21,8 @@ RETURN = "return"
 
 @dataclass(eq=False)
 class KernelDecl:
-    """A kernel declared for tuning. Declaring is not applying: this object never
-    looks up tuned configs; it says what to build, how to feed it and how to check it.
+    """A kernel declared for tuning: what to build, how to feed it and how to check it.
+    Calling it runs it as ``@autotune.jit`` would (see :meth:`__call__`).
 
     Attributes:
         name: the kernel's name (its function name unless given).
@@ -64,7 +64,7 @@ class KernelDecl:
     constraints: list[tuple[str, Callable[[dict[str, Any]], bool]]] = field(default_factory=list)
     source: str = ""
     perturb: float = 0.0
-    _default_dispatcher: Any = field(default=None, repr=False)
+    _tuned: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -185,12 +185,15 @@ class KernelDecl:
         return bound
 
     def __call__(self, *args: Any) -> Any:
-        """Run the kernel with default parameters under Numba's default build."""
-        if self._default_dispatcher is None:
-            import numba
+        """Run the kernel, each argument signature built with its tuned config from
+        the config cache (the per-user database, or ``$AUTOTUNE_DB``), else with the
+        default parameters under Numba's default build and one warning saying how to
+        tune it: exactly as :func:`autotune.jit` would. Nothing is tuned here."""
+        if self._tuned is None:
+            from autotune.deploy import jit
 
-            self._default_dispatcher = numba.njit(self.bind(self.default_params()))
-        return self._default_dispatcher(*args)
+            self._tuned = jit(self)
+        return self._tuned(*args)
 
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature | None:

@@ -132,6 +132,7 @@ def test_bundle_round_trip_keeps_other_targets(tmp_path: Path) -> None:
     hit = lookup(BundleSource(path), KEY, HOST)
     assert hit is not None and hit.entry.target["cpu_name"] == "znver4"
     assert not list(tmp_path.glob(".tuned.json.*"))  # no temporary left behind
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others, as umask 022 gives
 
 
 @pytest.mark.parametrize(
