@@ -46,7 +46,9 @@ def test_a_declared_kernel_runs_its_tuned_parameters(
     monkeypatch.setenv("AUTOTUNE_DB", url)
     decl, x = _scaled(), np.arange(4.0)
     db = SQLDatabase(url)
-    remember(db, make_entry(kernel_key(decl.pyfunc, (x, np.zeros(4))), host_target(), {"kernel.T": 8}))
+    remember(
+        db, make_entry(kernel_key(decl.pyfunc, (x, np.zeros(4))), host_target(), {"kernel.T": 8})
+    )
     db.close()
     out = np.zeros(4)
     decl(x, out)
