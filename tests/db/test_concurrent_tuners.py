@@ -77,13 +77,24 @@ def _tune_in_process(url: str, seed: int, barrier: Any, results: Any) -> None:
             simplify=False,
             halving=False,
         )
-        decl = SimpleNamespace(name="saxpy", source="saxpy.py", default_size="default")
+        decl = SimpleNamespace(
+            name="saxpy",
+            source="saxpy.py",
+            default_size="default",
+            pyfunc=_saxpy,  # what the config cache keys the tuned result by
+            make_inputs=lambda seed, size: (2.0, [1.0], [1.0]),
+        )
         barrier.wait(timeout=60)  # every tuner starts at once, proposing the same configs
         tuner = _SpaceTuner(runner, SQLDatabase(url), TARGET, options)
         summary = tuner.tune(decl)  # type: ignore[arg-type]
         results.put({"summary": summary, "measured": runner.measured, "error": ""})
     except Exception:
         results.put({"error": traceback.format_exc()})
+
+
+def _saxpy(a, x, y):  # type: ignore[no-untyped-def]
+    for i in range(len(x)):
+        y[i] += a * x[i]
 
 
 def _tune_concurrently(url: str, seed: int) -> list[dict[str, Any]]:
