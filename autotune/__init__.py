@@ -16,13 +16,13 @@ a bundle, or with Numba's default build (and one warning) when none is known.
 
 from typing import TYPE_CHECKING, Any
 
-from autotune.deploy import jit
 from autotune.kernels import KernelDecl, kernel
 from autotune.result import ResultStatus, TuningResult
 from autotune.space import Bool, Choice, Int, Permutation, Pow2
 
 if TYPE_CHECKING:
     from autotune.api import tune
+    from autotune.deploy import jit
 
 __version__ = "0.1.0"
 
@@ -44,9 +44,13 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The tuning machinery (databases, strategies) takes most of a second to import;
-    # worker processes and `import autotune` alone never need it.
+    # worker processes, the command line and `import autotune` alone never need it.
     if name == "tune":
         from autotune.api import tune
 
         return tune
+    if name == "jit":  # the build machinery (loops, passes, llvmlite) comes with it
+        from autotune.deploy import jit
+
+        return jit
     raise AttributeError(f"module 'autotune' has no attribute {name!r}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from autotune.cache import BaseConfigSource, CacheEntry, CacheHit, MatchLevel, kernel_key, lookup
 from autotune.kernels import KernelDecl, load_kernels
-from autotune.sweep._corpus import KernelJob, find_kernels
+from autotune.kernels._corpus import KernelJob, find_kernels
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,11 +66,12 @@ def main() -> None:
 
 
 def _db_help() -> str:
-    from autotune.db import ENV_VAR, display_url, user_default_url
+    from autotune.db import ENV_VAR, user_default_url
 
+    # The default is a file in the user's data directory: it has no secret to hide.
     return (
         "Database URL (any SQLAlchemy URL, or a file path for SQLite). "
-        f"[env var: {ENV_VAR}; default: {display_url(user_default_url())}]"
+        f"[env var: {ENV_VAR}; default: {user_default_url()}]"
     )
 
 
@@ -98,7 +99,7 @@ def _say_where_results_are(db_url: str) -> None:
     """One line on stderr naming the database written, its secrets hidden; nothing
     for an in-memory one, which is gone."""
     from autotune.db import normalize_url
-    from autotune.db._engine import is_memory_url
+    from autotune.db._location import is_memory_url
 
     if not is_memory_url(normalize_url(db_url)):
         click.echo(f"results in {_shown(db_url)}", err=True)  # unwrapped, whatever its length

@@ -11,13 +11,12 @@ built, and a mismatch makes the entry stale.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import inspect
+import linecache
 import math
 import operator
 import sys
-import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -191,19 +190,26 @@ class _Fingerprint:
 
 
 def function_source(pyfunc: Callable[..., Any]) -> str:
-    """``pyfunc``'s source without its decorators and comments (decorator arguments
-    declare how to tune, not what to compute); its bytecode name when the source
-    cannot be read."""
-    try:
-        text = textwrap.dedent(inspect.getsource(pyfunc))
-        tree = ast.parse(text)
-    except (OSError, TypeError, SyntaxError):
+    """``pyfunc``'s source from its ``def`` line to its last line, without the
+    decorators above it (decorator arguments declare how to tune, not what to
+    compute); its qualified name when the source cannot be read.
+
+    The lines are read from the file the code was compiled from (as the interpreter's
+    tracebacks are), which is much cheaper than :func:`inspect.getsource`'s
+    tokenizing: a build looks up every kernel of a package.
+    """
+    code = pyfunc.__code__
+    lines = linecache.getlines(code.co_filename, pyfunc.__globals__)
+    numbers = [n for _, _, n in code.co_lines() if n is not None]
+    if not lines or not numbers:
         return f"<no source: {pyfunc.__qualname__}>"
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            node.decorator_list = []
-            return ast.unparse(node)
-    return ast.unparse(tree)
+    first = code.co_firstlineno - 1
+    last = max(max(numbers), code.co_firstlineno)
+    body = lines[first:last]
+    for index, line in enumerate(body):
+        if line.lstrip().startswith(("def ", "async def ")):
+            return "".join(body[index:])
+    return "".join(body)
 
 
 def _code_text(code: types.CodeType) -> str:

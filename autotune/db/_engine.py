@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+
+from autotune.db._location import is_memory_url, normalize_url, sqlite_path
+
+__all__ = ["is_memory_url", "normalize_url", "sqlite_path"]  # re-exported, defined there
 
 #: Seconds an SQLite writer waits for another process's write to finish.
 SQLITE_BUSY_TIMEOUT_S = 60.0
@@ -31,30 +34,6 @@ WRITES = "autotune_writes"
 MASK = "***"
 # The name=value pairs of a query string; a value ends at the next '&' or fragment.
 _SECRET_QUERY = re.compile(r"(?<=[?&])([^=&#]+)=([^&#]*)")
-
-
-def normalize_url(url: str) -> str:
-    """Accept a plain file path as shorthand for an SQLite URL, and name the
-    PostgreSQL driver (psycopg, from the ``pg`` extra) when the URL names none."""
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser()}"
-    for bare in ("postgresql://", "postgres://"):
-        if url.startswith(bare):
-            return "postgresql+psycopg://" + url.removeprefix(bare)
-    return url
-
-
-def is_memory_url(url: str) -> bool:
-    """Whether ``url`` (normalized) names an in-memory SQLite database."""
-    return url in ("sqlite://", "sqlite:///:memory:")
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of an SQLite ``url`` (normalized); ``None`` for other databases and
-    in-memory ones."""
-    if not url.startswith("sqlite:///") or is_memory_url(url):
-        return None
-    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
 
 
 def read_only_url(url: str) -> str:

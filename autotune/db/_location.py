@@ -3,18 +3,44 @@
 The default is per user, not per working directory, so that ``autotune show`` finds
 what ``autotune tune`` wrote wherever either runs: ``$AUTOTUNE_DB`` (a URL or a file
 path) when set, else ``autotune.db`` in the platform's user data directory.
+
+This module imports no SQLAlchemy, so that naming a database (a command's help, a
+lookup in a bundle) costs nothing.
 """
 
 from __future__ import annotations
 
 import os
-
-from autotune.db._engine import normalize_url, sqlite_path
+from pathlib import Path
 
 #: Environment variable naming the default database (a URL or a file path).
 ENV_VAR = "AUTOTUNE_DB"
 #: File name of the per-user default database.
 DEFAULT_FILE = "autotune.db"
+
+
+def normalize_url(url: str) -> str:
+    """Accept a plain file path as shorthand for an SQLite URL, and name the
+    PostgreSQL driver (psycopg, from the ``pg`` extra) when the URL names none."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
+
+
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` (normalized) names an in-memory SQLite database."""
+    return url in ("sqlite://", "sqlite:///:memory:")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite ``url`` (normalized); ``None`` for other databases and
+    in-memory ones."""
+    if not url.startswith("sqlite:///") or is_memory_url(url):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
 
 
 def user_default_url() -> str:

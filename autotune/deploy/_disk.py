@@ -54,9 +54,18 @@ def config_tag(
     text = json.dumps(
         [dict(config), sorted(njit_options.items()), source_text, program, __version__],
         sort_keys=True,
-        default=repr,
+        default=_stable,
     )
     return "at" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stable(value: Any) -> Any:
+    """JSON for what ``json`` cannot write. A set (Numba's fastmath flags) is sorted:
+    its iteration order changes from process to process with string hashing, and a
+    tag that changed would never find its cached build again."""
+    if isinstance(value, set | frozenset):
+        return sorted(map(repr, value))
+    return repr(value)
 
 
 def enable_config_cache(dispatcher: Any, tag: str) -> bool:

@@ -61,6 +61,8 @@ class TunedFunction:
     ) -> None:
         import numba
 
+        # Imported when decorating, with Numba, rather than inside the first call.
+        import autotune.cache  # noqa: F401
         from autotune.kernels import KernelDecl
 
         self._warned: set[str] = set()

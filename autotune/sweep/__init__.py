@@ -5,8 +5,8 @@ Dask needed), ``DaskExecutor`` (``autotune.sweep._dask``, the ``dist`` extra) on
 local or remote Dask cluster.
 """
 
+from autotune.kernels._corpus import Corpus, KernelJob, Unloadable, find_kernels
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
-from autotune.sweep._corpus import Corpus, KernelJob, Unloadable, find_kernels
 from autotune.sweep._job import tune_job
 from autotune.sweep._local import LocalExecutor
 from autotune.sweep._run import (

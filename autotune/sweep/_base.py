@@ -6,8 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from autotune.kernels._corpus import KernelJob
 from autotune.result import TuningResult
-from autotune.sweep._corpus import KernelJob
 from autotune.tuner import TuneOptions
 
 

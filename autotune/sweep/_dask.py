@@ -17,9 +17,9 @@ from typing import Any
 
 from autotune.db import open_database
 from autotune.errors import InputError
+from autotune.kernels._corpus import KernelJob
 from autotune.measure import BaseTimingLock, LocalRunner
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
-from autotune.sweep._corpus import KernelJob
 from autotune.sweep._job import describe_error, tune_job, unfinished
 
 #: Dask is an optional dependency: say how to get it.

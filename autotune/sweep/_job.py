@@ -9,12 +9,12 @@ from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase
 from autotune.errors import InputError
 from autotune.kernels import KernelDecl, load_kernels
+from autotune.kernels._corpus import KernelJob
 from autotune.measure import BaseRunner
 from autotune.program import host_target
 from autotune.records import Status, TrialRecord
 from autotune.result import ResultStatus, TuningResult
 from autotune.sweep._base import EventSink, JobOutcome, SweepEvent, SweepPlan
-from autotune.sweep._corpus import KernelJob
 from autotune.tuner import Tuner
 
 

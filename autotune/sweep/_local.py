@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from autotune.db import BaseDatabase, open_database
+from autotune.kernels._corpus import KernelJob
 from autotune.measure import BaseRunner, BaseTimingLock, HostFileLock, LocalRunner
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepPlan
-from autotune.sweep._corpus import KernelJob
 from autotune.sweep._job import describe_error, tune_job, unfinished
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from autotune.db import BaseDatabase, normalize_url, open_database
 from autotune.errors import InputError
+from autotune.kernels._corpus import Corpus, KernelJob
 from autotune.program import host_target
 from autotune.result import ResultStatus, TuningResult
 from autotune.sweep._base import BaseExecutor, EventSink, JobOutcome, SweepEvent, SweepPlan
-from autotune.sweep._corpus import Corpus, KernelJob
 from autotune.sweep._job import skipped
 from autotune.tuner import TuneOptions
 

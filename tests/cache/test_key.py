@@ -65,13 +65,21 @@ def test_the_same_program_loaded_twice_has_the_same_key(tmp_path: Path) -> None:
     assert _key(_load(tmp_path / "a")) == _key(_load(tmp_path / "b"))
 
 
-def test_comments_and_decorators_do_not_change_the_key(tmp_path: Path) -> None:
+def test_decorators_do_not_change_the_key(tmp_path: Path) -> None:
+    # @autotune.kernel(...) and @autotune.jit(...) on the same function find one entry.
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     plain = _key(_load(tmp_path / "a"))
-    edited = KERNEL.replace("# a comment", "# another comment").replace(
-        "@numba.njit(fastmath=True)", "@numba.njit"
+    edited = KERNEL.replace(
+        "@numba.njit(fastmath=True)", "@numba.njit(\n    error_model='numpy'\n)"
     )
     assert _key(_load(tmp_path / "b", edited)).digest == plain.digest
+
+
+def test_lines_above_do_not_change_the_key(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    plain = _key(_load(tmp_path / "a"))
+    moved = KERNEL.replace("N = 3", "# a new comment\n\n\nN = 3")
+    assert _key(_load(tmp_path / "b", moved)).digest == plain.digest
 
 
 @pytest.mark.parametrize(

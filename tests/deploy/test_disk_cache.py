@@ -247,3 +247,24 @@ def _probe_path(tmp_path: Path, name: str) -> list[dict]:  # type: ignore[type-a
         return _probe(tmp_path, tmp_path / "caller.py", name, {})
     finally:
         _sys.path.remove(str(tmp_path))
+
+
+def test_config_tags_do_not_depend_on_string_hashing() -> None:
+    # Numba's fastmath option is a set of flags; a set's order changes with
+    # PYTHONHASHSEED, and a tag that changed would compile in every process.
+    script = (
+        "from autotune.deploy._disk import config_tag;"
+        "print(config_tag({'flags.fastmath': 'nnan,ninf'}, "
+        "{'fastmath': {'nnan', 'ninf', 'nsz', 'arcp', 'contract'}}, None))"
+    )
+    tags = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout.strip()
+        for seed in range(4)
+    }
+    assert len(tags) == 1

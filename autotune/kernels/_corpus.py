@@ -1,4 +1,5 @@
-"""Finding the kernels of a corpus: kernel files, spec files and directories of them."""
+"""Finding the kernels of a corpus (a sweep, a build): kernel files, spec files and
+directories of them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autotune.errors import InputError
-from autotune.kernels import SPEC_SUFFIX, declares_kernels, load_kernels, spec_path_for
+from autotune.kernels._loader import declares_kernels, load_kernels
+from autotune.kernels._spec import SPEC_SUFFIX, spec_path_for
 
 
 @dataclass(frozen=True, slots=True)
