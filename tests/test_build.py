@@ -199,3 +199,30 @@ def test_build_tunes_the_misses_then_everything_is_cached(package: Path, tmp_pat
     assert shown.returncode == 0 and "smooth" in shown.stdout
     stale = _cli("show", "--stale", "--from", str(bundle), cwd=package, env_db=db)
     assert stale.returncode == 0 and "0 stale" in stale.stderr
+
+
+SECOND = """
+
+@autotune.kernel(inputs=_inputs, sizes={"small": {"n": 1000}}, outputs=[1])
+def copy(x, out):
+    for i in range(x.shape[0]):
+        out[i] = x[i]
+"""
+
+
+def test_editing_one_kernel_invalidates_only_that_kernel(package: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    (package / "kern.py").write_text(KERNEL + SECOND)
+    _forget_modules()
+    decls = load_kernels(package / "kern.py")
+    db = SQLDatabase(url)
+    for decl in decls:
+        args = decl.make_inputs(0, "small")
+        remember(db, make_entry(kernel_key(decl.pyfunc, args), host_target(), {}))
+    db.close()
+    (package / "kern.py").write_text(KERNEL + SECOND.replace("x[i]\n", "2 * x[i]\n"))
+    _forget_modules()
+    with open_source(db=url, strict=True) as source:
+        items = {i.kernel: i for i in check(find_jobs([package / "kern.py"]), source)}
+    assert items["smooth"].cached
+    assert not items["copy"].cached
