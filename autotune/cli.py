@@ -513,7 +513,8 @@ def _entries_table(entries: Sequence[Any], where: str, host: Any) -> Table:
     for column in ("kernel", "size", "bucket", "tuned on", "here", "speedup", "changes"):
         table.add_column(column)
     for entry in sorted(entries, key=lambda e: (e.kernel, e.bucket)):
-        changes = ", ".join(f"{k}={v}" for k, v in sorted(entry.config.items())) or "default"
+        shown = entry.extra.get("changes", entry.config)
+        changes = ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "default"
         table.add_row(
             entry.kernel,
             entry.size or "",

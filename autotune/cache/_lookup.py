@@ -95,7 +95,11 @@ def entry_for_result(
         source=result.source or decl.source,
         spec=result.spec,
         size=result.size,
-        extra={"space_options": space_options, "run_id": result.run_id or ""},
+        extra={
+            "space_options": space_options,
+            "run_id": result.run_id or "",
+            "changes": dict(result.best_changes),  # what differs from the default config
+        },
     )
 
 
