@@ -154,7 +154,8 @@ def build(
     Configs are read from the bundle file ``bundle`` when given, else from the
     database ``db`` (default: the per-user one). Misses are tuned with ``budget``
     (trials are recorded in ``db``); with a bundle, their new entries are then merged
-    into it (written atomically). With ``check_only`` nothing is tuned or written.
+    into it (written atomically), also when tuning stops early (Ctrl-C, an error).
+    With ``check_only`` nothing is tuned or written.
 
     Raises InputError for sources that do not load, and BundleError / DatabaseError
     for a source of configs that cannot be read (a build must not pass by accident).
@@ -167,9 +168,11 @@ def build(
     misses = [item for item in before if not item.cached]
     if check_only or not misses:
         return BuildReport(before, [], [])
-    tuned = _tune_misses(misses, db, budget, size, loops)
-    if bundle is not None:
-        _export_to_bundle(db, bundle, misses)
+    try:
+        tuned = _tune_misses(misses, db, budget, size, loops)
+    finally:
+        if bundle is not None:  # also what was tuned before an interruption or error
+            _export_to_bundle(db, bundle, misses)
     with open_source(db=db, bundle=bundle, strict=True, missing_ok=True) as source:
         after = check(jobs, source, size)
     return BuildReport(before, after, tuned)

@@ -226,3 +226,20 @@ def test_editing_one_kernel_invalidates_only_that_kernel(package: Path, tmp_path
         items = {i.kernel: i for i in check(find_jobs([package / "kern.py"]), source)}
     assert items["smooth"].cached
     assert not items["copy"].cached
+
+
+def test_what_was_tuned_before_an_interruption_reaches_the_bundle(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autotune.build as build_module
+
+    url, bundle = f"sqlite:///{tmp_path / 't.db'}", tmp_path / "tuned.json"
+
+    def tune_one_then_stop(*args: object, **kwargs: object) -> list[str]:
+        _remember_current(package, url)  # the first kernel finished tuning ...
+        raise KeyboardInterrupt  # ... then Ctrl-C
+
+    monkeypatch.setattr(build_module, "_tune_misses", tune_one_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        build([package / "kern.py"], db=url, bundle=bundle)
+    assert [e["kernel"] for e in json.loads(bundle.read_text())["entries"]] == ["smooth"]
