@@ -31,7 +31,7 @@ from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
 from autotune.measure._timing import summarize
 from autotune.program import Workload
-from autotune.records import MeasureResult, Status, TrialRecord
+from autotune.records import MeasureResult, Status, TrialRecord, TunedRow
 from autotune.result import ResultStatus, TuningResult
 
 WORKLOAD = "w" * 16
@@ -407,6 +407,28 @@ class DatabaseConformance:
         finally:
             finish.set()
             child.join(timeout=10)
+
+    def test_tuned_rows_are_replaced_per_digest_bucket_and_target(
+        self, database: BaseDatabase
+    ) -> None:
+        def row(bucket: str, target: str, speedup: float, at: float) -> TunedRow:
+            entry = {"kernel": "saxpy", "config": {"x": 1}, "speedup": speedup}
+            return TunedRow("d1", bucket, target, "saxpy", entry, at)
+
+        database.save_tuned(row("10", TARGET, 1.2, 1.0))
+        database.save_tuned(row("10", TARGET, 1.5, 2.0))  # a later run replaces it
+        database.save_tuned(row("12", TARGET, 1.1, 3.0))
+        database.save_tuned(row("10", "other-target", 1.3, 4.0))
+        database.save_tuned(TunedRow("d2", "10", TARGET, "gemm", {"config": {}}, 5.0))
+        rows = database.tuned("d1")
+        assert [(r.bucket, r.target_key, r.entry["speedup"]) for r in rows] == [
+            ("10", TARGET, 1.5),
+            ("12", TARGET, 1.1),
+            ("10", "other-target", 1.3),
+        ]
+        assert len(database.tuned()) == 4 and database.tuned("none") == []
+        rows[0].entry["speedup"] = 99.0  # a copy: nothing stored changes
+        assert database.tuned("d1")[0].entry["speedup"] == 1.5
 
     def _claim_in_child(self, tmp_path: Path, claimed: Any, finish: Any) -> None:
         """Claim CONFIG, say so, and exit without releasing it once told to."""
