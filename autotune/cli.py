@@ -1,5 +1,5 @@
-"""Command line: ``autotune tune | sweep | show | explain | report | export``. Thin:
-parse, call the library, print."""
+"""Command line: ``autotune tune | sweep | show | explain | report | export | bundle |
+build`` (also ``python -m autotune``). Thin: parse, call the library, print."""
 
 from __future__ import annotations
 
@@ -647,7 +647,12 @@ def bundle(db_url: str, kernel: str | None, output: Path) -> int:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--db", "db_url", default=None, help="Database to read and record into.")
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="Database to read and record into. [default: $AUTOTUNE_DB, else the per-user one]",
+)
 @click.option(
     "--from",
     "bundle_path",
