@@ -162,9 +162,10 @@ def _enabling(made: Band | Illegal) -> Verdict:
         return Verdict(what, False, made.reason)
     rows = []
     for name, row in zip(made.schedule.names, made.schedule.matrix, strict=True):
+        coeffs = [c * made.sign(j) for j, c in enumerate(row)]  # over the loop variables
         terms = [
             f"{c}*{v}" if c not in (1, -1) else ("-" if c < 0 else "") + v
-            for c, v in zip(row, made.vars, strict=True)
+            for c, v in zip(coeffs, made.vars, strict=True)
             if c
         ]
         rows.append(f"{name} -> {' + '.join(terms).replace('+ -', '- ')}")

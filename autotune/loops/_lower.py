@@ -1,10 +1,11 @@
 """Lowering scheduled bands back to Python source that Numba compiles as usual.
 
 Statements keep their own AST; loop variables are substituted by what they are in the
-new coordinates (``x = T^-1 y``, plus the copy offset under unroll-and-jam). Loop bounds
-come from :mod:`autotune.loops._bounds`. Innermost loops then get their invariant array
-elements kept in local variables (:mod:`autotune.loops._promote`), which LLVM cannot do
-itself when it cannot prove that Numba's arrays do not overlap.
+new coordinates (``x = T^-1 y``, negated for a loop that counts down, plus the copy
+offset under unroll-and-jam). Loop bounds come from :mod:`autotune.loops._bounds`.
+Innermost loops then get their invariant array elements kept in local variables
+(:mod:`autotune.loops._promote`), which LLVM cannot do itself when it cannot prove that
+Numba's arrays do not overlap.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from autotune.loops._affine import Affine, to_ast
+from autotune.loops._affine import Affine, NotAffine, from_ast, to_ast
 from autotune.loops._bounds import Bound, LoopBounds, inverse, tile_bounds, y_name
 from autotune.loops._ir import Loop, Node, Stmt
 from autotune.loops._promote import promote_innermost
@@ -218,12 +219,15 @@ class _BandLowering:
 
     def _name_loops(self) -> None:
         sched, band = self.sched, self.band
+        unrolled = sched.unroll[0] if sched.unroll is not None else None
         for k, row in enumerate(sched.matrix):
             plain = [j for j, v in enumerate(row) if v]
-            free = k not in sched.tiled and k != self.parallel
-            if len(plain) == 1 and row[plain[0]] == 1:
+            free = k not in sched.tiled and k not in (self.parallel, unrolled)
+            # the coefficient of the loop variable itself (a coordinate may be minus it)
+            coeff = row[plain[0]] * band.sign(plain[0]) if len(plain) == 1 else 0
+            if coeff == 1:
                 self.y[y_name(k)] = Affine.var(band.vars[plain[0]])
-            elif len(plain) == 1 and row[plain[0]] == -1 and free:
+            elif coeff == -1 and free:
                 self.y[y_name(k)] = Affine.var(band.vars[plain[0]], -1)
                 self.descending.add(k)
             else:
@@ -240,7 +244,7 @@ class _BandLowering:
             expr = sum(
                 (ys[y_name(k)].scale(c) for k, c in enumerate(self.inverse[j]) if c), Affine()
             )
-            out[x] = expr
+            out[x] = expr.scale(self.band.sign(j))
         return out
 
     def _var(self, k: int) -> str:
@@ -372,4 +376,7 @@ class _BandLowering:
 
 
 def _negate(node: ast.expr) -> ast.expr:
-    return ast.UnaryOp(ast.USub(), node)
+    try:
+        return to_ast(-from_ast(node))  # ``n - 1`` rather than ``-(-n + 1)``
+    except NotAffine:  # min/max or a floor division
+        return ast.UnaryOp(ast.USub(), node)

@@ -2,9 +2,17 @@
 
 A *band* is a chain of perfectly nested loops in a normalized nest. Its *schedule* says
 how to run it: a unimodular matrix ``T`` (new loop ``k`` runs ``y_k = T[k] . x`` over
-the band's original variables ``x``; permutation, reversal and skewing are rows
+the band's iteration coordinates ``x``; permutation, reversal and skewing are rows
 operations), then rectangular tiling of some new loops, unroll-and-jam of one loop, and
 one loop run in parallel (``prange``).
+
+A band's coordinate of a loop counting up is its variable ``v``; of a loop counting down
+(``range(hi, lo, -1)``), it is ``-v``, so that every coordinate grows with time, as the
+dependence distances do (:mod:`autotune.loops._deps` counts them in iterations). This
+change of variables keeps the order of every iteration, so the identity schedule is
+still the original code; :meth:`Band.sign` undoes it when lowering. Steps other than
+``+-1`` make the domain a relaxation (:meth:`Loop.domain`), so such bands are never
+transformed.
 
 Every transformation is a pure function ``Band -> Band | Illegal``. Legality is decided
 on the band's dependences only (those not carried by loops outside the band): after a
@@ -97,8 +105,16 @@ class Band:
     def depth(self) -> int:
         return len(self.loops)
 
+    def sign(self, position: int) -> int:
+        """``-1`` when loop ``position`` counts down: its coordinate is minus its variable."""
+        return -1 if self.loops[position].step < 0 else 1
+
     def domain(self) -> list[Affine]:
-        return [row for loop in self.loops for row in loop.domain()]
+        """The iteration domain over the band's coordinates (which are named as the
+        loop variables)."""
+        flip = {loop.var: Affine.var(loop.var, -1) for loop in self.loops if loop.step < 0}
+        rows = [row for loop in self.loops for row in loop.domain()]
+        return [row.substitute(flip) for row in rows] if flip else rows
 
     def context_domain(self) -> list[Affine]:
         return [row for loop in self.context for row in loop.domain()]
@@ -230,8 +246,11 @@ def _unimodular_step(
 
 def _non_unit_step(band: Band) -> str | None:
     for loop in band.loops:
-        if loop.step != 1:
-            return f"loop {loop.var} has step {loop.step}; only unit-step loops are transformed"
+        if abs(loop.step) != 1:
+            return (
+                f"loop {loop.var} has step {loop.step}; only loops with step 1 or -1 "
+                "are transformed"
+            )
     return None
 
 

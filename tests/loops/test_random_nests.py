@@ -66,6 +66,8 @@ def statements(draw: st.DrawFn, live: tuple[str, ...]) -> str:
 def loop_header(draw: st.DrawFn, var: str, outer: tuple[str, ...]) -> str:
     lower = draw(st.sampled_from(("0", "1", *outer)))
     upper = draw(st.sampled_from(("n", "n - 1", *(f"{o} + 2" for o in outer))))
+    if draw(st.booleans()):  # the same values, counting down
+        return f"for {var} in range({upper} - 1, {lower} - 1, -1):"
     return f"for {var} in range({lower}, {upper}):"
 
 
