@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from autotune.cache import BaseConfigSource, CacheEntry, CacheHit, MatchLevel, kernel_key, lookup
 from autotune.kernels import KernelDecl, load_kernels
@@ -113,10 +113,14 @@ def space_digest_for(decl: KernelDecl, options: dict[str, Any]) -> str:
     return space_digest(space)
 
 
-def _by_file(jobs: Sequence[KernelJob]) -> dict[tuple[str, str | None], list[KernelJob]]:
-    groups: dict[tuple[str, str | None], list[KernelJob]] = {}
-    for job in jobs:
-        groups.setdefault((job.source, job.spec), []).append(job)
+_Located = TypeVar("_Located", KernelJob, "BuildItem")
+
+
+def _by_file(things: Sequence[_Located]) -> dict[tuple[str, str | None], list[_Located]]:
+    """``things`` (jobs or build items) grouped by the files that declare them."""
+    groups: dict[tuple[str, str | None], list[_Located]] = {}
+    for thing in things:
+        groups.setdefault((thing.source, thing.spec), []).append(thing)
     return groups
 
 
@@ -188,7 +192,7 @@ def _tune_misses(
     tuned: list[str] = []
     db = open_database(db_url)
     try:
-        for (src, spec), items in _group_items(misses).items():
+        for (src, spec), items in _by_file(misses).items():
             names = sorted({item.kernel for item in items})
             decls = select_kernels(Path(src), Path(spec) if spec else None, names)
             for item_size in sorted({item.size for item in items}):
@@ -212,13 +216,6 @@ def _export_to_bundle(db_url: str | None, bundle: Path, misses: Sequence[BuildIt
     with open_source(db=db_url, strict=True) as source:
         entries = [e for e in source.all_entries() if e.digest in digests]
     write_bundle(bundle, entries)
-
-
-def _group_items(items: Sequence[BuildItem]) -> dict[tuple[str, str | None], list[BuildItem]]:
-    groups: dict[tuple[str, str | None], list[BuildItem]] = {}
-    for item in items:
-        groups.setdefault((item.source, item.spec), []).append(item)
-    return groups
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,18 @@ class ResultStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+#: Trial counts of a tuned kernel, in the order its JSON lists them.
+_COUNT_KEYS = (
+    "trials",
+    "failed",
+    "rejected_wrong",
+    "loop_legality_bugs",
+    "invalid",
+    "measured_this_run",
+    "resumed",
+    "simplify_trials",
+    "refine_trials",
+)
 #: Keys of a tuned kernel's measurements, in the order its JSON lists them.
 _TUNED_KEYS = (
     "ir_hash",
@@ -43,15 +55,7 @@ _TUNED_KEYS = (
     "speedup_ci95",
     "best_config",
     "best_changes",
-    "trials",
-    "failed",
-    "rejected_wrong",
-    "loop_legality_bugs",
-    "invalid",
-    "measured_this_run",
-    "resumed",
-    "simplify_trials",
-    "refine_trials",
+    *_COUNT_KEYS,
 )
 #: Keys every result's JSON carries after its status-specific ones.
 _COMMON_KEYS = (
@@ -337,17 +341,6 @@ _OPTIONAL_STRING_KEYS = (
     "best_code_hash",
     "space_digest",
     "size",
-)
-_COUNT_KEYS = (
-    "trials",
-    "failed",
-    "rejected_wrong",
-    "loop_legality_bugs",
-    "invalid",
-    "measured_this_run",
-    "resumed",
-    "simplify_trials",
-    "refine_trials",
 )
 #: How each known key of a stored dict is read; a reader raises for a value it refuses.
 _READERS: dict[str, Callable[[Any], Any]] = {
