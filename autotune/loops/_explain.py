@@ -10,6 +10,7 @@ from typing import Any
 
 from autotune.loops._ir import Loop, Nest, Node, Untransformable
 from autotune.loops._kernel import LoopAnalysis, analyze
+from autotune.loops._scalarize import ArrayStatement
 from autotune.loops._schedule import (
     Band,
     Illegal,
@@ -29,6 +30,12 @@ MAX_LISTED_ORDERS = 24
 ASSUMPTION = (
     "distinct array arguments are assumed not to overlap in memory; every candidate is "
     "still verified against the reference"
+)
+
+
+SLICE_ASSUMPTION = (
+    "the slices of one statement have the extents NumPy would broadcast, and slice bounds "
+    "that involve sizes or arguments are not negative"
 )
 
 
@@ -67,6 +74,7 @@ class NestReport:
     bands: tuple[BandReport, ...]
     normalized: bool = False  # accumulators expanded or loops distributed first
     index: int = 0
+    scalarized: bool = False  # the nest exists as such only with loops.scalarize on
 
     @property
     def name(self) -> str:
@@ -79,6 +87,7 @@ class KernelReport:
     error: str
     nests: tuple[NestReport, ...]
     reassociate: bool
+    statements: tuple[ArrayStatement, ...] = ()  # array statements, scalarized or not
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,9 +106,15 @@ def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelR
     serial_keys = band_config_keys(analysis, parallel=False)
     parallel_keys = band_config_keys(analysis, parallel=True)
     nests = []
+    rewritten = analysis.kernel.rewritten
     for entry in analysis.kernel.nests:
+        scalar = entry.index in rewritten
         if isinstance(entry, Untransformable):
-            nests.append(NestReport(entry.line, False, entry.reason, (), index=entry.index))
+            nests.append(
+                NestReport(
+                    entry.line, False, entry.reason, (), index=entry.index, scalarized=scalar
+                )
+            )
             continue
         assert isinstance(entry, Nest)
         plan = analysis.plans[entry.index]
@@ -109,9 +124,16 @@ def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelR
             extra = tuple(k for k in parallel_keys[(entry.index, band.index)] if k not in keys)
             bands.append(_band_report(band, band_name(entry.index, band.index), keys, extra))
         normalized = _shape(plan.nest.roots) != _shape(plan.normalized.roots)
-        nests.append(NestReport(entry.line, True, "", tuple(bands), normalized, entry.index))
+        nests.append(
+            NestReport(entry.line, True, "", tuple(bands), normalized, entry.index, scalar)
+        )
+    scalarized = analysis.kernel.scalarized
     return KernelReport(
-        name or analysis.kernel.name, analysis.kernel.error, tuple(nests), analysis.reassociate
+        name or analysis.kernel.name,
+        analysis.kernel.error,
+        tuple(nests),
+        analysis.reassociate,
+        scalarized.statements if scalarized else (),
     )
 
 
@@ -188,6 +210,8 @@ def format_report(report: KernelReport) -> list[str]:
         return [*lines, "  no top-level loop nests"]
     for nest in report.nests:
         where = f"nest {nest.name} (line {nest.line})"
+        if nest.scalarized:
+            where += " with its array statements scalarized (loops.scalarize)"
         if not nest.transformable:
             lines.append(f"  {where}: not transformable, because {nest.reason}")
             continue
@@ -195,13 +219,30 @@ def format_report(report: KernelReport) -> list[str]:
         lines.append(f"  {where}: {len(nest.bands)} band(s){how}")
         for band in nest.bands:
             lines.extend(_band_lines(band))
+    lines.extend(_statement_lines(report.statements))
     lines.append(f"  assumption: {ASSUMPTION}")
+    if any(s.scalarized for s in report.statements):
+        lines.append(f"  assumption: {SLICE_ASSUMPTION}")
     reassociated = [b.name for n in report.nests for b in n.bands if b.scalar_reduction]
     if report.reassociate and reassociated:
         lines.append(
             "  reductions into scalars may be reassociated (the kernel allows fastmath): "
             + ", ".join(f"band {name}" for name in reassociated)
         )
+    return lines
+
+
+def _statement_lines(statements: tuple[ArrayStatement, ...]) -> list[str]:
+    if not statements:
+        return []
+    lines = ["  array statements (NumPy slices and array expressions):"]
+    for st in statements:
+        text = st.text if len(st.text) <= 60 else st.text[:57] + "..."
+        if st.scalarized:
+            lines.append(f"    line {st.line}: scalarized ({st.how}): {text}")
+        else:
+            lines.append(f"    line {st.line}: left as written: {text}")
+            lines.append(f"      because {st.reason}")
     return lines
 
 

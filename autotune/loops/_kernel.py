@@ -179,21 +179,29 @@ class Transformed:
     parallel: bool
     prange_name: str
     changed: bool = True
+    numpy_name: str = ""  # the global scalarized code calls NumPy by ("": none)
 
 
 def transformed_source(
     analysis: LoopAnalysis,
     choices: Mapping[tuple[int, int], BandChoice],
     writable: frozenset[str] = frozenset(),
+    scalarize: bool = False,
 ) -> Transformed | Illegal:
     """The kernel's source with the nests named in ``choices`` (keys: nest index, band
     index) transformed; every other nest is left exactly as written. So is a nest whose
-    choices change nothing (``changed`` tells whether any nest was rewritten)."""
+    choices change nothing (``changed`` tells whether any nest was rewritten).
+
+    With ``scalarize`` the kernel's array statements are scalarized first; nests that
+    only the scalarized kernel has (``analysis.kernel.rewritten``) need it.
+    """
     scheduled: dict[tuple[int, int], Band] = {}
     for index in sorted({n for n, _ in choices}):
         plan = analysis.plans.get(index)
         if plan is None:
             return Illegal(f"statement {index} is not a transformable loop nest")
+        if not scalarize and index in analysis.kernel.rewritten:
+            return Illegal(f"nest n{index} exists only in the scalarized kernel")
         picked = {b: c for (n, b), c in choices.items() if n == index}
         nest_bands = {}
         for band in plan.bands:
@@ -204,20 +212,26 @@ def transformed_source(
             nest_bands[(index, band.index)] = result
         if any(not b.schedule.is_identity for b in nest_bands.values()):
             scheduled.update(nest_bands)
-    return lower_bands(analysis, scheduled, writable)
+    return lower_bands(analysis, scheduled, writable, scalarize)
 
 
 def lower_bands(
     analysis: LoopAnalysis,
     scheduled: Mapping[tuple[int, int], Band],
     writable: frozenset[str] = frozenset(),
+    scalarize: bool = False,
 ) -> Transformed:
     """The kernel's source with every nest that has a band in ``scheduled`` lowered
-    from its normalized form (bands not named keep their original order)."""
+    from its normalized form (bands not named keep their original order), its array
+    statements scalarized when ``scalarize``."""
     kernel = analysis.kernel
-    func = copy.deepcopy(kernel.func)
+    scalar = kernel.scalarized if scalarize and kernel.rewritten else None
+    base = kernel.func if scalar is not None or kernel.original is None else kernel.original
+    func = copy.deepcopy(base)
     func.decorator_list = []
     used = set(analysis.plans[next(iter(analysis.plans))].nest.names) if analysis.plans else set()
+    if kernel.scalarized is not None:
+        used.add(kernel.scalarized.numpy_name)
     names = NameGen(used)
     prange = names.fresh("prange")
     replaced: dict[int, list[ast.stmt]] = {}
@@ -230,11 +244,15 @@ def lower_bands(
         parallel = parallel or state.used_prange
     body: list[ast.stmt] = []
     for index, stmt in enumerate(func.body):
+        if scalar is not None:
+            body.extend(copy.deepcopy(scalar.preludes.get(index, [])))
         body.extend(replaced.get(index, [stmt]))
     func.body = body
     module = ast.Module([func], [])
     ast.fix_missing_locations(module)
-    return Transformed(ast.unparse(module), func, parallel, prange, bool(replaced))
+    changed = bool(replaced) or scalar is not None
+    numpy_name = scalar.numpy_name if scalar is not None else ""
+    return Transformed(ast.unparse(module), func, parallel, prange, changed, numpy_name)
 
 
 def widest_float_arrays(pyfunc: Callable[..., Any], args: tuple[Any, ...]) -> frozenset[str]:
@@ -270,6 +288,10 @@ def compile_transformed(
     scope = dict(pyfunc.__globals__)
     scope.update(params)
     scope[transformed.prange_name] = numba.prange
+    if transformed.numpy_name:
+        import numpy
+
+        scope[transformed.numpy_name] = numpy
     code = compile(transformed.source, f"<autotune loops: {pyfunc.__name__}>", "exec")
     exec(code, scope)
     func = scope[pyfunc.__name__]

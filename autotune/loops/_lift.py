@@ -23,6 +23,7 @@ from typing import Any
 from autotune.loops._affine import Affine, NotAffine, from_ast, symbol_base
 from autotune.loops._ir import Access, Loop, Nest, Node, Stmt, Untransformable
 from autotune.loops._liveness import live_after
+from autotune.loops._scalarize import Scalarized, scalarize
 
 #: Calls known to be pure functions of scalars.
 PURE_BUILTINS = frozenset({"abs", "min", "max", "int", "float", "bool", "round", "pow", "complex"})
@@ -38,12 +39,25 @@ class _Reject(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KernelLoops:
-    """A kernel function and its top-level loop nests, lifted or with a reason."""
+    """A kernel function and its top-level loop nests, lifted or with a reason.
+
+    ``func`` is the function the nests were lifted from: ``original`` with its array
+    statements scalarized (see :mod:`autotune.loops._scalarize`); ``scalarized`` says
+    which top-level statements that changed. A nest whose index is in
+    ``scalarized.rewritten`` exists only in the scalarized kernel.
+    """
 
     name: str
     func: ast.FunctionDef = field(repr=False, compare=False)
     nests: tuple[Nest | Untransformable, ...]
     error: str = ""
+    original: ast.FunctionDef | None = field(default=None, repr=False, compare=False)
+    scalarized: Scalarized | None = field(default=None, compare=False)
+
+    @property
+    def rewritten(self) -> frozenset[int]:
+        """Top-level statements that scalarizing changes."""
+        return self.scalarized.rewritten if self.scalarized else frozenset()
 
     @property
     def transformable(self) -> list[Nest]:
@@ -66,7 +80,13 @@ def lift_function(pyfunc: Callable[..., Any]) -> KernelLoops:
     ast.increment_lineno(func, first - 1)
     if pyfunc.__code__.co_freevars:
         return KernelLoops(name, func, (), "the function is a closure")
-    return KernelLoops(name, func, lift_body(func))
+    return _lifted(name, func)
+
+
+def _lifted(name: str, func: ast.FunctionDef) -> KernelLoops:
+    scalar = scalarize(func)
+    nests = lift_body(scalar.func, scalar.preludes)
+    return KernelLoops(name, scalar.func, nests, original=func, scalarized=scalar)
 
 
 def lift_source(source: str, name: str) -> KernelLoops:
@@ -78,25 +98,36 @@ def lift_source(source: str, name: str) -> KernelLoops:
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if not funcs:
         return KernelLoops(name, _empty_def(name), (), "function definition not found")
-    return KernelLoops(name, funcs[0], lift_body(funcs[0]))
+    return _lifted(name, funcs[0])
 
 
 def _empty_def(name: str) -> ast.FunctionDef:
     return ast.FunctionDef(name, ast.arguments([], [], None, [], [], None, []), [], [])
 
 
-def lift_body(func: ast.FunctionDef) -> tuple[Nest | Untransformable, ...]:
-    names = frozenset(n.id for n in ast.walk(func) if isinstance(n, ast.Name)) | {
-        a.arg for a in func.args.args
-    }
+def lift_body(
+    func: ast.FunctionDef, preludes: dict[int, list[ast.stmt]] | None = None
+) -> tuple[Nest | Untransformable, ...]:
+    """The top-level nests of ``func``; ``preludes[k]`` are statements that run right
+    before top-level statement ``k`` (they count for liveness and for fresh names)."""
+    preludes = preludes or {}
+    extra = [s for stmts in preludes.values() for s in stmts]
+    names = frozenset(
+        n.id for root in (func, *extra) for n in ast.walk(root) if isinstance(n, ast.Name)
+    ) | {a.arg for a in func.args.args}
     arrays = _arraymentions(func)
     params = {a.arg for a in func.args.args}
     out: list[Nest | Untransformable] = []
     for index, stmt in enumerate(func.body):
         if isinstance(stmt, ast.For):
             lifter = _Lifter(func, arrays, params, itertools.count())
+            following = [
+                s
+                for j in range(index + 1, len(func.body))
+                for s in (*preludes.get(j, ()), func.body[j])
+            ]
             try:
-                out.append(lifter.nest(index, stmt, func.body[index + 1 :], names))
+                out.append(lifter.nest(index, stmt, following, names))
             except _Reject as exc:
                 out.append(Untransformable(index, stmt.lineno, str(exc)))
         elif any(isinstance(n, ast.For | ast.While) for n in ast.walk(stmt)):

@@ -38,6 +38,8 @@ UNROLL_FACTORS = (1, 2, 4)
 MAX_ORDER_DEPTH = 4
 PARALLEL = PREFIX + "parallel"
 THREADS = PREFIX + "threads"
+#: Whether the kernel's array statements are scalarized (rewritten as loops).
+SCALARIZE = PREFIX + "scalarize"
 _KEY = re.compile(r"^loops\.n(\d+)\.b(\d+)\.(\w+)$")
 
 
@@ -72,11 +74,15 @@ def add_loop_dimensions(
         for index, plan in sorted(analysis.plans.items())
         for band in plan.bands
     ]
+    rewritten = analysis.kernel.rewritten
+    if rewritten:
+        space.add(SCALARIZE, Bool(False))
     if parallel and any(o.parallel for _, _, o in offered):
         space.add(PARALLEL, Bool(False))
         space.add(THREADS, Choice(threads), Condition(PARALLEL, (True,)))
     for index, band, options in offered:
-        _add_band(space, band_prefix(index, band.index), band, options)
+        gate = Condition(SCALARIZE, (True,)) if index in rewritten else None
+        _add_band(space, band_prefix(index, band.index), band, options, gate)
     if offered:
         space.add_constraint("legal loop transformations", _legality(analysis))
 
@@ -105,8 +111,15 @@ def band_config_keys(
             scratch = SearchSpace()
             if parallel:  # the parent of each band's prange switch
                 scratch.add(PARALLEL, Bool(False))
-            _add_band(scratch, band_prefix(index, band.index), band, _options(band, parallel))
-            keys[(index, band.index)] = tuple(n for n in scratch.names if n != PARALLEL)
+            gate = None
+            if index in analysis.kernel.rewritten:
+                scratch.add(SCALARIZE, Bool(False))
+                gate = Condition(SCALARIZE, (True,))
+            offer = _options(band, parallel)
+            _add_band(scratch, band_prefix(index, band.index), band, offer, gate)
+            keys[(index, band.index)] = tuple(
+                n for n in scratch.names if n not in (PARALLEL, SCALARIZE)
+            )
     return keys
 
 
@@ -155,10 +168,14 @@ def _with(choice: BandChoice, **extra: Any) -> BandChoice:
     return BandChoice(**{**fields, **extra})
 
 
-def _add_band(space: SearchSpace, prefix: str, band: Band, offer: _Offer) -> None:
-    none_only: Condition | None = None
+def _add_band(
+    space: SearchSpace, prefix: str, band: Band, offer: _Offer, gate: Condition | None = None
+) -> None:
+    """Add a band's dimensions; ``gate`` is the condition on which the band exists at
+    all (the scalarized kernel), if any."""
+    none_only: Condition | None = gate
     if offer.permutable:
-        space.add(prefix + "enable", Choice(("none", "permutable")))
+        space.add(prefix + "enable", Choice(("none", "permutable")), gate)
         none_only = Condition(prefix + "enable", ("none",))
         all_orders = tuple(_order_text(o) for o in itertools.permutations(band.vars))
         space.add(
@@ -170,19 +187,20 @@ def _add_band(space: SearchSpace, prefix: str, band: Band, offer: _Offer) -> Non
         space.add(prefix + "order", Choice(offer.orders), none_only)
     skewed = Condition(prefix + "enable", ("permutable",))
     if offer.tile:
-        space.add(prefix + "tile", Choice(TILE_SIZES), skewed if offer.tile != "any" else None)
+        space.add(prefix + "tile", Choice(TILE_SIZES), skewed if offer.tile != "any" else gate)
         space.add(
             prefix + "tile_inner",
             Choice(INNER_TILE_SIZES),
             Condition(prefix + "tile", TILE_SIZES[1:]),
         )
     if offer.unroll:
-        condition = skewed if offer.unroll != "any" else None
+        condition = skewed if offer.unroll != "any" else gate
         space.add(prefix + "unroll", Choice(UNROLL_FACTORS), condition)
     if offer.parallel:
         # Legal only after skewing is rare (skewing moves dependences outward); the
-        # constraint rejects the other combinations.
-        space.add(prefix + "parallel", Bool(False), Condition(PARALLEL, (True,)))
+        # constraint rejects the other combinations. A gated band hangs off its gate (a
+        # condition has one parent), and the constraint ties it to loops.parallel.
+        space.add(prefix + "parallel", Bool(False), gate or Condition(PARALLEL, (True,)))
 
 
 # --- reading configs ---------------------------------------------------------------------
@@ -194,12 +212,14 @@ class LoopOptions:
 
     choices: Mapping[tuple[int, int], BandChoice]
     threads: int | None = None
+    scalarize: bool = False
 
     @property
     def is_default(self) -> bool:
-        """Whether no band has a choice set. A config with choices may still change
-        nothing (orders as written), which ``transformed_source(...).changed`` tells."""
-        return all(c.is_default for c in self.choices.values())
+        """Whether no band has a choice set and nothing is scalarized. A config with
+        choices may still change nothing (orders as written), which
+        ``transformed_source(...).changed`` tells."""
+        return not self.scalarize and all(c.is_default for c in self.choices.values())
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LoopOptions:
@@ -212,7 +232,7 @@ class LoopOptions:
             fields.setdefault((n, b), {})[name] = value
         choices = {key: _choice(values) for key, values in fields.items()}
         threads = config.get(THREADS) if config.get(PARALLEL) else None
-        return cls(choices, threads)
+        return cls(choices, threads, bool(config.get(SCALARIZE, False)))
 
 
 def _choice(values: Mapping[str, Any]) -> BandChoice:
@@ -235,6 +255,10 @@ def _legality(analysis: LoopAnalysis) -> Callable[[Mapping[str, Any]], bool | st
         for (index, b), choice in sorted(options.choices.items()):
             band = analysis.plans[index].bands[b]
             name = band_name(index, b)
+            if index in analysis.kernel.rewritten and not options.scalarize:
+                return f"band {name} exists only in the scalarized kernel ({SCALARIZE})"
+            if choice.parallel and not config.get(PARALLEL):
+                return f"band {name} runs in parallel but {PARALLEL} is off"
             if choice.enable == "permutable" and not (
                 choice.tile or (choice.order and choice.order != band.vars)
             ):

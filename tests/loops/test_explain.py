@@ -97,7 +97,7 @@ def test_the_reassociation_note_needs_a_scalar_reduction_it_concerns() -> None:
 
 def _slices(A, x, y):  # type: ignore[no-untyped-def]
     for i in range(A.shape[0]):
-        y[i] = np.sum(A[i, :] * x)
+        y[i] = np.sum(A[i, ::2] * x)  # a slice with a step stays a slice
 
 
 def _prefix_sums(x, out):  # type: ignore[no-untyped-def]
@@ -112,9 +112,9 @@ def _no_loops(x):  # type: ignore[no-untyped-def]
 
 
 def test_why_nothing_to_transform_names_the_first_reason() -> None:
-    slice_line = _line_of(Path(__file__), "y[i] = np.sum(A[i, :] * x)")
+    slice_line = _line_of(Path(__file__), "y[i] = np.sum(A[i, ::2] * x)")
     assert why_nothing_to_transform(_slices, mode="serial") == (
-        f"no loop nest can be transformed (line {slice_line}: slice A[i, :])"
+        f"no loop nest can be transformed (line {slice_line}: slice A[i, ::2])"
     )
     assert why_nothing_to_transform(_no_loops, mode="parallel") == "it has no top-level loop nest"
     assert why_nothing_to_transform(_matmul().pyfunc, mode="serial") is None

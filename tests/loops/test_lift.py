@@ -22,7 +22,7 @@ def _reason(source: str) -> str:
     [
         ("for i in range(indptr[0], n):\n        y[i] = 0.0", "not an affine"),
         ("for i in range(n):\n        y[i * i] = 0.0", "multiplies two variables"),
-        ("for i in range(n):\n        y[i:] = 0.0", "slice"),
+        ("for i in range(n):\n        y[i::2] = 0.0", "slice"),
         ("for i in range(n):\n        y[i] = 0.0\n        break", "`Break`"),
         ("for i in range(0, n, step):\n        y[i] = 0.0", "step"),
         ("for i in range(n):\n        foo(y)", "`Expr`"),

@@ -1,0 +1,794 @@
+"""Scalarization: NumPy slice statements and array expressions rewritten as explicit loops.
+
+``u[i, 1:-1] += 0.25 * (u[i - 1, :-2] + u[i + 1, 1:-1])`` becomes a ``for`` loop over
+the written elements, and ``y[i] = (c[i] - M[i, :i] @ y[:i]) / M[i, i]`` first
+accumulates the dot product into a fresh scalar. The rewritten statements are then
+ordinary affine loop nests that every loop transformation can take, and Numba no
+longer allocates a temporary array for each expression.
+
+NumPy's semantics are kept: an assignment reads its whole right-hand side before it
+writes. The loop form is used only where a dependence test shows that no element is
+read after the loop has written it (reading the loop backwards when that is what it
+takes); element reads of the written array are read once, before the loop. Anything
+else is left as written, with the reason.
+
+Assumptions, as for the loop-nest IR: distinct array arguments do not share memory;
+the slices of one statement have the shapes NumPy would broadcast (equal extents);
+slice bounds that involve sizes or arguments are not negative. Every candidate is
+verified against the reference, which catches a kernel that breaks them.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from autotune.loops._affine import Affine, NotAffine, from_ast, to_ast
+
+#: Elementwise NumPy functions a scalarized statement may call on elements.
+UFUNCS = frozenset(
+    {
+        "abs", "absolute", "fabs", "sqrt", "exp", "exp2", "expm1", "log", "log2", "log10",
+        "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+        "floor", "ceil", "trunc", "sign", "square", "negative", "minimum", "maximum",
+        "fmin", "fmax", "power", "hypot", "arctan2", "copysign",
+    }
+)  # fmt: skip
+#: Reductions to a scalar: NumPy function or method name -> accumulation kind.
+REDUCTIONS = {"sum": "sum", "dot": "dot", "vdot": "dot", "max": "max", "amax": "max",
+              "min": "min", "amin": "min"}  # fmt: skip
+_ALLOCATORS = frozenset({"zeros", "empty", "ones", "full", "zeros_like", "empty_like",
+                         "ones_like", "full_like"})  # fmt: skip
+_NUMPY = frozenset({"np", "numpy"})
+_ELEMENTWISE_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+
+class _Leave(Exception):
+    """A statement that stays as written; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayStatement:
+    """A statement with array operations, scalarized or left alone.
+
+    ``how`` says what was done (``loops``, ``loops, reversed``, ``reduction``); an empty
+    ``how`` means left as written, for ``reason``.
+    """
+
+    line: int
+    text: str
+    top: int  # index of the top-level statement holding it
+    how: str = ""
+    reason: str = ""
+
+    @property
+    def scalarized(self) -> bool:
+        return bool(self.how)
+
+
+@dataclass(frozen=True, slots=True)
+class Scalarized:
+    """A function with its array statements rewritten as loops.
+
+    ``func`` has exactly the original's top-level statements, each maybe rewritten;
+    ``preludes[k]`` holds statements that go right before top-level statement ``k``
+    (accumulators of reductions it needs). ``rewritten`` lists the top-level statements
+    that changed, ``numpy_name`` the global the rewritten code calls NumPy by.
+    """
+
+    func: ast.FunctionDef = field(repr=False, compare=False)
+    preludes: dict[int, list[ast.stmt]] = field(repr=False, compare=False)
+    rewritten: frozenset[int]
+    statements: tuple[ArrayStatement, ...]
+    numpy_name: str
+
+    def body(self) -> Iterator[tuple[int, ast.stmt]]:
+        """Every top-level statement with its prelude, as (top-level index, statement)."""
+        for index, stmt in enumerate(self.func.body):
+            for extra in self.preludes.get(index, []):
+                yield index, extra
+            yield index, stmt
+
+
+def scalarize(func: ast.FunctionDef) -> Scalarized:
+    """``func`` (not modified) with every array statement that can be rewritten as
+    explicit loops rewritten; see the module docstring for what is kept."""
+    rewriter = _Rewriter(func)
+    new = copy.deepcopy(func)
+    preludes: dict[int, list[ast.stmt]] = {}
+    rewritten = set()
+    body: list[ast.stmt] = []
+    for index, stmt in enumerate(new.body):
+        rewriter.top = index
+        before = ast.dump(stmt)
+        out = rewriter.block([stmt], {})
+        if len(out) > 1:
+            preludes[index] = out[:-1]
+        body.append(out[-1])
+        if len(out) > 1 or ast.dump(out[-1]) != before:
+            rewritten.add(index)
+    new.body = body
+    ast.fix_missing_locations(new)
+    return Scalarized(
+        new, preludes, frozenset(rewritten), tuple(rewriter.notes), rewriter.numpy_name
+    )
+
+
+# --- what the function tells about its arrays ----------------------------------------
+
+
+def _ranks(func: ast.FunctionDef) -> dict[str, int]:
+    """A lower bound on the rank of every array name, from how the code uses it."""
+    ranks: dict[str, int] = {}
+
+    def at_least(name: str, rank: int) -> None:
+        ranks[name] = max(ranks.get(name, 0), rank)
+
+    for node in ast.walk(func):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            at_least(node.value.id, len(elts))
+        elif _shape_of(node) is not None:
+            at_least(*_shape_of(node))  # type: ignore[misc]
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if (
+                isinstance(target, ast.Tuple)
+                and isinstance(value, ast.Attribute)
+                and value.attr == "shape"
+                and isinstance(value.value, ast.Name)
+            ):
+                at_least(value.value.id, len(target.elts))
+            if isinstance(target, ast.Name) and _allocation(value):
+                rank = _allocation_rank(value, ranks)  # type: ignore[arg-type]
+                if rank:
+                    at_least(target.id, rank)
+    return ranks
+
+
+def _shape_of(node: ast.AST) -> tuple[str, int] | None:
+    """``(X, c + 1)`` for ``X.shape[c]``."""
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "shape"
+        and isinstance(node.value.value, ast.Name)
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
+        and node.slice.value >= 0
+    ):
+        return node.value.value.id, node.slice.value + 1
+    return None
+
+
+def _allocation(value: ast.expr | None) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in _ALLOCATORS
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id in _NUMPY
+    )
+
+
+def _allocation_rank(call: ast.Call, ranks: dict[str, int]) -> int:
+    if not call.args:
+        return 0
+    first = call.args[0]
+    assert isinstance(call.func, ast.Attribute)
+    if call.func.attr.endswith("_like"):
+        return ranks.get(first.id, 0) if isinstance(first, ast.Name) else 0
+    return len(first.elts) if isinstance(first, ast.Tuple) else 1
+
+
+def _array_names(func: ast.FunctionDef, ranks: dict[str, int]) -> tuple[set[str], set[str]]:
+    """(arrays, views): names known to be arrays, and those of them that may share
+    memory with another array (locals bound to anything but a fresh allocation)."""
+    params = {a.arg for a in func.args.args}
+    arrays = set(ranks)
+    views = set()
+    for node in ast.walk(func):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.For | ast.With):
+            targets = [node.target] if not isinstance(node, ast.With) else []
+        for target in targets:
+            for name in ast.walk(target):
+                if not (isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)):
+                    continue
+                value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+                if name.id in arrays and not (name is target and _allocation(value)):
+                    views.add(name.id)
+    return arrays, views - (params - _stored(func))
+
+
+def _stored(func: ast.FunctionDef) -> set[str]:
+    return {
+        n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+# --- slices and operands --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Dim:
+    """One dimension of an array reference: an index (``lo`` only, ``node`` its AST),
+    or a slice ``lo:hi``."""
+
+    sliced: bool
+    lo: Affine | None  # None: an index that is not affine
+    hi: Affine | None = None
+    node: ast.expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """``array[dims]`` with every dimension of the array listed."""
+
+    array: str
+    dims: tuple[_Dim, ...]
+
+    @property
+    def sliced(self) -> list[_Dim]:
+        return [d for d in self.dims if d.sliced]
+
+    def los(self) -> list[Affine]:
+        """The first index of each sliced dimension."""
+        return [d.lo for d in self.sliced if d.lo is not None]  # slices always have one
+
+
+@dataclass
+class _Frame:
+    """The loops a scalarized expression runs in: variable and first value per sliced
+    dimension, outermost first."""
+
+    vars: list[str]
+    los: list[Affine]
+    reads: list[tuple[_Ref, list[str]]] = field(default_factory=list)  # refs to the target
+
+
+class _Rewriter:
+    def __init__(self, func: ast.FunctionDef) -> None:
+        self.ranks = _ranks(func)
+        self.arrays, self.views = _array_names(func, self.ranks)
+        used = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
+        used |= {a.arg for a in func.args.args}
+        self.used = used
+        self.numpy_name = self.fresh("_np")
+        self.notes: list[ArrayStatement] = []
+        self.top = 0
+        self.loop_lows: dict[str, int | None] = {}
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.used:
+            name, n = f"{base}{n}", n + 1
+        self.used.add(name)
+        return name
+
+    # statements ---------------------------------------------------------------------
+
+    def block(self, stmts: list[ast.stmt], lows: dict[str, int | None]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt, lows))
+        return out
+
+    def statement(self, stmt: ast.stmt, lows: dict[str, int | None]) -> list[ast.stmt]:
+        if isinstance(stmt, ast.For):
+            inner = dict(lows)
+            if isinstance(stmt.target, ast.Name):
+                inner[stmt.target.id] = _range_low(stmt)
+            stmt.body = self.block(stmt.body, inner)
+            stmt.orelse = self.block(stmt.orelse, lows)
+            return [stmt]
+        if isinstance(stmt, ast.While | ast.If | ast.With):
+            stmt.body = self.block(stmt.body, lows)
+            if not isinstance(stmt, ast.With):
+                stmt.orelse = self.block(stmt.orelse, lows)
+            return [stmt]
+        if not isinstance(stmt, ast.Assign | ast.AugAssign) or not self._is_array_statement(stmt):
+            return [stmt]
+        if isinstance(stmt, ast.Assign) and _allocation(stmt.value):
+            return [stmt]
+        self.loop_lows = lows
+        text = ast.unparse(stmt)
+        try:
+            out, how = self._rewrite(stmt)
+        except _Leave as exc:
+            self.notes.append(ArrayStatement(stmt.lineno, text, self.top, reason=str(exc)))
+            return [stmt]
+        self.notes.append(ArrayStatement(stmt.lineno, text, self.top, how=how))
+        for node in out:
+            ast.copy_location(node, stmt)
+            ast.fix_missing_locations(node)
+            for sub in ast.walk(node):  # every generated node reports the statement's line
+                if hasattr(sub, "lineno"):
+                    sub.lineno = sub.end_lineno = stmt.lineno  # type: ignore[attr-defined]
+        return out
+
+    def _is_array_statement(self, stmt: ast.Assign | ast.AugAssign) -> bool:
+        return any(
+            self._is_array_operand(node, stmt) or self._reduction_kind(node) is not None
+            for node in ast.walk(stmt)
+        )
+
+    def _is_array_operand(self, node: ast.AST, root: ast.AST) -> bool:
+        """Whether ``node`` (within ``root``) stands for several elements: a sliced
+        subscript of an array, or an array's name used as a whole."""
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            return node.value.id in self.arrays and self._is_sliced(node)
+        return (
+            isinstance(node, ast.Name)
+            and node.id in self.arrays
+            and not _is_base_of_subscript_or_attr(node, root)
+        )
+
+    def _operands(self, root: ast.expr) -> list[_Ref]:
+        """The array operands in ``root``."""
+        return [
+            self._ref(sub)  # type: ignore[arg-type]
+            for sub in ast.walk(root)
+            if self._is_array_operand(sub, root)
+        ]
+
+    def _is_sliced(self, node: ast.Subscript) -> bool:
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        name = node.value.id if isinstance(node.value, ast.Name) else ""
+        return any(isinstance(e, ast.Slice) for e in elts) or len(elts) < self.ranks.get(name, 0)
+
+    def _rewrite(self, stmt: ast.Assign | ast.AugAssign) -> tuple[list[ast.stmt], str]:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if len(targets) != 1:
+            raise _Leave("a chained assignment")
+        target = targets[0]
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id in self.views:
+                raise _Leave(f"{node.id} may be a view that shares memory with another array")
+        for node in ast.walk(stmt.value):
+            if isinstance(node, ast.IfExp | ast.BoolOp | ast.Compare | ast.Lambda | ast.NamedExpr):
+                raise _Leave(f"a `{type(node).__name__}` expression")
+        prelude: list[ast.stmt] = []
+        value = self._hoist_reductions(stmt.value, prelude)
+        in_place = isinstance(stmt, ast.AugAssign) and isinstance(target, ast.Name)
+        if isinstance(target, ast.Name) and not (in_place and target.id in self.arrays):
+            if target.id in self.arrays or self._has_array_operand(value):
+                raise _Leave(self._why_array_value(value, f"it binds {target.id} to an array"))
+            new = copy.copy(stmt)
+            new.value = value
+            return [*prelude, new], "reduction"
+        ref = self._target_ref(target)
+        if not ref.sliced:
+            if self._has_array_operand(value):
+                raise _Leave(self._why_array_value(value, "an array is stored into one element"))
+            new = copy.copy(stmt)
+            new.value = value
+            return [*prelude, new], "reduction"
+        frame = _Frame(
+            [self.fresh(f"_{ref.array}{k}") for k in range(len(ref.sliced))],
+            ref.los(),
+        )
+        value = self._hoist_element_reads(value, ref.array, prelude)
+        element = self._elementwise(value, frame, ref.array)
+        order = self._order(ref, frame)
+        store = self._element_ref(ref, frame, ast.Store())
+        if isinstance(stmt, ast.AugAssign):
+            inner: ast.stmt = ast.AugAssign(store, stmt.op, element)
+        else:
+            inner = ast.Assign([store], element)
+        loops = _nest(frame.vars, ref.sliced, [inner], reverse=order < 0)
+        return [*prelude, loops], "loops, reversed" if order < 0 else "loops"
+
+    def _why_array_value(self, value: ast.expr, otherwise: str) -> str:
+        for sub in ast.walk(value):
+            known = not isinstance(sub, ast.Call) or self._is_ufunc(sub) or _is_scalar_query(sub)
+            if not known and self._reduction_kind(sub) is None:
+                return f"a call to {ast.unparse(sub.func)}, which is not an elementwise ufunc"  # type: ignore[attr-defined]
+        return otherwise
+
+    def _target_ref(self, target: ast.expr) -> _Ref:
+        """The written elements; ``C *= beta`` writes all of ``C`` in place."""
+        if isinstance(target, ast.Name) or (
+            isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+        ):
+            return self._ref(target)
+        raise _Leave(f"an assignment to {ast.unparse(target)}")
+
+    # array references -----------------------------------------------------------------
+
+    def _ref(self, node: ast.Subscript | ast.Name) -> _Ref:
+        if isinstance(node, ast.Name):
+            if node.id not in self.ranks:
+                raise _Leave(f"the rank of {node.id} is not known from the code")
+            full = ast.Slice(None, None, None)
+            dims = (self._dim(node.id, k, full) for k in range(self.ranks[node.id]))
+            return _Ref(node.id, tuple(dims))
+        assert isinstance(node.value, ast.Name)
+        name = node.value.id
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        rank = max(self.ranks.get(name, 0), len(elts))
+        padded = [*elts, *(ast.Slice(None, None, None) for _ in range(rank - len(elts)))]
+        return _Ref(name, tuple(self._dim(name, k, e) for k, e in enumerate(padded)))
+
+    def _dim(self, array: str, k: int, elt: ast.expr) -> _Dim:
+        if isinstance(elt, ast.Starred) or (isinstance(elt, ast.Constant) and elt.value is ...):
+            raise _Leave(f"an unsupported subscript of {array}")
+        if not isinstance(elt, ast.Slice):
+            try:
+                return _Dim(False, from_ast(elt), node=elt)
+            except NotAffine:
+                return _Dim(False, None, node=elt)
+        if elt.step is not None and not (
+            isinstance(elt.step, ast.Constant) and elt.step.value == 1
+        ):
+            raise _Leave(f"a slice of {array} with a step")
+        size = Affine.var(f"{array}.shape[{k}]")
+        lo = self._bound(elt.lower, size, Affine.constant(0), array)
+        hi = self._bound(elt.upper, size, size, array)
+        return _Dim(True, lo, hi)
+
+    def _bound(self, node: ast.expr | None, size: Affine, default: Affine, array: str) -> Affine:
+        if node is None:
+            return default
+        try:
+            expr = from_ast(node)
+        except NotAffine:
+            raise _Leave(f"the slice bound {ast.unparse(node)} of {array} is not affine") from None
+        if expr.is_constant():
+            return size + expr.const if expr.const < 0 else expr
+        if not self._nonnegative(expr):
+            raise _Leave(
+                f"the slice bound {ast.unparse(node)} of {array} may be negative, where "
+                "NumPy counts from the end"
+            )
+        return expr
+
+    def _nonnegative(self, expr: Affine) -> bool:
+        """Whether ``expr`` cannot be negative: loop variables take their first value,
+        any other name (a size, an argument) is assumed large enough."""
+        low = expr.const
+        for name, coeff in expr.terms:
+            if name in self.loop_lows:
+                first = self.loop_lows[name]
+                if coeff < 0 or first is None:
+                    return False
+                low += coeff * first
+            else:
+                return coeff > 0  # a size or an argument, assumed large enough
+        return low >= 0
+
+    def _element_ref(self, ref: _Ref, frame: _Frame, ctx: ast.expr_context) -> ast.Subscript:
+        """``ref`` at the frame's current point (its sliced dimensions aligned with the
+        frame's innermost loops, as NumPy broadcasts)."""
+        sliced = ref.sliced
+        if len(sliced) > len(frame.vars):
+            raise _Leave(
+                f"{ref.array} has {len(sliced)} sliced dimensions where the statement has "
+                f"{len(frame.vars)}"
+            )
+        offset = len(frame.vars) - len(sliced)
+        index: list[ast.expr] = []
+        k = 0
+        for dim in ref.dims:
+            if dim.sliced:
+                assert dim.lo is not None
+                at = dim.lo + Affine.var(frame.vars[offset + k]) - frame.los[offset + k]
+                index.append(to_ast(at))
+                k += 1
+            else:
+                assert dim.node is not None
+                index.append(copy.deepcopy(dim.node))
+        key: ast.expr = index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
+        return ast.Subscript(ast.Name(ref.array, ast.Load()), key, ctx)
+
+    # expressions ----------------------------------------------------------------------
+
+    def _has_array_operand(self, node: ast.expr) -> bool:
+        return any(self._is_array_operand(sub, node) for sub in ast.walk(node))
+
+    def _elementwise(self, node: ast.expr, frame: _Frame, target: str | None) -> ast.expr:
+        """``node`` evaluated at one point of ``frame``."""
+        if isinstance(node, ast.Constant):
+            return node
+        if isinstance(node, ast.Name):
+            if node.id in self.arrays:
+                return self._operand(self._ref(node), frame, target)
+            return node
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            if node.value.id in self.arrays and self._is_sliced(node):
+                return self._operand(self._ref(node), frame, target)
+            return node  # an element: a scalar
+        if _is_scalar_query(node):
+            return node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _ELEMENTWISE_OPS):
+            return ast.BinOp(
+                self._elementwise(node.left, frame, target),
+                node.op,
+                self._elementwise(node.right, frame, target),
+            )
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            return ast.UnaryOp(node.op, self._elementwise(node.operand, frame, target))
+        if isinstance(node, ast.Call) and self._is_ufunc(node):
+            args = [self._elementwise(a, frame, target) for a in node.args]
+            return ast.Call(node.func, args, [])
+        if isinstance(node, ast.Call):
+            raise _Leave(f"a call to {ast.unparse(node.func)}, which is not an elementwise ufunc")
+        raise _Leave(f"the expression {ast.unparse(node)} is not elementwise arithmetic")
+
+    def _operand(self, ref: _Ref, frame: _Frame, target: str | None) -> ast.expr:
+        if not ref.sliced:
+            return self._element_ref(ref, frame, ast.Load())
+        if ref.array == target:
+            frame.reads.append((ref, frame.vars[len(frame.vars) - len(ref.sliced) :]))
+        return self._element_ref(ref, frame, ast.Load())
+
+    def _is_ufunc(self, node: ast.Call) -> bool:
+        func = node.func
+        if node.keywords:
+            return False
+        if isinstance(func, ast.Name) and func.id == "abs":
+            return True
+        return (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in _NUMPY | {"math"}
+            and func.attr in UFUNCS
+        )
+
+    # reductions -----------------------------------------------------------------------
+
+    def _reduction_kind(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return "dot"
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            return None
+        func = node.func
+        kind = REDUCTIONS.get(func.attr)
+        if kind is None:
+            return None
+        if isinstance(func.value, ast.Name) and func.value.id in _NUMPY:
+            return kind
+        # a method: ``x[1:].sum()``, ``a.max()`` on an array operand
+        if func.attr in ("sum", "max", "min", "dot") and self._has_array_operand(func.value):
+            return kind
+        return None
+
+    def _hoist_reductions(self, node: ast.expr, prelude: list[ast.stmt]) -> ast.expr:
+        """``node`` with every reduction replaced by a fresh scalar that ``prelude``
+        computes (innermost reductions first)."""
+        hoister = self
+
+        class _Hoist(ast.NodeTransformer):
+            def generic_visit(self, sub: ast.AST) -> ast.AST:
+                super().generic_visit(sub)
+                kind = hoister._reduction_kind(sub)
+                if kind is None:
+                    return sub
+                return hoister._reduce(sub, kind, prelude)  # type: ignore[arg-type]
+
+        return _Hoist().visit(copy.deepcopy(node))
+
+    def _reduce(self, node: ast.expr, kind: str, prelude: list[ast.stmt]) -> ast.Name:
+        operands, keywords = _reduction_operands(node)
+        if keywords:
+            raise _Leave(f"{ast.unparse(node)} has keyword arguments (an axis?)")
+        frame_ref = self._leading_ref(operands)
+        frame = _Frame(
+            [self.fresh(f"_{frame_ref.array}{k}") for k in range(len(frame_ref.sliced))],
+            frame_ref.los(),
+        )
+        elems = [self._elementwise(op, frame, None) for op in operands]
+        if kind == "dot":
+            if len(operands) != 2 or any(self._rank_of(op) != 1 for op in operands):
+                raise _Leave(f"{ast.unparse(node)} is not a dot product of 1-D operands")
+            elem: ast.expr = ast.BinOp(elems[0], ast.Mult(), elems[1])
+        elif len(operands) != 1:
+            raise _Leave(f"{ast.unparse(node)} reduces more than one operand")
+        else:
+            elem = elems[0]
+        acc = self.fresh("_acc")
+        if kind in ("sum", "dot"):
+            prelude.append(_assign(acc, ast.Constant(0)))
+            step: ast.stmt = ast.AugAssign(ast.Name(acc, ast.Store()), ast.Add(), elem)
+            prelude.append(_nest(frame.vars, frame_ref.sliced, [step]))
+            return ast.Name(acc, ast.Load())
+        if len(frame.vars) != 1:
+            raise _Leave(f"{ast.unparse(node)} is a maximum or minimum over several dimensions")
+        var, dim = frame.vars[0], frame_ref.sliced[0]
+        assert dim.lo is not None
+        first = _replace_name(copy.deepcopy(elem), var, to_ast(dim.lo))
+        prelude.append(_assign(acc, first))
+        pick = "maximum" if kind == "max" else "minimum"
+        call = ast.Call(
+            ast.Attribute(ast.Name(self.numpy_name, ast.Load()), pick, ast.Load()),
+            [ast.Name(acc, ast.Load()), elem],
+            [],
+        )
+        rest = _Dim(True, dim.lo + 1, dim.hi)
+        prelude.append(_nest([var], [rest], [_assign(acc, call)]))
+        return ast.Name(acc, ast.Load())
+
+    def _leading_ref(self, operands: list[ast.expr]) -> _Ref:
+        """The array reference with the most sliced dimensions: its loops are the
+        reduction's."""
+        refs = [ref for op in operands for ref in self._operands(op)]
+        if not refs:
+            raise _Leave("a reduction of something that is not an array")
+        return max(refs, key=lambda ref: len(ref.sliced))  # the first of the widest
+
+    def _rank_of(self, node: ast.expr) -> int:
+        """How many sliced dimensions ``node``'s value has."""
+        return max((len(ref.sliced) for ref in self._operands(node)), default=0)
+
+    # NumPy's read-before-write semantics ------------------------------------------------
+
+    def _hoist_element_reads(self, node: ast.expr, array: str, prelude: list[ast.stmt]) -> ast.expr:
+        """Reads of single elements of the written ``array`` moved into scalars read
+        before the loop, as NumPy reads them before it writes."""
+        hoister = self
+        cache: dict[str, str] = {}
+
+        class _Hoist(ast.NodeTransformer):
+            def visit_Subscript(self, sub: ast.Subscript) -> ast.expr:
+                if (
+                    isinstance(sub.value, ast.Name)
+                    and sub.value.id == array
+                    and not hoister._is_sliced(sub)
+                ):
+                    text = ast.unparse(sub)
+                    if text not in cache:
+                        cache[text] = hoister.fresh(f"_{array}_elt")
+                        prelude.append(_assign(cache[text], copy.deepcopy(sub)))
+                    return ast.Name(cache[text], ast.Load())
+                self.generic_visit(sub)
+                return sub
+
+        return _Hoist().visit(node)
+
+    def _order(self, target: _Ref, frame: _Frame) -> int:
+        """+1: the loops may run forwards; -1: only backwards keeps NumPy's semantics.
+        Raises _Leave when neither does."""
+        signs = set()
+        for ref, vars_ in frame.reads:
+            distance = _distance(target, frame, ref, vars_)
+            if distance is None:
+                continue  # never the same element
+            sign = next((1 if d > 0 else -1 for d in distance if d), 0)
+            signs.add(sign)
+        if 1 in signs and -1 in signs:
+            raise _Leave(
+                f"it reads {target.array} both ahead of and behind where it writes, so "
+                "NumPy's temporary is needed"
+            )
+        return -1 if -1 in signs else 1
+
+
+def _distance(target: _Ref, frame: _Frame, ref: _Ref, vars_: list[str]) -> list[int] | None:
+    """Per frame loop, how far ahead of the writing iteration ``ref`` reads the element
+    it writes (``None``: never the same element); raises _Leave when unknown."""
+    read_var = dict(zip([i for i, d in enumerate(ref.dims) if d.sliced], vars_, strict=True))
+    write_var = dict(
+        zip([i for i, d in enumerate(target.dims) if d.sliced], frame.vars, strict=True)
+    )
+    pairs = list(zip(target.dims, ref.dims, strict=True))
+    for w, r in pairs:
+        if not w.sliced and not r.sliced and w.lo is not None and r.lo is not None:
+            diff = r.lo - w.lo
+            if diff.is_constant() and diff.const != 0:
+                return None
+    distance = dict.fromkeys(frame.vars, 0)
+    for k, (w, r) in enumerate(pairs):
+        if not w.sliced and not r.sliced:
+            continue
+        if w.sliced and r.sliced and write_var[k] == read_var[k]:
+            assert w.lo is not None and r.lo is not None
+            diff = r.lo - w.lo
+            if not diff.is_constant():
+                raise _Leave(
+                    f"it reads {target.array} at an offset ({diff}) the dependence test "
+                    "cannot order"
+                )
+            distance[write_var[k]] = diff.const
+            continue
+        raise _Leave(
+            f"it reads {target.array} along other dimensions than it writes, so NumPy's "
+            "temporary is needed"
+        )
+    return [distance[v] for v in frame.vars]
+
+
+# --- small AST helpers ----------------------------------------------------------------
+
+
+def _nest(
+    vars_: list[str], dims: list[_Dim], body: list[ast.stmt], reverse: bool = False
+) -> ast.stmt:
+    stmt = body
+    for var, dim in reversed(list(zip(vars_, dims, strict=True))):
+        assert dim.lo is not None and dim.hi is not None
+        if reverse:
+            args = [to_ast(dim.hi - 1), to_ast(dim.lo - 1), ast.Constant(-1)]
+        elif dim.lo == Affine.constant(0):
+            args = [to_ast(dim.hi)]
+        else:
+            args = [to_ast(dim.lo), to_ast(dim.hi)]
+        call = ast.Call(ast.Name("range", ast.Load()), args, [])
+        stmt = [ast.For(ast.Name(var, ast.Store()), call, stmt, [])]
+    return stmt[0]
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign([ast.Name(name, ast.Store())], value)
+
+
+def _range_low(loop: ast.For) -> int | None:
+    """The smallest value a ``range`` loop's variable takes, when it is a constant."""
+    call = loop.iter
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return None
+    if call.func.id not in ("range", "prange") or not call.args or call.keywords:
+        return None
+    if len(call.args) == 1:
+        return 0
+    step = _constant(call.args[2]) if len(call.args) == 3 else 1
+    if step == 1:
+        return _constant(call.args[0])
+    stop = _constant(call.args[1])
+    if step == -1 and stop is not None:
+        return stop + 1
+    return None
+
+
+def _constant(node: ast.expr) -> int | None:
+    try:
+        expr = from_ast(node)
+    except NotAffine:
+        return None
+    return expr.const if expr.is_constant() else None
+
+
+def _reduction_operands(node: ast.expr) -> tuple[list[ast.expr], list[ast.keyword]]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right], []
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    func = node.func
+    if isinstance(func.value, ast.Name) and func.value.id in _NUMPY:
+        return list(node.args), node.keywords
+    return [func.value, *node.args], node.keywords
+
+
+def _replace_name(node: ast.expr, name: str, value: ast.expr) -> ast.expr:
+    class _Replace(ast.NodeTransformer):
+        def visit_Name(self, sub: ast.Name) -> ast.expr:
+            return copy.deepcopy(value) if sub.id == name else sub
+
+    return _Replace().visit(node)
+
+
+def _is_scalar_query(node: ast.expr) -> bool:
+    """``x.shape[0]``, ``x.size``, ``len(x)``: scalars about an array."""
+    if _shape_of(node) is not None:
+        return True
+    if isinstance(node, ast.Attribute) and node.attr in ("size", "ndim"):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+
+
+def _is_base_of_subscript_or_attr(name: ast.Name, root: ast.AST) -> bool:
+    """Whether ``name`` is subscripted, has an attribute taken, or is ``len``'s argument
+    within ``root`` (so it is not used as a whole array)."""
+    for sub in ast.walk(root):
+        if isinstance(sub, ast.Subscript | ast.Attribute) and sub.value is name:
+            return True
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Name)
+            and sub.func.id == "len"
+            and any(a is name for a in sub.args)
+        ):
+            return True
+    return False
