@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from autotune.loops._ir import Loop, Nest, Node, Untransformable
-from autotune.loops._kernel import LoopAnalysis, analyze
+from autotune.loops._ir import Loop, Nest, Node, Untransformable, walk
+from autotune.loops._kernel import LoopAnalysis, Ranks, analyze
 from autotune.loops._scalarize import ArrayStatement
 from autotune.loops._schedule import (
     Band,
@@ -75,6 +75,7 @@ class NestReport:
     normalized: bool = False  # accumulators expanded or loops distributed first
     index: int = 0
     scalarized: bool = False  # the nest exists as such only with loops.scalarize on
+    fusions: int = 0  # sibling loops that loops.n<index>.fuse merges
 
     @property
     def name(self) -> str:
@@ -94,11 +95,15 @@ class KernelReport:
 
 
 def explain_kernel(
-    pyfunc: Callable[..., Any], reassociate: bool = False, name: str | None = None
+    pyfunc: Callable[..., Any],
+    reassociate: bool = False,
+    name: str | None = None,
+    ranks: Ranks = (),
 ) -> KernelReport:
     """What can be done to each loop nest of ``pyfunc``, and why not the rest; the
-    report is headed ``name`` (the kernel's declared name), else the function's name."""
-    return explain_analysis(analyze(pyfunc, reassociate), name)
+    report is headed ``name`` (the kernel's declared name), else the function's name.
+    ``ranks``: see :func:`autotune.loops.analyze`."""
+    return explain_analysis(analyze(pyfunc, reassociate, ranks), name)
 
 
 def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelReport:
@@ -124,8 +129,11 @@ def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelR
             extra = tuple(k for k in parallel_keys[(entry.index, band.index)] if k not in keys)
             bands.append(_band_report(band, band_name(entry.index, band.index), keys, extra))
         normalized = _shape(plan.nest.roots) != _shape(plan.normalized.roots)
+        fusions = (
+            len(_loop_ids(plan.nest.roots)) - len(_loop_ids(plan.fused.roots)) if plan.fused else 0
+        )
         nests.append(
-            NestReport(entry.line, True, "", tuple(bands), normalized, entry.index, scalar)
+            NestReport(entry.line, True, "", tuple(bands), normalized, entry.index, scalar, fusions)
         )
     scalarized = analysis.kernel.scalarized
     return KernelReport(
@@ -135,6 +143,10 @@ def explain_analysis(analysis: LoopAnalysis, name: str | None = None) -> KernelR
         analysis.reassociate,
         scalarized.statements if scalarized else (),
     )
+
+
+def _loop_ids(nodes: tuple[Node, ...]) -> list[int]:
+    return [n.id for n, _ in walk(nodes) if isinstance(n, Loop)]
 
 
 def _shape(nodes: tuple[Node, ...]) -> tuple[Any, ...]:
@@ -217,6 +229,11 @@ def format_report(report: KernelReport) -> list[str]:
             continue
         how = " (after expanding accumulators and distributing loops)" if nest.normalized else ""
         lines.append(f"  {where}: {len(nest.bands)} band(s){how}")
+        if nest.fusions:
+            lines.append(
+                f"    fusion: loops.{nest.name}.fuse merges {nest.fusions} loop(s) into the "
+                "sibling loop before them; a fused nest takes no band choices"
+            )
         for band in nest.bands:
             lines.extend(_band_lines(band))
     lines.extend(_statement_lines(report.statements))
@@ -267,17 +284,17 @@ def _band_lines(band: BandReport) -> list[str]:
 
 
 def why_nothing_to_transform(
-    pyfunc: Callable[..., Any], reassociate: bool = False, mode: str = "serial"
+    pyfunc: Callable[..., Any], reassociate: bool = False, mode: str = "serial", ranks: Ranks = ()
 ) -> str | None:
     """Why ``--loops mode`` adds no dimension to ``pyfunc``'s search space (which is then
     exactly the compiler-options space), as one phrase with the first reason ``explain``
     gives; ``None`` when it adds some, or when ``mode`` is ``off``. Raises ValueError for
     an unknown mode."""
     space = SearchSpace()
-    add_loop_dimensions(space, pyfunc, mode, reassociate)
+    add_loop_dimensions(space, pyfunc, mode, reassociate, ranks=ranks)
     if mode == "off" or space.names:
         return None
-    return _nothing_reason(explain_kernel(pyfunc, reassociate), mode == "parallel")
+    return _nothing_reason(explain_kernel(pyfunc, reassociate, ranks=ranks), mode == "parallel")
 
 
 def _nothing_reason(report: KernelReport, parallel: bool) -> str:

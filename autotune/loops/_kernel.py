@@ -17,6 +17,7 @@ from typing import Any
 
 from autotune.loops._bounds import identity
 from autotune.loops._deps import Dependence, dependences
+from autotune.loops._fuse import fuse
 from autotune.loops._ir import Loop, Nest, Node, Stmt, band_of, statements
 from autotune.loops._lift import KernelLoops, lift_function
 from autotune.loops._lower import Lowering, NameGen, lower_nodes
@@ -36,11 +37,15 @@ from autotune.loops._schedule import (
 
 @dataclass(frozen=True, slots=True)
 class NestPlan:
-    """A lifted nest, its normalized form and the bands of that form."""
+    """A lifted nest, its normalized form and the bands of that form; ``fused`` is the
+    lifted nest with its same-range sibling loops fused (``None``: nothing fuses) and
+    ``fused_bands`` that form's bands, which run as they are."""
 
     nest: Nest
     normalized: Nest
     bands: tuple[Band, ...]
+    fused: Nest | None = None
+    fused_bands: tuple[Band, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +57,55 @@ class LoopAnalysis:
     reassociate: bool
 
 
+#: Argument ranks: (parameter name, number of dimensions; 0 for a scalar).
+Ranks = tuple[tuple[str, int], ...]
+
+
 @functools.lru_cache(maxsize=64)
-def analyze(pyfunc: Callable[..., Any], reassociate: bool = False) -> LoopAnalysis:
+def analyze(
+    pyfunc: Callable[..., Any], reassociate: bool = False, ranks: Ranks = ()
+) -> LoopAnalysis:
     """Lift ``pyfunc``'s nests and compute their bands and dependences.
 
     ``reassociate`` lets reductions into scalars be reordered (and run with prange,
-    where Numba combines per-thread partial results).
+    where Numba combines per-thread partial results). ``ranks`` (see
+    :func:`argument_ranks`) tells scalarization which arguments are arrays; every
+    caller that must agree on a kernel's nests (its search space and its builds) has
+    to pass the same.
     """
-    return analyze_kernel(lift_function(pyfunc), reassociate)
+    return analyze_kernel(lift_function(pyfunc, dict(ranks)), reassociate)
+
+
+def argument_ranks(pyfunc: Callable[..., Any], args: tuple[Any, ...]) -> Ranks:
+    """The ranks of ``pyfunc``'s arguments ``args``: arrays by their dimensions,
+    numbers 0; anything else is left out."""
+    import numbers
+
+    import numpy as np
+
+    names = list(inspect.signature(pyfunc).parameters)
+    out = []
+    for name, arg in zip(names, args, strict=False):
+        if isinstance(arg, np.ndarray):
+            out.append((name, arg.ndim))
+        elif isinstance(arg, numbers.Number | np.generic):
+            out.append((name, 0))
+    return tuple(out)
+
+
+def declared_ranks(decl: Any) -> Ranks:
+    """The argument ranks of a declared kernel (a ``KernelDecl``), from one set of
+    its inputs at its default size (ranks do not depend on sizes)."""
+    return _declared_ranks(decl)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_ranks(decl: Any) -> Ranks:
+    try:
+        args = decl.make_inputs(0)
+    except Exception:  # inputs that fail are reported where the kernel is measured
+        return ()
+    return argument_ranks(decl.pyfunc, args)
 
 
 def analyze_kernel(kernel: KernelLoops, reassociate: bool = False) -> LoopAnalysis:
@@ -67,7 +113,12 @@ def analyze_kernel(kernel: KernelLoops, reassociate: bool = False) -> LoopAnalys
     plans = {}
     for nest in kernel.transformable:
         normalized = normalize(nest)
-        plans[nest.index] = NestPlan(nest, normalized, extract_bands(normalized, reassociate))
+        bands = extract_bands(normalized, reassociate)
+        fused, count = fuse(nest)
+        if count:
+            plans[nest.index] = NestPlan(nest, normalized, bands, fused, extract_bands(fused))
+        else:
+            plans[nest.index] = NestPlan(nest, normalized, bands)
     return LoopAnalysis(kernel, plans, reassociate)
 
 
@@ -187,16 +238,27 @@ def transformed_source(
     choices: Mapping[tuple[int, int], BandChoice],
     writable: frozenset[str] = frozenset(),
     scalarize: bool = False,
+    fused: frozenset[int] = frozenset(),
 ) -> Transformed | Illegal:
     """The kernel's source with the nests named in ``choices`` (keys: nest index, band
     index) transformed; every other nest is left exactly as written. So is a nest whose
     choices change nothing (``changed`` tells whether any nest was rewritten).
 
     With ``scalarize`` the kernel's array statements are scalarized first; nests that
-    only the scalarized kernel has (``analysis.kernel.rewritten``) need it.
+    only the scalarized kernel has (``analysis.kernel.rewritten``) need it. The nests in
+    ``fused`` run with their sibling loops fused, and take no band choices.
     """
     scheduled: dict[tuple[int, int], Band] = {}
-    for index in sorted({n for n, _ in choices}):
+    for index in sorted(fused):
+        plan = analysis.plans.get(index)
+        if plan is None or plan.fused is None:
+            return Illegal(f"nest n{index} has no loops to fuse")
+        if not scalarize and index in analysis.kernel.rewritten:
+            return Illegal(f"nest n{index} exists only in the scalarized kernel")
+        if any(not c.is_default for (n, _b), c in choices.items() if n == index):
+            return Illegal(f"nest n{index} is fused; its bands run as they are")
+        scheduled.update({(index, b.index): b for b in plan.fused_bands})
+    for index in sorted({n for n, _ in choices} - set(fused)):
         plan = analysis.plans.get(index)
         if plan is None:
             return Illegal(f"statement {index} is not a transformable loop nest")
@@ -212,7 +274,7 @@ def transformed_source(
             nest_bands[(index, band.index)] = result
         if any(not b.schedule.is_identity for b in nest_bands.values()):
             scheduled.update(nest_bands)
-    return lower_bands(analysis, scheduled, writable, scalarize)
+    return lower_bands(analysis, scheduled, writable, scalarize, fused)
 
 
 def lower_bands(
@@ -220,6 +282,7 @@ def lower_bands(
     scheduled: Mapping[tuple[int, int], Band],
     writable: frozenset[str] = frozenset(),
     scalarize: bool = False,
+    fused: frozenset[int] = frozenset(),
 ) -> Transformed:
     """The kernel's source with every nest that has a band in ``scheduled`` lowered
     from its normalized form (bands not named keep their original order), its array
@@ -238,9 +301,15 @@ def lower_bands(
     parallel = False
     for index in sorted({n for n, _ in scheduled}):
         plan = analysis.plans[index]
-        bands = {band.loops[0].id: scheduled.get((index, band.index), band) for band in plan.bands}
+        if index in fused:  # the fused nest's own bands, as they are
+            assert plan.fused is not None
+            bands = {band.loops[0].id: band for band in plan.fused_bands}
+            roots = plan.fused.roots
+        else:
+            bands = {b.loops[0].id: scheduled.get((index, b.index), b) for b in plan.bands}
+            roots = plan.normalized.roots
         state = Lowering(bands, names, prange, writable)
-        replaced[index] = lower_nodes(plan.normalized.roots, state)
+        replaced[index] = lower_nodes(roots, state)
         parallel = parallel or state.used_prange
     body: list[ast.stmt] = []
     for index, stmt in enumerate(func.body):

@@ -16,7 +16,7 @@ import ast
 import inspect
 import itertools
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +64,11 @@ class KernelLoops:
         return [n for n in self.nests if isinstance(n, Nest)]
 
 
-def lift_function(pyfunc: Callable[..., Any]) -> KernelLoops:
-    """Lift every top-level loop nest of ``pyfunc`` (a plain Python function)."""
+def lift_function(
+    pyfunc: Callable[..., Any], ranks: Mapping[str, int] | None = None
+) -> KernelLoops:
+    """Lift every top-level loop nest of ``pyfunc`` (a plain Python function), its
+    array statements scalarized (``ranks``: see :func:`scalarize`)."""
     name = getattr(pyfunc, "__name__", "?")
     try:
         lines, first = inspect.getsourcelines(pyfunc)
@@ -80,11 +83,13 @@ def lift_function(pyfunc: Callable[..., Any]) -> KernelLoops:
     ast.increment_lineno(func, first - 1)
     if pyfunc.__code__.co_freevars:
         return KernelLoops(name, func, (), "the function is a closure")
-    return _lifted(name, func)
+    return _lifted(name, func, ranks)
 
 
-def _lifted(name: str, func: ast.FunctionDef) -> KernelLoops:
-    scalar = scalarize(func)
+def _lifted(
+    name: str, func: ast.FunctionDef, ranks: Mapping[str, int] | None = None
+) -> KernelLoops:
+    scalar = scalarize(func, ranks)
     nests = lift_body(scalar.func, scalar.preludes)
     return KernelLoops(name, scalar.func, nests, original=func, scalarized=scalar)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from autotune.loops._affine import Affine, NotAffine, from_ast, to_ast
@@ -92,10 +92,15 @@ class Scalarized:
             yield index, stmt
 
 
-def scalarize(func: ast.FunctionDef) -> Scalarized:
+def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> Scalarized:
     """``func`` (not modified) with every array statement that can be rewritten as
-    explicit loops rewritten; see the module docstring for what is kept."""
-    rewriter = _Rewriter(func)
+    explicit loops rewritten; see the module docstring for what is kept.
+
+    ``ranks`` gives the number of dimensions of arguments (0 for scalars) where the
+    arguments are known; otherwise ranks are read from how the code subscripts names,
+    and a parameter it never subscripts is taken for a scalar.
+    """
+    rewriter = _Rewriter(func, ranks or {})
     new = copy.deepcopy(func)
     preludes: dict[int, list[ast.stmt]] = {}
     rewritten = set()
@@ -110,6 +115,9 @@ def scalarize(func: ast.FunctionDef) -> Scalarized:
         if len(out) > 1 or ast.dump(out[-1]) != before:
             rewritten.add(index)
     new.body = body
+    for stmts in (*preludes.values(), body):
+        for stmt in stmts:
+            rewriter.sizes.canonicalize(stmt, rewriter.loop_vars)
     ast.fix_missing_locations(new)
     return Scalarized(
         new, preludes, frozenset(rewritten), tuple(rewriter.notes), rewriter.numpy_name
@@ -240,6 +248,10 @@ class _Ref:
         """The first index of each sliced dimension."""
         return [d.lo for d in self.sliced if d.lo is not None]  # slices always have one
 
+    def extents(self) -> list[Affine]:
+        """The length of each sliced dimension."""
+        return [d.hi - d.lo for d in self.sliced if d.lo is not None and d.hi is not None]
+
 
 @dataclass
 class _Frame:
@@ -248,12 +260,16 @@ class _Frame:
 
     vars: list[str]
     los: list[Affine]
+    extents: list[Affine]
     reads: list[tuple[_Ref, list[str]]] = field(default_factory=list)  # refs to the target
 
 
 class _Rewriter:
-    def __init__(self, func: ast.FunctionDef) -> None:
-        self.ranks = _ranks(func)
+    def __init__(self, func: ast.FunctionDef, known: Mapping[str, int]) -> None:
+        self.ranks = {**_ranks(func), **{k: v for k, v in known.items() if v > 0}}
+        for name, rank in known.items():
+            if rank == 0:
+                self.ranks.pop(name, None)
         self.arrays, self.views = _array_names(func, self.ranks)
         used = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
         used |= {a.arg for a in func.args.args}
@@ -261,7 +277,15 @@ class _Rewriter:
         self.numpy_name = self.fresh("_np")
         self.notes: list[ArrayStatement] = []
         self.top = 0
+        self.pending: list[tuple[Affine, Affine]] = []  # extents the statement equates
+        self.sizes = _Sizes()
+        self.loop_vars: set[str] = set()
         self.loop_lows: dict[str, int | None] = {}
+
+    def loop_var(self, base: str) -> str:
+        name = self.fresh(base)
+        self.loop_vars.add(name)
+        return name
 
     def fresh(self, base: str) -> str:
         name, n = base, 1
@@ -296,12 +320,15 @@ class _Rewriter:
         if isinstance(stmt, ast.Assign) and _allocation(stmt.value):
             return [stmt]
         self.loop_lows = lows
+        self.pending = []
         text = ast.unparse(stmt)
         try:
             out, how = self._rewrite(stmt)
         except _Leave as exc:
             self.notes.append(ArrayStatement(stmt.lineno, text, self.top, reason=str(exc)))
             return [stmt]
+        for a, b in self.pending:
+            self.sizes.equate(a, b)
         self.notes.append(ArrayStatement(stmt.lineno, text, self.top, how=how))
         for node in out:
             ast.copy_location(node, stmt)
@@ -369,8 +396,9 @@ class _Rewriter:
             new.value = value
             return [*prelude, new], "reduction"
         frame = _Frame(
-            [self.fresh(f"_{ref.array}{k}") for k in range(len(ref.sliced))],
+            [self.loop_var(f"_{ref.array}{k}") for k in range(len(ref.sliced))],
             ref.los(),
+            ref.extents(),
         )
         value = self._hoist_element_reads(value, ref.array, prelude)
         element = self._elementwise(value, frame, ref.array)
@@ -475,7 +503,8 @@ class _Rewriter:
         k = 0
         for dim in ref.dims:
             if dim.sliced:
-                assert dim.lo is not None
+                assert dim.lo is not None and dim.hi is not None
+                self.pending.append((dim.hi - dim.lo, frame.extents[offset + k]))
                 at = dim.lo + Affine.var(frame.vars[offset + k]) - frame.los[offset + k]
                 index.append(to_ast(at))
                 k += 1
@@ -578,8 +607,9 @@ class _Rewriter:
             raise _Leave(f"{ast.unparse(node)} has keyword arguments (an axis?)")
         frame_ref = self._leading_ref(operands)
         frame = _Frame(
-            [self.fresh(f"_{frame_ref.array}{k}") for k in range(len(frame_ref.sliced))],
+            [self.loop_var(f"_{frame_ref.array}{k}") for k in range(len(frame_ref.sliced))],
             frame_ref.los(),
+            frame_ref.extents(),
         )
         elems = [self._elementwise(op, frame, None) for op in operands]
         if kind == "dot":
@@ -699,6 +729,62 @@ def _distance(target: _Ref, frame: _Frame, ref: _Ref, vars_: list[str]) -> list[
             "temporary is needed"
         )
     return [distance[v] for v in frame.vars]
+
+
+# --- sizes that NumPy's broadcasting proves equal -------------------------------------
+
+
+class _Sizes:
+    """Classes of array sizes (``x.shape[0]``) that a scalarized statement's operands
+    must share, as NumPy broadcasts them: loops over one class all get the same bound,
+    so that loop fusion can see that their ranges are equal."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, name: str) -> str:
+        while self.parent.get(name, name) != name:
+            name = self.parent[name]
+        return name
+
+    def equate(self, a: Affine, b: Affine) -> None:
+        diff = a - b
+        if diff.const or len(diff.terms) != 2:
+            return
+        (x, cx), (y, cy) = diff.terms
+        if cx + cy != 0 or not (_is_size(x) and _is_size(y)):
+            return
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:  # the smaller text represents the class, so the choice is stable
+            low, high = sorted((rx, ry))
+            self.parent[high] = low
+
+    def canonicalize(self, stmt: ast.stmt, loop_vars: set[str]) -> None:
+        """Rewrite the bounds of the generated loops in ``stmt`` by class."""
+        for node in ast.walk(stmt):
+            if not (
+                isinstance(node, ast.For)
+                and isinstance(node.target, ast.Name)
+                and node.target.id in loop_vars
+                and isinstance(node.iter, ast.Call)
+            ):
+                continue
+            node.iter.args = [self._replaced(a) for a in node.iter.args]
+
+    def _replaced(self, node: ast.expr) -> ast.expr:
+        sizes = self
+
+        class _Replace(ast.NodeTransformer):
+            def visit_Subscript(self, sub: ast.Subscript) -> ast.expr:
+                text = ast.unparse(sub)
+                rep = sizes.find(text)
+                return ast.parse(rep, mode="eval").body if rep != text else sub
+
+        return _Replace().visit(node)
+
+
+def _is_size(name: str) -> bool:
+    return name.endswith("]") and ".shape[" in name
 
 
 # --- small AST helpers ----------------------------------------------------------------

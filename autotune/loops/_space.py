@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autotune.loops._kernel import BandChoice, LoopAnalysis, analyze, apply_choice
+from autotune.loops._kernel import BandChoice, LoopAnalysis, Ranks, analyze, apply_choice
 from autotune.loops._schedule import Band, Illegal, is_fully_permutable, make_permutable
 from autotune.params import Bool, Choice
 from autotune.space import Condition, SearchSpace
@@ -41,6 +41,7 @@ THREADS = PREFIX + "threads"
 #: Whether the kernel's array statements are scalarized (rewritten as loops).
 SCALARIZE = PREFIX + "scalarize"
 _KEY = re.compile(r"^loops\.n(\d+)\.b(\d+)\.(\w+)$")
+_FUSE = re.compile(r"^loops\.n(\d+)\.fuse$")
 
 
 def thread_counts(cpus: int | None = None) -> tuple[int, ...]:
@@ -60,13 +61,15 @@ def add_loop_dimensions(
     mode: str,
     reassociate: bool = False,
     threads: tuple[int, ...] | None = None,
+    ranks: Ranks = (),
 ) -> None:
-    """Add the loop-transformation dimensions of ``pyfunc`` to ``space``."""
+    """Add the loop-transformation dimensions of ``pyfunc`` to ``space`` (``ranks``:
+    see :func:`autotune.loops.analyze`)."""
     if mode not in MODES:
         raise ValueError(f"loops mode must be one of {MODES}, got {mode!r}")
     if mode == "off":
         return
-    analysis = analyze(pyfunc, reassociate)
+    analysis = analyze(pyfunc, reassociate, ranks)
     threads = thread_counts() if threads is None else threads
     parallel = mode == "parallel" and bool(threads)
     offered = [
@@ -80,11 +83,30 @@ def add_loop_dimensions(
     if parallel and any(o.parallel for _, _, o in offered):
         space.add(PARALLEL, Bool(False))
         space.add(THREADS, Choice(threads), Condition(PARALLEL, (True,)))
-    for index, band, options in offered:
+    fusible = [i for i, plan in sorted(analysis.plans.items()) if plan.fused is not None]
+    for index in fusible:
         gate = Condition(SCALARIZE, (True,)) if index in rewritten else None
+        space.add(fuse_key(index), Bool(False), gate)
+    for index, band, options in offered:
+        gate = _band_gate(analysis, index)
         _add_band(space, band_prefix(index, band.index), band, options, gate)
-    if offered:
+    if offered or fusible:
         space.add_constraint("legal loop transformations", _legality(analysis))
+
+
+def fuse_key(nest: int) -> str:
+    """The config key that fuses the sibling loops of nest ``nest``."""
+    return f"{PREFIX}n{nest}.fuse"
+
+
+def _band_gate(analysis: LoopAnalysis, index: int) -> Condition | None:
+    """On what the bands of nest ``index`` exist: not fused, and scalarized when only
+    the scalarized kernel has the nest."""
+    if analysis.plans[index].fused is not None:
+        return Condition(fuse_key(index), (False,))
+    if index in analysis.kernel.rewritten:
+        return Condition(SCALARIZE, (True,))
+    return None
 
 
 def band_name(nest: int, band: int) -> str:
@@ -111,14 +133,14 @@ def band_config_keys(
             scratch = SearchSpace()
             if parallel:  # the parent of each band's prange switch
                 scratch.add(PARALLEL, Bool(False))
-            gate = None
-            if index in analysis.kernel.rewritten:
-                scratch.add(SCALARIZE, Bool(False))
-                gate = Condition(SCALARIZE, (True,))
+            scratch.add(SCALARIZE, Bool(False))
+            if plan.fused is not None:
+                scratch.add(fuse_key(index), Bool(False))
+            gate = _band_gate(analysis, index)
             offer = _options(band, parallel)
             _add_band(scratch, band_prefix(index, band.index), band, offer, gate)
             keys[(index, band.index)] = tuple(
-                n for n in scratch.names if n not in (PARALLEL, SCALARIZE)
+                n for n in scratch.names if n not in (PARALLEL, SCALARIZE, fuse_key(index))
             )
     return keys
 
@@ -213,13 +235,18 @@ class LoopOptions:
     choices: Mapping[tuple[int, int], BandChoice]
     threads: int | None = None
     scalarize: bool = False
+    fused: frozenset[int] = frozenset()  # nests whose sibling loops are fused
 
     @property
     def is_default(self) -> bool:
         """Whether no band has a choice set and nothing is scalarized. A config with
         choices may still change nothing (orders as written), which
         ``transformed_source(...).changed`` tells."""
-        return not self.scalarize and all(c.is_default for c in self.choices.values())
+        return (
+            not self.scalarize
+            and not self.fused
+            and all(c.is_default for c in self.choices.values())
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LoopOptions:
@@ -232,7 +259,10 @@ class LoopOptions:
             fields.setdefault((n, b), {})[name] = value
         choices = {key: _choice(values) for key, values in fields.items()}
         threads = config.get(THREADS) if config.get(PARALLEL) else None
-        return cls(choices, threads, bool(config.get(SCALARIZE, False)))
+        fused = frozenset(
+            int(m.group(1)) for key, on in config.items() if on and (m := _FUSE.match(key))
+        )
+        return cls(choices, threads, bool(config.get(SCALARIZE, False)), fused)
 
 
 def _choice(values: Mapping[str, Any]) -> BandChoice:
@@ -252,6 +282,11 @@ def _legality(analysis: LoopAnalysis) -> Callable[[Mapping[str, Any]], bool | st
     def check(config: Mapping[str, Any]) -> bool | str:
         options = LoopOptions.from_config(config)
         any_parallel = False
+        for index in sorted(options.fused):
+            if index in analysis.kernel.rewritten and not options.scalarize:
+                return f"nest n{index} exists only in the scalarized kernel ({SCALARIZE})"
+            if any(n == index for n, _ in options.choices):
+                return f"nest n{index} is fused; its bands run as they are"
         for (index, b), choice in sorted(options.choices.items()):
             band = analysis.plans[index].bands[b]
             name = band_name(index, b)
