@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from autotune.kernels._options import AS_WRITTEN, NUMBA_DEFAULT
 from autotune.result import TuningResult
 
 
@@ -45,9 +46,10 @@ _COLUMNS = (
 
 
 def results_table(results: Sequence[TuningResult], title: str = "Tuning results") -> Table:
-    """One row per kernel. On a narrow console, headers and cells wrap at spaces (and
-    fold words longer than their column) instead of being cut short."""
-    table = Table(title=title)
+    """One row per kernel, and a caption saying what the speedups are measured
+    against. On a narrow console, headers and cells wrap at spaces (and fold words
+    longer than their column) instead of being cut short."""
+    table = Table(title=title, caption=baseline_caption(results))
     for header, left, min_width in _COLUMNS:
         table.add_column(
             header,
@@ -73,11 +75,27 @@ def results_table(results: Sequence[TuningResult], title: str = "Tuning results"
     return table
 
 
+def baseline_caption(results: Sequence[TuningResult]) -> str | None:
+    """What the speedups of ``results`` are measured against, in one line; ``None``
+    when no result records it (results of earlier releases)."""
+    kinds = {r.baseline_kind for r in results if r.baseline}
+    if not kinds:
+        return None
+    if kinds == {AS_WRITTEN}:
+        return "speedups against each kernel as written (its own @njit options)"
+    if kinds == {NUMBA_DEFAULT}:
+        return "speedups against Numba's default build (plain njit)"
+    return "speedups against each kernel's baseline (see the notes)"
+
+
 def result_notes(results: Sequence[TuningResult], limit: int = 300) -> list[str]:
-    """One line per kernel saying what won (only the changes from Numba's default) or
-    why it was skipped, then its warnings (e.g. identical input sets), one per line."""
+    """One line per kernel saying what won (only the changes from the default config,
+    which is the baseline) or why it was skipped, then the baseline where it is more
+    than Numba's default build, then its warnings (e.g. identical input sets), one per
+    line."""
     lines = []
     for r in results:
+        baseline = r.describe_baseline()
         if not r.tuned:
             reason = r.reason
             lines.append(
@@ -87,7 +105,9 @@ def result_notes(results: Sequence[TuningResult], limit: int = 300) -> list[str]
             changes = ", ".join(f"{k}={_value(v)}" for k, v in sorted(r.best_changes.items()))
             lines.append(f"{r.kernel}: {changes}")
         else:
-            lines.append(f"{r.kernel}: nothing beats Numba's default build beyond noise")
+            lines.append(f"{r.kernel}: nothing beats {baseline} beyond noise")
+        if r.baseline_options and r.best_changes and r.tuned:
+            lines.append(f"{r.kernel}: timed against {baseline}")
         if r.loop_legality_bugs:
             lines.append(
                 f"{r.kernel}: {r.loop_legality_bugs} loop transformation(s) passed the "
@@ -106,5 +126,5 @@ def outcome_text(result: TuningResult) -> str:
     if not result.tuned:
         return f"skipped: {' '.join(result.reason.split())[:200]}"
     if not result.best_config:
-        return "nothing beats Numba's default beyond noise"
+        return f"nothing beats {result.describe_baseline()} beyond noise"
     return f"tuned {speedup_text(result)}"

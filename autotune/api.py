@@ -14,10 +14,20 @@ from typing import Any
 from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
-from autotune.kernels import KernelDecl, declares_kernels, import_source, load_kernels
+from autotune.kernels import (
+    AS_WRITTEN,
+    KernelDecl,
+    declares_kernels,
+    describe_baseline,
+    import_source,
+    load_kernels,
+)
+from autotune.kernels._options import check_baseline_kind
 from autotune.loops import (
     Illegal,
     analyze,
+    argument_ranks,
+    declared_ranks,
     explain_kernel,
     transformed_source,
     why_nothing_to_transform,
@@ -67,6 +77,7 @@ def tune(
     timing: TimingSettings | str = "standard",
     callbacks: Sequence[BaseCallback] = (),
     replay: str | None = None,
+    baseline: str = AS_WRITTEN,
     **options: Any,
 ) -> list[TuningResult]:
     r"""Tune kernels and return one :class:`~autotune.result.TuningResult` each.
@@ -87,6 +98,11 @@ def tune(
     (``confirm_top``, ``simplify``, ``allow_fastmath``, ...). ``callbacks`` see every
     trial; ``replay`` answers from recorded measurements (a replay file or database
     URL) instead of measuring, into an in-memory database unless ``db`` is given.
+
+    ``baseline`` is what speedups are measured against: ``"as-written"`` (default),
+    the kernel with its author's own ``@njit`` options, which are also the base of
+    every candidate; or ``"numba-default"``, plain ``numba.njit`` (the author's
+    options ignored). Each result records it in ``baseline``.
 
     Raises:
         InputError: a bad target, option or size, before anything is measured.
@@ -126,6 +142,7 @@ def tune(
         strategy=strategy,
         loops=loops,
         timing=timing,
+        baseline=baseline,
         **options,
     )
     check_options(tune_options)
@@ -223,9 +240,18 @@ def check_strategy(strategy: str) -> None:
             )
 
 
+def check_baseline(baseline: str) -> None:
+    """Raise :class:`InputError` unless ``baseline`` names a baseline kind."""
+    try:
+        check_baseline_kind(baseline)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def check_options(options: TuneOptions) -> None:
     """Raise :class:`InputError` for options that cannot work together."""
     check_strategy(options.strategy)
+    check_baseline(options.baseline)
     for name, value, known in (
         ("loops", options.loops, LOOP_MODES),
         ("scope", options.scope, SCOPES),
@@ -325,6 +351,7 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     """
     import numpy as np
 
+    decl = decl.as_baseline(options.baseline)
     space = cpu_search_space(
         decl,
         allow_fastmath=options.allow_fastmath,
@@ -336,7 +363,14 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     invalid = sum(
         space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
     )
-    ref = KernelRef(decl.source, str(spec) if spec else None, decl.name, options.size, options.seed)
+    ref = KernelRef(
+        decl.source,
+        str(spec) if spec else None,
+        decl.name,
+        options.size,
+        options.seed,
+        baseline=options.baseline,
+    )
     estimate: dict[str, Any] = {"error": None, "identical_inputs": False}
     with LocalRunner() as runner:
         lowered = runner.lower(ref)
@@ -358,6 +392,7 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
             estimate["baseline_s"] = result.timing.baseline_s
     return {
         "kernel": decl.name,
+        "baseline": describe_baseline(options.baseline, decl.njit_options),
         "dimensions": space.describe(),
         "size": space.size(),
         "invalid_share": invalid / INVALID_SHARE_SAMPLES,
@@ -369,7 +404,7 @@ def explain_loops(decls: Sequence[KernelDecl]) -> list[KernelReport]:
     """Per kernel and loop nest: which loop transformations are legal, and why the
     others are not. Reductions into scalars count as reorderable where the kernel
     allows fastmath."""
-    return [explain_kernel(d.pyfunc, d.allow_fastmath, d.name) for d in decls]
+    return [explain_kernel(d.pyfunc, d.allow_fastmath, d.name, declared_ranks(d)) for d in decls]
 
 
 def explain_source(
@@ -425,7 +460,7 @@ def loops_adding_nothing(
     lines = []
     for decl in decls:
         reassociate = allow_fastmath and decl.allow_fastmath
-        why = why_nothing_to_transform(decl.pyfunc, reassociate, mode)
+        why = why_nothing_to_transform(decl.pyfunc, reassociate, mode, declared_ranks(decl))
         if why is not None:
             lines.append(f"{decl.name}: --loops {mode} adds nothing: {why}")
     return lines
@@ -438,9 +473,10 @@ def best_source(result: TuningResult) -> str | None:
     if loops.is_default:
         return None
     decl = result.declaration()
-    analysis = analyze(decl.pyfunc, decl.allow_fastmath)
-    writable = widest_float_arrays(decl.pyfunc, decl.make_inputs(0))
-    lowered = transformed_source(analysis, loops.choices, writable)
+    inputs = decl.make_inputs(0)
+    analysis = analyze(decl.pyfunc, decl.allow_fastmath, argument_ranks(decl.pyfunc, inputs))
+    writable = widest_float_arrays(decl.pyfunc, inputs)
+    lowered = transformed_source(analysis, loops.choices, writable, loops.scalarize, loops.fused)
     if isinstance(lowered, Illegal):
         raise InputError(f"kernel {decl.name!r}: {lowered.reason}")
     if not lowered.changed:
@@ -451,4 +487,6 @@ def best_source(result: TuningResult) -> str | None:
             f"# {lowered.prange_name} is numba.prange; compile with numba.njit(parallel=True)"
             + (f" and numba.set_num_threads({loops.threads})" if loops.threads else "")
         )
+    if lowered.numpy_name:
+        header.append(f"# {lowered.numpy_name} is numpy (import numpy as {lowered.numpy_name})")
     return "\n".join(header) + "\n" + lowered.source + "\n"

@@ -90,6 +90,11 @@ def _miss_reason(decl: KernelDecl, hit: CacheHit | None) -> str:
         return "not tuned (no entry for this kernel, toolchain and machine)"
     if hit.nearest:
         return "not tuned at this size (only another size bucket's entry)"
+    from autotune.cache import baseline_mismatch
+
+    mismatch = baseline_mismatch(hit.entry, decl.njit_options)
+    if mismatch is not None:
+        return f"out of date: {mismatch}"
     options = hit.entry.extra.get("space_options")
     digest = hit.entry.space_digest
     if isinstance(options, dict) and digest and space_digest_for(decl, options) != digest:
@@ -99,12 +104,15 @@ def _miss_reason(decl: KernelDecl, hit: CacheHit | None) -> str:
 
 def space_digest_for(decl: KernelDecl, options: dict[str, Any]) -> str:
     """The digest of the space that tuning ``decl`` with ``options`` (the entry's
-    ``space_options``: fastmath, scope, loops, max_threads) would search now."""
+    ``space_options``: fastmath, scope, loops, max_threads, baseline) would search
+    now. An entry older than the baseline option was tuned against Numba's default."""
+    from autotune.kernels import BASELINES, NUMBA_DEFAULT
     from autotune.passes import cpu_search_space
     from autotune.result import space_digest
 
+    kind = options.get("baseline", NUMBA_DEFAULT)
     space = cpu_search_space(
-        decl,
+        decl.as_baseline(kind if kind in BASELINES else NUMBA_DEFAULT),
         allow_fastmath=bool(options.get("allow_fastmath", True)),
         scope=str(options.get("scope", "all")),
         loops=str(options.get("loops", "off")),

@@ -131,6 +131,16 @@ _timing_option = click.option(
     help="lean cuts hopeless candidates short and refines with fewer rounds; "
     "confirmation is the same.",
 )
+# A plain string checked by the library, so that a bad value is one line and exit 2.
+_baseline_option = click.option(
+    "--baseline",
+    default="as-written",
+    show_default=True,
+    metavar="[as-written|numba-default]",
+    help="What speedups are measured against: the kernel as written, with its own "
+    "@njit options (fastmath, parallel, ...; also the base of every candidate), or "
+    "plain numba.njit with the author's options ignored.",
+)
 _json_option = click.option(
     "--json", "json_path", type=click.Path(path_type=Path), help="Write per-kernel results as JSON."
 )
@@ -202,6 +212,7 @@ _seed_option = click.option(
 )
 @_confirm_top_option
 @_timing_option
+@_baseline_option
 @_json_option
 @click.option(
     "--dry-run", is_flag=True, help="Show each kernel's search space and a time estimate."
@@ -226,6 +237,7 @@ def tune(
     max_threads: int | None,
     confirm_top: int,
     timing: str,
+    baseline: str,
     json_path: Path | None,
     dry_run: bool,
     replay: str | None,
@@ -251,6 +263,7 @@ def tune(
         loops=loops,
         max_threads=max_threads,
         timing=TIMINGS[timing],
+        baseline=baseline,
     )
     api.check_options(options)
     decls, spec = api.kernels_to_tune(source, spec, kernels)
@@ -265,7 +278,6 @@ def tune(
         return EXIT_FAILED if any(info["error"] for info in infos) else EXIT_OK
     if replay is not None and _db_not_named():
         db_url = "sqlite://"  # a replay must not mix recorded answers into the real database
-    from autotune._display import result_notes, results_table
     from autotune._progress import ProgressCallback
     from autotune.db import open_database
 
@@ -275,13 +287,20 @@ def tune(
             run = api.tune_kernels(decls, options, db, spec, replay, [progress])
     finally:
         db.close()
-    out.print(results_table(run.results))
-    for line in result_notes(run.results):
-        out.print(line, markup=False, highlight=False)
+    _print_results(run.results, "Tuning results")
     if json_path is not None:
         _write_json(json_path, run.results)
     _say_where_results_are(db_url)
     return run.exit_code
+
+
+def _print_results(results: Sequence[TuningResult], title: str) -> None:
+    """The results table, then one note per kernel (and what it was timed against)."""
+    from autotune._display import result_notes, results_table
+
+    out.print(results_table(results, title=title))
+    for line in result_notes(results):
+        out.print(line, markup=False, highlight=False)
 
 
 def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
@@ -330,6 +349,7 @@ def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
     help="Report each winner as found, without dropping options that do not matter.",
 )
 @_timing_option
+@_baseline_option
 @_guarded
 def sweep(
     corpus: tuple[Path, ...],
@@ -347,18 +367,19 @@ def sweep(
     confirm_top: int,
     no_simplify: bool,
     timing: str,
+    baseline: str,
 ) -> int:
     """Tune every kernel in CORPUS (files and directories); run it again to resume."""
     from autotune._compat import check_toolchain
-    from autotune._display import result_notes, results_table
     from autotune._progress import SweepProgress
-    from autotune.api import check_strategy
+    from autotune.api import check_baseline, check_strategy
     from autotune.records import TIMINGS
     from autotune.sweep import find_kernels, make_executor, run_sweep
     from autotune.tuner import TuneOptions
 
     check_toolchain()
     check_strategy(strategy)
+    check_baseline(baseline)
     found = find_kernels(corpus)
     options = TuneOptions(
         budget=budget,
@@ -370,14 +391,13 @@ def sweep(
         confirm_top=confirm_top,
         simplify=not no_simplify,
         timing=TIMINGS[timing],
+        baseline=baseline,
     )
     executor = make_executor(workers, scheduler)
     total = len(found.jobs) + len(found.unloadable)
     with SweepProgress(console, total, executor.describe()) as progress:
         run = run_sweep(found, options, db_url, executor, progress.on_event, " ".join(sys.argv))
-    out.print(results_table(run.results, title=f"Sweep results ({run.run_id})"))
-    for line in result_notes(run.results):
-        out.print(line, markup=False, highlight=False)
+    _print_results(run.results, f"Sweep results ({run.run_id})")
     if json_path is not None:
         _write_json(json_path, run.results)
     _say_where_results_are(db_url)
@@ -417,9 +437,11 @@ def _print_dry_run(info: dict[str, Any], options: Any) -> None:
         out.print(f"  {info['kernel']} cannot be tuned: {info['error']}", markup=False)
     else:
         out.print(
-            f"  baseline: {human_seconds(info.get('baseline_s'))} per call; estimated "
+            f"  baseline ({info['baseline']}): {human_seconds(info.get('baseline_s'))} per "
+            "call; estimated "
             f"{human_seconds(info['per_candidate_s'])} per candidate, "
-            f"{human_seconds(info['total_s'])} for budget {options.budget} with confirmation"
+            f"{human_seconds(info['total_s'])} for budget {options.budget} with confirmation",
+            markup=False,
         )
 
 

@@ -1,8 +1,9 @@
 """Reports: a self-contained HTML page and a markdown summary of a tuning database.
 
-The page holds the per-kernel results table, a speedup bar chart, best-so-far curves
-per kernel, how often each option appears in the winning configs, and the hosts and
-toolchains the measurements come from. Plots are PNGs rendered with matplotlib and
+The page holds the per-kernel results table, what each kernel's speedup is measured
+against (the kernel as written, or Numba's default build), a speedup bar chart,
+best-so-far curves per kernel, how often each option appears in the winning configs,
+and the hosts and toolchains the measurements come from. Plots are PNGs rendered with matplotlib and
 embedded, so the page is one file that opens anywhere, without a network.
 
 A database shared by several machines holds one result per kernel, workload and
@@ -203,6 +204,15 @@ def _table_rows(data: ReportData) -> list[list[str]]:
     return rows
 
 
+#: The heading of the section saying what each kernel was timed against.
+BASELINES_HEADING = "What speedups are measured against"
+
+
+def _baseline_rows(data: ReportData) -> list[list[str]]:
+    """Per kernel: its baseline (see :meth:`TuningResult.describe_baseline`)."""
+    return [[k.label, k.result.describe_baseline()] for k in data.kernels]
+
+
 def _winners_heading(data: ReportData) -> str:
     winners = sum(1 for k in data.kernels if k.has_winner)
     tuned = sum(1 for k in data.kernels if k.tuned)
@@ -224,6 +234,8 @@ def markdown(data: ReportData, title: str) -> str:
     """The summary as markdown: the results table, winning options and provenance."""
     lines = [f"# {title}", "", f"Generated {data.generated}.", ""]
     lines += _md_table(HEADERS, _table_rows(data))
+    lines += ["", f"## {BASELINES_HEADING}", ""]
+    lines += [f"- {label}: {baseline}" for label, baseline in _baseline_rows(data)]
     lines += ["", "## Options in winning configs", "", _winners_heading(data), ""]
     frequencies = option_frequencies(data.results).most_common()
     lines += [f"- {option}: {n}" for option, n in frequencies] or ["- none"]
@@ -252,6 +264,8 @@ def render_html(data: ReportData, title: str) -> str:
         title=html.escape(title),
         generated=html.escape(data.generated),
         results=_html_table(HEADERS, _table_rows(data)),
+        baselines_heading=html.escape(BASELINES_HEADING),
+        baselines=_html_table(["kernel", "baseline"], _baseline_rows(data)),
         speedups=_figure("Confirmed speedup per kernel, with 95% CI", speedup_chart(data.kernels)),
         curves=_figure("Best search-phase speedup so far", convergence_chart(data.kernels)),
         winners=_winners_heading(data),
@@ -296,6 +310,7 @@ img {{ max-width: 100%; }}
 <h1>{title}</h1>
 <p class="generated">Generated {generated}.</p>
 <h2>Results</h2>{results}
+<h2>{baselines_heading}</h2>{baselines}
 {speedups}
 {curves}
 <h2>Options in winning configs</h2><p>{winners}</p>{options}

@@ -73,6 +73,7 @@ _COMMON_KEYS = (
     "seed",
     "options",
     "provenance",
+    "baseline",
 )
 
 
@@ -104,6 +105,12 @@ class TuningResult:
     :class:`~autotune.tuner.TuneOptions` and ``provenance`` the target, toolchain,
     run id and time. Sweeps add ``source_digest`` (the kernel files' hash) and
     ``run_id``.
+
+    ``baseline`` is what every speedup is measured against (see
+    :func:`baseline_record`): ``{"kind": "as-written", "options": {"fastmath": true}}``
+    for a kernel timed against its own ``@njit(fastmath=True)`` build, or ``kind``
+    ``numba-default`` with no options. Every candidate was built on those options.
+    ``{}`` for a result older than the record (those were all ``numba-default``).
 
     ``extra`` keeps keys of a stored dict that this version does not know, so that a
     result read from a newer database writes them back unchanged. The mappings are
@@ -145,6 +152,7 @@ class TuningResult:
     seed: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    baseline: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -161,8 +169,32 @@ class TuningResult:
 
     @property
     def has_winner(self) -> bool:
-        """Whether a config beat Numba's default build beyond noise."""
+        """Whether a config beat the baseline beyond noise."""
         return self.tuned and bool(self.best_config)
+
+    @property
+    def baseline_kind(self) -> str:
+        """``as-written`` or ``numba-default``; the latter for results that do not
+        record it (every earlier release measured against Numba's default build)."""
+        from autotune.kernels import NUMBA_DEFAULT
+
+        return str(self.baseline.get("kind", NUMBA_DEFAULT))
+
+    @property
+    def baseline_options(self) -> dict[str, Any]:
+        """The ``numba.njit`` options of the baseline (and the base of every
+        candidate), as Numba takes them."""
+        from autotune.kernels import njit_options_from_json
+
+        options = self.baseline.get("options")
+        return njit_options_from_json(options) if isinstance(options, Mapping) else {}
+
+    def describe_baseline(self) -> str:
+        """The baseline in a few words, e.g. ``the kernel as written,
+        njit(fastmath=True)`` or ``Numba's default build``."""
+        from autotune.kernels import describe_baseline
+
+        return describe_baseline(self.baseline_kind, self.baseline_options)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result (a fresh copy, safe to change).
@@ -228,9 +260,10 @@ class TuningResult:
     ) -> TunedDispatcher:
         """The kernel compiled with its best config: a callable like a Numba dispatcher.
 
-        Without a winner that is Numba's default build. Delegates to
+        Without a winner that is the baseline's build. Delegates to
         :func:`autotune.deploy.compile_config` (see there for ``njit_options`` and
-        ``cache``).
+        ``cache``); ``njit_options`` default to the options the result was tuned
+        against (its ``baseline``), so the build is the measured one.
 
         Raises:
             InputError: the kernel was skipped, or its source cannot be loaded again.
@@ -241,9 +274,20 @@ class TuningResult:
             raise InputError(f"kernel {self.kernel!r} was not tuned: {self.reason}")
         from autotune.deploy import compile_config  # the deploy package loads Numba
 
+        if njit_options is None and self.baseline:
+            njit_options = self.baseline_options
         return compile_config(
             self.declaration(), dict(self.best_config or {}), njit_options=njit_options, cache=cache
         )
+
+
+def baseline_record(kind: str, njit_options: Mapping[str, Any]) -> dict[str, Any]:
+    """A result's ``baseline``: its ``kind`` and the ``numba.njit`` ``options`` of the
+    build every candidate was timed against (JSON form: a fastmath flag set is a
+    sorted list)."""
+    from autotune.kernels import njit_options_json
+
+    return {"kind": kind, "options": njit_options_json(njit_options)}
 
 
 def space_digest(space: SearchSpace) -> str:
@@ -359,4 +403,5 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "seed": _optional(_count),
     "options": _mapping,
     "provenance": _mapping,
+    "baseline": _mapping,
 }

@@ -20,13 +20,20 @@ from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
 from autotune.errors import AutotuneError
-from autotune.kernels import KernelDecl
+from autotune.kernels import AS_WRITTEN, KernelDecl
 from autotune.loops import LEGALITY_BUG
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
 from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
 from autotune.records import MeasureResult, PortfolioArm, Status, TimingSettings, TrialRecord
-from autotune.result import ResultStatus, TuningResult, jsonable, run_provenance, space_digest
+from autotune.result import (
+    ResultStatus,
+    TuningResult,
+    baseline_record,
+    jsonable,
+    run_provenance,
+    space_digest,
+)
 from autotune.space import SearchSpace
 from autotune.strategies import make_strategy
 from autotune.strategies._portfolio import adapt, reward
@@ -65,6 +72,14 @@ class TuneOptions:
     ``timing``, and the best of those go on to confirmation. Without it, every
     candidate is timed with ``timing`` from the start.
 
+    ``baseline`` is what every candidate is timed against: ``as-written`` (the
+    default), the kernel as its author wrote it, with its own ``njit`` options
+    (fastmath, parallel, error_model, ...; never ``cache``), which are also the base of
+    every candidate and the defaults of the search space; or ``numba-default``, plain
+    ``numba.njit`` with the author's options ignored (the behaviour of earlier
+    releases, for comparisons). The two never share measurements: the workload key
+    differs wherever the options do.
+
     ``continue_run`` makes a run resumable under a fixed run id: search trials already
     in the database count against ``budget`` (running again continues toward the same
     total instead of measuring ``budget`` more), and the baseline, refinement,
@@ -89,6 +104,7 @@ class TuneOptions:
     loops: str = "off"
     max_threads: int | None = None
     continue_run: bool = False
+    baseline: str = AS_WRITTEN
 
 
 @dataclass
@@ -145,7 +161,15 @@ class Tuner:
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> TuningResult:
         """Tune one kernel; its result is ``tuned`` or ``skipped`` (with a reason)."""
-        ref = KernelRef(decl.source, spec, decl.name, self.options.size, self.options.seed)
+        decl = decl.as_baseline(self.options.baseline)
+        ref = KernelRef(
+            decl.source,
+            spec,
+            decl.name,
+            self.options.size,
+            self.options.seed,
+            baseline=self.options.baseline,
+        )
         for cb in self.callbacks:
             cb.on_kernel_start(decl.name, self.options.budget)
         result = replace(self._tune(decl, ref), **self._identity(decl, spec))
@@ -170,7 +194,9 @@ class Tuner:
 
     def _identity(self, decl: KernelDecl, spec: str | None) -> dict[str, Any]:
         """What every result of this tuner records besides its measurements: how to
-        rebuild the kernel (``source``, ``spec``) and how and where it was tuned."""
+        rebuild the kernel (``source``, ``spec``), how and where it was tuned, and what
+        it was timed against (``decl`` is the declaration as tuned: see
+        :meth:`KernelDecl.as_baseline`)."""
         return {
             "source": decl.source,
             "spec": spec,
@@ -180,6 +206,7 @@ class Tuner:
             "run_id": self.run_id,
             "options": jsonable(asdict(self.options)),
             "provenance": jsonable(run_provenance(self.target, self.run_id)),
+            "baseline": baseline_record(self.options.baseline, decl.njit_options),
         }
 
     def _tune(self, decl: KernelDecl, ref: KernelRef) -> TuningResult:

@@ -203,3 +203,24 @@ def test_result_notes_list_each_kernels_warnings():
     result = TuningResult("k", ResultStatus.TUNED, warnings=("w1", "w2"))
     lines = result_notes([result])
     assert lines[1:] == ["k: warning: w1", "k: warning: w2"]
+
+
+def test_the_table_and_notes_say_what_speedups_are_measured_against() -> None:
+    from autotune._display import result_notes
+
+    written = {"kind": "as-written", "options": {"fastmath": True}}
+    winner = _summary(baseline=written, best_changes={"flags.fastmath": "off"})
+    no_winner = _summary("k", baseline=written, best_config=None, speedup=1.0)
+    console = Console(file=io.StringIO(), width=80)
+    console.print(results_table([winner, no_winner]))
+    assert "speedups against each kernel as written (its own @njit options)" in _lines(console)[-1]
+    assert result_notes([winner, no_winner]) == [
+        "dot: flags.fastmath=off",
+        "dot: timed against the kernel as written, njit(fastmath=True)",
+        "k: nothing beats the kernel as written, njit(fastmath=True) beyond noise",
+    ]
+    plain = _summary(baseline={"kind": "numba-default", "options": {}})
+    console = Console(file=io.StringIO(), width=80)
+    console.print(results_table([plain]))
+    assert "speedups against Numba's default build (plain njit)" in _lines(console)[-1]
+    assert results_table([_summary()]).caption is None  # results from before the record

@@ -259,3 +259,14 @@ def test_text_with_dollar_signs_is_plotted_as_text_not_math(tmp_path):
     summaries[1]["best_changes"] = {"kernel.NAME": "$\\oops$"}
     text = write_report(_filled(tmp_path, summaries), tmp_path / "report").read_text()
     assert text.count("<img") == 3 and "kernel.NAME=$\\oops$" in text
+
+
+def test_the_report_says_what_each_speedup_is_measured_against(tmp_path):
+    written = {"kind": "as-written", "options": {"fastmath": True}}
+    summaries = [_tuned(baseline=written), _tuned(kernel="old")]
+    page = write_report(_filled(tmp_path, summaries), tmp_path / "report")
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "## What speedups are measured against" in summary
+    assert "- saxpy: the kernel as written, njit(fastmath=True)" in summary
+    assert "- old: Numba's default build" in summary  # results from before the record
+    assert "the kernel as written, njit(fastmath=True)" in page.read_text()

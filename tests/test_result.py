@@ -58,6 +58,7 @@ NEW_KEYS = {
     "seed",
     "options",
     "provenance",
+    "baseline",
 }
 
 
@@ -92,6 +93,7 @@ def _tuned(**changes: Any) -> TuningResult:
         "seed": 0,
         "options": {"budget": 60, "timing": {"min_rounds": 3}},
         "provenance": {"target": {"cpu_name": "znver4"}, "numba": "0.68.1", "time": 1.0},
+        "baseline": {"kind": "as-written", "options": {"fastmath": ["nnan", "ninf"]}},
     }
     return TuningResult("k", ResultStatus.TUNED, **(values | changes))
 
@@ -273,3 +275,29 @@ def test_compile_builds_the_best_config_through_deploy(monkeypatch: pytest.Monke
         ("scale", config, {"njit_options": None, "cache": True}),
         ("scale", {}, {"njit_options": None, "cache": False}),
     ]
+
+
+def test_compile_builds_on_the_options_the_result_was_tuned_against(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import autotune.deploy as deploy
+
+    calls = []
+    monkeypatch.setattr(
+        deploy, "compile_config", lambda decl, config, **kw: calls.append(kw["njit_options"])
+    )
+    source = str(FIXTURES / "planted.py")
+    written = {"kind": "as-written", "options": {"fastmath": ["contract", "nnan"]}}
+    TuningResult("scale", ResultStatus.TUNED, source=source, baseline=written).compile()
+    plain = {"kind": "numba-default", "options": {}}
+    TuningResult("scale", ResultStatus.TUNED, source=source, baseline=plain).compile()
+    assert calls == [{"fastmath": {"contract", "nnan"}}, {}]
+
+
+def test_the_baseline_is_described_and_old_results_were_numba_default() -> None:
+    written = _tuned(baseline={"kind": "as-written", "options": {"parallel": True}})
+    assert written.baseline_kind == "as-written"
+    assert written.describe_baseline() == "the kernel as written, njit(parallel=True)"
+    old = TuningResult.from_dict({"kernel": "k", "status": "tuned"})
+    assert old.baseline == {} and old.baseline_kind == "numba-default"
+    assert old.describe_baseline() == "Numba's default build"

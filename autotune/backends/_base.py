@@ -26,8 +26,13 @@ class BaseBuilder(ABC):
     """Compiles kernels inside a worker process.
 
     Contract:
-        * ``lower`` returns the kernel's workload (normalized unoptimized IR and keys);
-          it may raise, and the caller turns that into a skipped kernel.
+        * ``lower`` returns the kernel's workload (normalized unoptimized IR and keys)
+          as the baseline builds it; it may raise, and the caller turns that into a
+          skipped kernel.
+        * ``build_baseline`` builds the kernel as ``decl`` writes it: its default
+          parameters on the author's ``decl.njit_options``; ``build`` builds a config
+          on those options, the config's flags overriding them (see
+          :meth:`KernelDecl.as_baseline` for a baseline without them).
         * ``build_baseline`` and ``build`` never raise for a bad candidate: a compile
           error comes back as a :class:`BuildResult` with ``error`` set. A crash of the
           compiler itself (an LLVM fatal error) kills the worker process, and the

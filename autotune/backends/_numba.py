@@ -13,16 +13,18 @@ from __future__ import annotations
 import re
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from autotune.backends._base import BaseBuilder, BuildResult
 from autotune.kernels import KernelDecl
+from autotune.kernels._options import describe_njit_options
 from autotune.loops import (
     Illegal,
     Transformed,
     analyze,
+    argument_ranks,
     compile_transformed,
     transformed_source,
     widest_float_arrays,
@@ -97,16 +99,23 @@ class NumbaBuilder(BaseBuilder):
         install_ir_capture()
 
     def lower(self, decl: KernelDecl, args: tuple[Any, ...]) -> Workload:
+        """The workload of the baseline's build: compiled with ``decl.njit_options``,
+        whose IR (and a first line naming them, when there are any) sets it apart
+        from the same kernel tuned against another baseline."""
         import numba
 
         sig = signature_of(args)
-        dispatcher = numba.njit(decl.bind(decl.default_params()))
+        dispatcher = numba.njit(**decl.njit_options)(decl.bind(decl.default_params()))
         dispatcher.compile(sig)
-        library = dispatcher.overloads[sig].library  # type: ignore[attr-defined]
+        library = dispatcher.overloads[sig].library
         # Callee IR is sorted so the key does not depend on compile order.
         own = _captured.get(library, [])
         callees = [t for t in _library_ir(library, set()) if t not in own]
         texts = [normalize_ir(t) for t in own] + sorted(normalize_ir(t) for t in callees)
+        if decl.njit_options:
+            # Options need not change the unoptimized IR (nogil), but they change what
+            # the baseline and every candidate are: measurements must not be shared.
+            texts.insert(0, f"; autotune baseline: {describe_njit_options(decl.njit_options)}")
         return Workload(
             kernel=decl.name,
             arg_types="(" + ", ".join(str(t) for t in sig) + ")",
@@ -115,15 +124,16 @@ class NumbaBuilder(BaseBuilder):
         )
 
     def build_baseline(self, decl: KernelDecl, args: tuple[Any, ...]) -> BuildResult:
+        """The kernel as ``decl`` writes it: default parameters, the author's options."""
         import numba
 
         start = time.perf_counter()
         try:
-            dispatcher = numba.njit(decl.bind(decl.default_params()))
+            dispatcher = numba.njit(**decl.njit_options)(decl.bind(decl.default_params()))
             dispatcher.compile(signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
-        return _built(dispatcher, args, time.perf_counter() - start)
+        return _with_threads(_built(dispatcher, args, time.perf_counter() - start), None)
 
     def build(self, decl: KernelDecl, config: dict[str, Any], args: tuple[Any, ...]) -> BuildResult:
         import numba
@@ -136,17 +146,15 @@ class NumbaBuilder(BaseBuilder):
             source = config_source(decl, options, args)
             if isinstance(source, str):
                 return BuildResult(None, time.perf_counter() - start, source)
-            dispatcher = numba.njit(**config_njit_options(options, source))(source.pyfunc)
+            njit_options = config_njit_options(options, source, decl.njit_options)
+            dispatcher = numba.njit(**njit_options)(source.pyfunc)
             compile_in_pipeline(dispatcher, options.pipeline, signature_of(args))
         except Exception as exc:
             return BuildResult(None, time.perf_counter() - start, _one_line(exc))
         finally:
             _capture_paused = False
         built = _built(dispatcher, args, time.perf_counter() - start, source.lowered)
-        if source.parallel and built.artifact is not None:
-            threads = options.loops.threads or numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-            return replace(built, artifact=WithThreads(dispatcher, threads))
-        return built
+        return _with_threads(built, options.loops.threads if source.parallel else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +193,12 @@ def config_source(
     return ConfigSource(*source)
 
 
-def config_njit_options(options: BuildOptions, source: ConfigSource) -> dict[str, Any]:
-    """The ``numba.njit`` keyword arguments of a config's build."""
-    return {"parallel": source.parallel, **options.numba_options()}
+def config_njit_options(
+    options: BuildOptions, source: ConfigSource, author: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``numba.njit`` keyword arguments of a config's build on top of the
+    ``author``'s options (see :meth:`BuildOptions.njit_options`)."""
+    return options.njit_options(author, source.parallel)
 
 
 def compile_in_pipeline(dispatcher: Any, pipeline: PipelineConfig, sig: tuple[Any, ...]) -> None:
@@ -209,8 +220,9 @@ def transformed_kernel(
     has none), or why that failed."""
     if loops.is_default:
         return None
-    analysis = analyze(decl.pyfunc, decl.allow_fastmath)
-    lowered = transformed_source(analysis, loops.choices, widest_float_arrays(decl.pyfunc, args))
+    analysis = analyze(decl.pyfunc, decl.allow_fastmath, argument_ranks(decl.pyfunc, args))
+    writable = widest_float_arrays(decl.pyfunc, args)
+    lowered = transformed_source(analysis, loops.choices, writable, loops.scalarize, loops.fused)
     if isinstance(lowered, Illegal):
         return f"illegal loop transformation: {lowered.reason}"
     if not lowered.changed:
@@ -232,6 +244,19 @@ class WithThreads:
 
         numba.set_num_threads(self.threads)
         return self.dispatcher(*args)
+
+
+def _with_threads(built: BuildResult, threads: int | None) -> BuildResult:
+    """``built`` called with its own thread count where it is a parallel build:
+    ``threads``, or all of Numba's (an author's ``parallel=True``). Without it, a
+    parallel baseline would run with whatever count the last candidate set."""
+    import numba
+
+    dispatcher = built.artifact
+    if dispatcher is None or not getattr(dispatcher, "targetoptions", {}).get("parallel"):
+        return built
+    threads = threads or numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    return replace(built, artifact=WithThreads(dispatcher, threads))
 
 
 def _built(

@@ -18,7 +18,14 @@ from autotune.cache._key import (
     program_fingerprint,
     size_bucket,
 )
-from autotune.cache._lookup import entry_for_result, lookup, make_entry, remember
+from autotune.cache._lookup import (
+    baseline_mismatch,
+    entry_for_result,
+    lookup,
+    make_entry,
+    remember,
+    tuned_options,
+)
 from autotune.cache._sources import DatabaseSource, open_source
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "KernelKey",
     "MatchLevel",
     "argument_types",
+    "baseline_mismatch",
     "entry_for_result",
     "isa_level",
     "kernel_key",
@@ -42,5 +50,6 @@ __all__ = [
     "read_bundle",
     "remember",
     "size_bucket",
+    "tuned_options",
     "write_bundle",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from autotune.cache._base import BaseConfigSource
@@ -99,9 +100,40 @@ def entry_for_result(
             "space_options": space_options,
             "run_id": result.run_id or "",
             "changes": dict(result.best_changes),  # what differs from the default config
+            # What the config was tuned against: its flags override these options.
+            "baseline": dict(result.baseline),
         },
     )
 
 
 #: The run options that decide the search space (see :func:`cpu_search_space`).
-_SPACE_OPTIONS = ("allow_fastmath", "scope", "loops", "max_threads")
+_SPACE_OPTIONS = ("allow_fastmath", "scope", "loops", "max_threads", "baseline")
+
+
+def tuned_options(entry: CacheEntry) -> dict[str, Any] | None:
+    """The ``numba.njit`` options (JSON form) ``entry``'s config was tuned against, or
+    ``None`` for an entry that does not record them (tuned before they were)."""
+    baseline = entry.extra.get("baseline")
+    if not isinstance(baseline, dict) or not isinstance(baseline.get("options"), dict):
+        return None
+    return dict(baseline["options"])
+
+
+def baseline_mismatch(entry: CacheEntry, njit_options: Mapping[str, Any]) -> str | None:
+    """Why ``entry``'s config does not fit a build on ``njit_options`` (the author's
+    options now), or ``None``: it was tuned against other options, so its speedup
+    and its code are not what that build would give."""
+    from autotune.kernels._options import (
+        applied_njit_options,
+        describe_njit_options,
+        njit_options_from_json,
+        njit_options_json,
+    )
+
+    recorded = tuned_options(entry)
+    current = njit_options_json(applied_njit_options(njit_options))
+    if recorded is None or recorded == current:
+        return None
+    then = describe_njit_options(njit_options_from_json(recorded))
+    now = describe_njit_options(njit_options_from_json(current))
+    return f"tuned against {then}, but the kernel is now built on {now}"

@@ -30,12 +30,8 @@ from autotune.backends._numba import (
 from autotune.deploy import _disk
 from autotune.deploy._warn import warn_once
 from autotune.errors import InputError
-from autotune.kernels import KernelDecl
+from autotune.kernels import KernelDecl, author_njit_options
 from autotune.passes import BuildOptions
-
-#: Keys of a config that set ``numba.njit`` options; where a config names one it wins
-#: over the author's own option, where it does not the author's stays.
-_CONFIG_FLAGS = {"flags.fastmath": "fastmath", "flags.error_model": "error_model"}
 
 
 class NewSignature(TypeError):
@@ -110,8 +106,9 @@ class TunedDispatcher:
 
     Every signature is compiled lazily on its first call through the config's build:
     kernel parameters as frozen globals, loop-transformed source, the config's Numba
-    flags over the author's ``njit_options``, the LLVM pipeline, ``parallel`` and the
-    thread count. A call is one ``try`` around the last-used Numba dispatcher.
+    flags over the author's ``njit_options`` (default: the declaration's), the LLVM
+    pipeline, ``parallel`` and the thread count. A call is one ``try`` around the
+    last-used Numba dispatcher.
 
     Attributes:
         config: the config (read-only copy).
@@ -137,7 +134,8 @@ class TunedDispatcher:
         self._decl = decl
         self._options = BuildOptions.from_config(self.config)
         # Caching is ours to set up: Numba's own cache would mix configs (see _disk).
-        self._author_options = {k: v for k, v in (njit_options or {}).items() if k != "cache"}
+        written = decl.njit_options if njit_options is None else njit_options
+        self._author_options = {k: v for k, v in written.items() if k != "cache"}
         self._cache = cache
         self._variants: dict[str | None, _Variant] = {}
         self._by_signature: dict[tuple[Any, ...], _Variant] = {}
@@ -256,20 +254,10 @@ class TunedDispatcher:
         return ConfigSource(pyfunc, source.lowered)
 
     def _merged_options(self, source: ConfigSource) -> dict[str, Any]:
-        """The author's ``njit`` options under the config's: the config's flags where
-        it names them (a config always names all it was tuned over; ``{}`` names none),
-        and ``parallel`` where its loops use ``prange``."""
-        tuned = config_njit_options(self._options, source)
-        merged = dict(self._author_options)
-        for key, option in _CONFIG_FLAGS.items():
-            if key not in self.config:
-                continue
-            if option in tuned:
-                merged[option] = tuned[option]
-            else:  # e.g. fastmath "off": the author's fastmath goes too
-                merged.pop(option, None)
-        merged["parallel"] = bool(merged.get("parallel")) or source.parallel
-        return merged
+        """The author's ``njit`` options under the config's flags where it names them
+        (a config always names all it was tuned over; ``{}`` names none), as the
+        tuner built it (see :func:`config_njit_options`)."""
+        return config_njit_options(self._options, source, self._author_options)
 
     @staticmethod
     def _new_dispatcher(source: ConfigSource, options: Mapping[str, Any]) -> Any:
@@ -326,22 +314,25 @@ def compile_config(
     database; ``{}`` is the author's own build), compiled lazily per signature.
 
     ``decl_or_func`` is a :class:`KernelDecl`, a Python function or an ``@njit``
-    dispatcher (its Python function is used; its options are not). ``njit_options``
-    are the author's ``numba.njit`` options; the config's flags win where it names
-    them. With ``cache``, builds are kept in Numba's disk cache under names that
-    carry a hash of the config, so a later process loads instead of compiling.
+    dispatcher. ``njit_options`` are the author's ``numba.njit`` options (default:
+    the declaration's ``njit_options``, or the dispatcher's own options); the
+    config's flags win where it names them. With ``cache``, builds are kept in
+    Numba's disk cache under names that carry a hash of the config, so a later
+    process loads instead of compiling (a ``cache`` among ``njit_options`` asks the
+    same).
 
     Raises :class:`InputError` for something that is not a function, and
     ``ValueError`` for a config the pipeline rejects (an unknown pass, say).
     """
-    options = dict(njit_options or {})
-    cache = bool(options.pop("cache", False)) or cache
+    options = None if njit_options is None else dict(njit_options)
+    if options is not None:
+        cache = bool(options.pop("cache", False)) or cache
     return TunedDispatcher(as_decl(decl_or_func), config, options, cache)
 
 
 def as_decl(decl_or_func: KernelDecl | Callable[..., Any]) -> KernelDecl:
-    """``decl_or_func`` as a declaration: a plain function gets one that only
-    builds (it declares no inputs to tune with)."""
+    """``decl_or_func`` as a declaration: a plain function or dispatcher gets one that
+    only builds (it declares no inputs to tune with), with a dispatcher's options."""
     import types
 
     if isinstance(decl_or_func, KernelDecl):
@@ -349,7 +340,13 @@ def as_decl(decl_or_func: KernelDecl | Callable[..., Any]) -> KernelDecl:
     pyfunc = getattr(decl_or_func, "py_func", decl_or_func)
     if not isinstance(pyfunc, types.FunctionType):
         raise InputError(f"expected a kernel declaration or a Python function, got {pyfunc!r}")
-    return KernelDecl(name=pyfunc.__name__, pyfunc=pyfunc, inputs=_no_inputs, outputs=("return",))
+    return KernelDecl(
+        name=pyfunc.__name__,
+        pyfunc=pyfunc,
+        inputs=_no_inputs,
+        outputs=("return",),
+        njit_options=author_njit_options(decl_or_func),
+    )
 
 
 def _no_inputs(rng: Any) -> tuple[Any, ...]:

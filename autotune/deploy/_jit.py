@@ -42,7 +42,8 @@ class TunedFunction:
 
     Attributes:
         py_func: the Python function as written.
-        njit_options: the author's ``numba.njit`` options (the base of every build).
+        njit_options: the author's ``numba.njit`` options (the base of every build):
+            those given, over a kernel declaration's or an ``@njit`` dispatcher's own.
         default: the Numba dispatcher of the default build (the author's options).
 
     Thread safety: calls may come from several threads; builds are serialized.
@@ -63,14 +64,15 @@ class TunedFunction:
 
         # Imported when decorating, with Numba, rather than inside the first call.
         import autotune.cache  # noqa: F401
-        from autotune.kernels import KernelDecl
+        from autotune.kernels import KernelDecl, author_njit_options
 
         self._warned: set[str] = set()
         # A declared kernel builds with its parameters bound (defaults when untuned).
         self._decl = func if isinstance(func, KernelDecl) else None
         self.py_func = self._decl.pyfunc if self._decl else getattr(func, "py_func", func)
         functools.update_wrapper(self, self.py_func)
-        self.njit_options = dict(njit_options or {})
+        # A declaration's or a dispatcher's own options are the base; given ones win.
+        self.njit_options = {**author_njit_options(func), **(njit_options or {})}
         self._db, self._bundle = db, None if bundle is None else os.fspath(bundle)
         self._tune = _tune_mode(tune)
         if tune == "on-miss":
@@ -176,6 +178,8 @@ class TunedFunction:
     def _build(
         self, signature: tuple[Any, ...], folded: tuple[Any, ...]
     ) -> tuple[BuildInfo, Callable[..., Any]]:
+        from autotune.cache import baseline_mismatch
+
         args = plain_args(folded)
         found = find_config(self.py_func, args, self._db, self._bundle)
         if found.hit is None:
@@ -189,6 +193,12 @@ class TunedFunction:
             hit.nearest,
             hit.describe(),
         )
+        mismatch = baseline_mismatch(hit.entry, self.njit_options)
+        if mismatch is not None:  # its flags were tuned over other options than ours
+            why = f"its tuned config is stale ({mismatch}): tune it again"
+            name = self.py_func.__name__
+            self._warn("stale", f"autotune: {name}: {why}; using Numba's default build")
+            return fallback(info, "stale", why), self._default_call(folded)
         return self._built(info, folded, hit.entry.code_hash, hit.level.needs_verification)
 
     def _on_miss(

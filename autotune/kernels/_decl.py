@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ import numpy as np
 from autotune.errors import InputError
 from autotune.kernels._checks import check_constraints, perturb_problem, tolerance_problem
 from autotune.kernels._inputs import argument_tuple, identical_input_sets, perturbed
+from autotune.kernels._options import applied_njit_options, author_njit_options, baseline_options
 from autotune.space import BaseParam
 
 InputFactory = Callable[..., Sequence[Any]]
@@ -49,6 +50,10 @@ class KernelDecl:
             held-back set's floating-point arrays are then multiplied elementwise by
             ``1 + perturb * u``, ``u`` uniform in [-1, 1]: shapes, dtypes, zeros and
             integer (index) data are kept, so the problem stays the same one.
+        njit_options: the author's ``numba.njit`` options (an ``@njit`` dispatcher's
+            ``targetoptions``), the base of the baseline and of every candidate; ``{}``
+            for a plain function. Normalized by :func:`applied_njit_options`: never
+            ``cache`` (tuned builds must not write Numba's disk cache).
     """
 
     name: str
@@ -64,10 +69,29 @@ class KernelDecl:
     constraints: list[tuple[str, Callable[[dict[str, Any]], bool]]] = field(default_factory=list)
     source: str = ""
     perturb: float = 0.0
+    njit_options: dict[str, Any] = field(default_factory=dict)
     _tuned: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.njit_options, Mapping):
+            raise InputError(
+                f"kernel {self.name!r}: njit_options must map option names to values, "
+                f"got {self.njit_options!r}"
+            )
+        self.njit_options = applied_njit_options(self.njit_options)
         self._validate()
+
+    def as_baseline(self, kind: str) -> KernelDecl:
+        """This declaration as tuned against the baseline ``kind``: itself for
+        ``as-written``; for ``numba-default`` a copy without the author's options, so
+        that the baseline and every candidate build on plain ``numba.njit``.
+
+        Raises ValueError for an unknown kind.
+        """
+        options = baseline_options(self.njit_options, kind)
+        if options == self.njit_options:
+            return self
+        return replace(self, njit_options=options, _tuned=None)
 
     def _validate(self) -> None:
         """Raise :class:`InputError` (one line) for anything that cannot be tuned."""
@@ -238,6 +262,8 @@ def kernel(
     perturb: float = 0.0,
 ) -> Callable[[Callable[..., Any]], KernelDecl]:
     """Declare a tunable kernel (see :class:`KernelDecl` for what each argument means).
+    Applied over ``@numba.njit(...)``, the dispatcher's options are the author's
+    ``njit_options``: the baseline is the kernel as written.
 
     Bad arguments raise :class:`InputError`; loading the file reports it at the
     decorator's line. Example::
@@ -251,7 +277,8 @@ def kernel(
     """
 
     def wrap(func: Callable[..., Any]) -> KernelDecl:
-        pyfunc = getattr(func, "py_func", func)  # accept an @njit dispatcher too
+        # An @njit dispatcher works too; its options are kept as the author's.
+        pyfunc = getattr(func, "py_func", func)
         if not isinstance(pyfunc, types.FunctionType):
             raise InputError(f"@autotune.kernel needs a Python function, got {func!r}")
         kname = pyfunc.__name__ if name is None else name
@@ -273,6 +300,7 @@ def kernel(
                 (getattr(c, "__name__", f"constraint{i}"), c) for i, c in enumerate(constraints)
             ],
             perturb=perturb,
+            njit_options=author_njit_options(func),
         )
 
     return wrap

@@ -5,7 +5,8 @@ Schema (``foo.autotune.toml`` beside ``foo.py``)::
     module = "foo.py"            # optional; default: the spec's name without .autotune.toml
 
     [[kernel]]
-    function = "saxpy"           # required: a function (or @njit dispatcher) of the module
+    function = "saxpy"           # required: a function (or @njit dispatcher, whose
+                                 # options are kept: the baseline is the code as written)
     outputs = [2]                # argument indices and/or "return"
     rtol = 1e-7                  # optional (default 1e-7)
     atol = 0.0                   # optional (default 0)
@@ -37,6 +38,7 @@ from typing import Any
 from autotune.errors import InputError
 from autotune.kernels._checks import perturb_problem, tolerance_problem
 from autotune.kernels._decl import RETURN, KernelDecl
+from autotune.kernels._options import author_njit_options
 from autotune.kernels._spec_inputs import input_factory, module_function
 from autotune.space import BaseParam, Choice, Int, Permutation, Pow2
 
@@ -159,7 +161,12 @@ def _kernel(where: str, table: Any, module: ModuleType, base: Path) -> KernelDec
     }
     try:
         return KernelDecl(
-            name=fname, pyfunc=getattr(func, "py_func", func), reference=reference, **arguments
+            name=fname,
+            pyfunc=getattr(func, "py_func", func),
+            reference=reference,
+            # The module's own @njit options: the kernel as written is the baseline.
+            njit_options=author_njit_options(func),
+            **arguments,
         )
     except InputError as exc:  # the declaration's own checks: name the spec, not the kernel
         raise InputError(f"{where}: {str(exc).removeprefix(f'kernel {fname!r}: ')}") from None

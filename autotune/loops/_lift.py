@@ -90,7 +90,7 @@ def _lifted(
     name: str, func: ast.FunctionDef, ranks: Mapping[str, int] | None = None
 ) -> KernelLoops:
     scalar = scalarize(func, ranks)
-    nests = lift_body(scalar.func, scalar.preludes)
+    nests = lift_body(scalar.func, scalar.preludes, frozenset({scalar.numpy_name}))
     return KernelLoops(name, scalar.func, nests, original=func, scalarized=scalar)
 
 
@@ -111,10 +111,13 @@ def _empty_def(name: str) -> ast.FunctionDef:
 
 
 def lift_body(
-    func: ast.FunctionDef, preludes: dict[int, list[ast.stmt]] | None = None
+    func: ast.FunctionDef,
+    preludes: dict[int, list[ast.stmt]] | None = None,
+    modules: frozenset[str] = frozenset(),
 ) -> tuple[Nest | Untransformable, ...]:
     """The top-level nests of ``func``; ``preludes[k]`` are statements that run right
-    before top-level statement ``k`` (they count for liveness and for fresh names)."""
+    before top-level statement ``k`` (they count for liveness and for fresh names), and
+    ``modules`` more names of pure modules (NumPy under another name)."""
     preludes = preludes or {}
     extra = [s for stmts in preludes.values() for s in stmts]
     names = frozenset(
@@ -125,7 +128,7 @@ def lift_body(
     out: list[Nest | Untransformable] = []
     for index, stmt in enumerate(func.body):
         if isinstance(stmt, ast.For):
-            lifter = _Lifter(func, arrays, params, itertools.count())
+            lifter = _Lifter(func, arrays, params, itertools.count(), PURE_MODULES | modules)
             following = [
                 s
                 for j in range(index + 1, len(func.body))
@@ -153,9 +156,15 @@ def _arraymentions(func: ast.FunctionDef) -> set[str]:
 
 class _Lifter:
     def __init__(
-        self, func: ast.FunctionDef | None, arrays: set[str], params: set[str], ids: Any
+        self,
+        func: ast.FunctionDef | None,
+        arrays: set[str],
+        params: set[str],
+        ids: Any,
+        modules: frozenset[str] = PURE_MODULES,
     ) -> None:
         self.func = func
+        self.modules = modules
         self.arrays = arrays
         self.params = params
         self.ids = ids
@@ -367,7 +376,7 @@ class _Lifter:
         pure = (isinstance(func, ast.Name) and func.id in PURE_BUILTINS | {"len"}) or (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
-            and func.value.id in PURE_MODULES
+            and func.value.id in self.modules
         )
         if pure or self.calls_checked:
             return

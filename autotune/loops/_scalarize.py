@@ -100,8 +100,10 @@ def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> 
     arguments are known; otherwise ranks are read from how the code subscripts names,
     and a parameter it never subscripts is taken for a scalar.
     """
-    rewriter = _Rewriter(func, ranks or {})
     new = copy.deepcopy(func)
+    inlined = _inline_views(new)
+    rewriter = _Rewriter(new, ranks or {})
+    rewriter.notes.extend(inlined)
     preludes: dict[int, list[ast.stmt]] = {}
     rewritten = set()
     body: list[ast.stmt] = []
@@ -119,9 +121,127 @@ def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> 
         for stmt in stmts:
             rewriter.sizes.canonicalize(stmt, rewriter.loop_vars)
     ast.fix_missing_locations(new)
-    return Scalarized(
-        new, preludes, frozenset(rewritten), tuple(rewriter.notes), rewriter.numpy_name
-    )
+    notes = tuple(sorted(rewriter.notes, key=lambda n: n.line))
+    return Scalarized(new, preludes, frozenset(rewritten), notes, rewriter.numpy_name)
+
+
+# --- views used as operands ------------------------------------------------------------
+
+
+def _inline_views(func: ast.FunctionDef) -> list[ArrayStatement]:
+    """Replace, in place, every view ``c = X[slices]`` whose every use is as a whole
+    operand before ``c`` is bound again, with the slice itself. A view reads the array
+    when it is used, as the slice does, so nothing changes; the slice can then be
+    scalarized. Returns a note per inlined view."""
+    defs: dict[str, list[tuple[list[ast.stmt], int]]] = {}
+    for block in _blocks(func.body):
+        for index, stmt in enumerate(block):
+            name = _view_name(stmt)
+            if name is not None:
+                defs.setdefault(name, []).append((block, index))
+    notes: list[ArrayStatement] = []
+    doomed: list[tuple[list[ast.stmt], int]] = []
+    for name, places in defs.items():
+        ranges = [(block, index, _next_store(block, index, name)) for block, index in places]
+        if not _inlinable(func, name, ranges):
+            continue
+        for block, index, end in ranges:
+            view = block[index]
+            assert isinstance(view, ast.Assign)
+            for later in block[index + 1 : end]:
+                _replace_loads(later, name, view.value)
+            text = ast.unparse(view)
+            notes.append(ArrayStatement(view.lineno, text, _top_of(func, view), "view inlined"))
+            doomed.append((block, index))
+    for block, index in sorted(doomed, key=lambda d: -d[1]):
+        del block[index]
+    return sorted(notes, key=lambda n: n.line)
+
+
+def _blocks(body: list[ast.stmt]) -> Iterator[list[ast.stmt]]:
+    """``body`` and every statement list nested in it."""
+    yield body
+    for stmt in body:
+        for attr in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from _blocks(inner)
+
+
+def _view_name(stmt: ast.stmt) -> str | None:
+    """``c`` for ``c = X[...]`` with a slice among the subscripts (a NumPy view)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    target, value = stmt.targets[0], stmt.value
+    if not (isinstance(target, ast.Name) and isinstance(value, ast.Subscript)):
+        return None
+    if not isinstance(value.value, ast.Name) or value.value.id == target.id:
+        return None
+    elts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    return target.id if any(isinstance(e, ast.Slice) for e in elts) else None
+
+
+def _next_store(block: list[ast.stmt], index: int, name: str) -> int:
+    for j in range(index + 1, len(block)):
+        if name in _stored_names(block[j]):
+            return j
+    return len(block)
+
+
+def _stored_names(node: ast.AST) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+def _name_uses(node: ast.AST, name: str, ctx: type) -> list[ast.Name]:
+    return [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ctx)
+    ]
+
+
+def _inlinable(
+    func: ast.FunctionDef, name: str, ranges: list[tuple[list[ast.stmt], int, int]]
+) -> bool:
+    """Whether every store of ``name`` is one of the views and every load lies in a
+    view's range, as a whole operand, with nothing the view reads rebound there."""
+    if len(_name_uses(func, name, ast.Store)) != len(ranges):
+        return False
+    if name in {a.arg for a in func.args.args}:
+        return False
+    covered = 0
+    for block, index, end in ranges:
+        view = block[index]
+        assert isinstance(view, ast.Assign)
+        reads = {n.id for n in ast.walk(view.value) if isinstance(n, ast.Name)}
+        for later in block[index + 1 : end]:
+            if reads & _stored_names(later):
+                return False
+            for use in _name_uses(later, name, ast.Load):
+                if _is_base_of_subscript_or_attr(use, later):
+                    return False
+                covered += 1
+    loads = len(_name_uses(func, name, ast.Load))
+    return covered == loads and loads > 0
+
+
+def _replace_loads(node: ast.stmt, name: str, value: ast.expr) -> None:
+    class _Replace(ast.NodeTransformer):
+        def visit_Name(self, sub: ast.Name) -> ast.expr:
+            if sub.id == name and isinstance(sub.ctx, ast.Load):
+                return ast.copy_location(copy.deepcopy(value), sub)
+            return sub
+
+    _Replace().visit(node)
+
+
+def _top_of(func: ast.FunctionDef, node: ast.AST) -> int:
+    for index, stmt in enumerate(func.body):
+        if any(sub is node for sub in ast.walk(stmt)):
+            return index
+    return 0
 
 
 # --- what the function tells about its arrays ----------------------------------------
@@ -172,6 +292,14 @@ def _shape_of(node: ast.AST) -> tuple[str, int] | None:
 
 
 def _allocation(value: ast.expr | None) -> bool:
+    """Whether ``value`` makes a fresh array: a NumPy allocator or ``.copy()``."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "copy"
+        and not value.args
+    ):
+        return True
     return (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
@@ -182,10 +310,15 @@ def _allocation(value: ast.expr | None) -> bool:
 
 
 def _allocation_rank(call: ast.Call, ranks: dict[str, int]) -> int:
+    assert isinstance(call.func, ast.Attribute)
+    if call.func.attr == "copy":  # ``x.copy()``, ``x.T.copy()``: the rank of ``x``
+        base = call.func.value
+        if isinstance(base, ast.Attribute) and base.attr == "T":
+            base = base.value
+        return ranks.get(base.id, 0) if isinstance(base, ast.Name) else 0
     if not call.args:
         return 0
     first = call.args[0]
-    assert isinstance(call.func, ast.Attribute)
     if call.func.attr.endswith("_like"):
         return ranks.get(first.id, 0) if isinstance(first, ast.Name) else 0
     return len(first.elts) if isinstance(first, ast.Tuple) else 1
@@ -196,6 +329,19 @@ def _array_names(func: ast.FunctionDef, ranks: dict[str, int]) -> tuple[set[str]
     memory with another array (locals bound to anything but a fresh allocation)."""
     params = {a.arg for a in func.args.args}
     arrays = set(ranks)
+    while True:  # names bound to array values (views, aliases) are arrays too
+        more = {
+            node.targets[0].id
+            for node in ast.walk(func)
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id not in arrays
+            and _array_valued(node.value, arrays, ranks)
+        }
+        if not more:
+            break
+        arrays |= more
     views = set()
     for node in ast.walk(func):
         targets: list[ast.expr] = []
@@ -213,6 +359,39 @@ def _array_names(func: ast.FunctionDef, ranks: dict[str, int]) -> tuple[set[str]
     return arrays, views - (params - _stored(func))
 
 
+def _array_valued(value: ast.expr, arrays: set[str], ranks: dict[str, int]) -> bool:
+    """Whether ``value`` may be an array: it uses a known array whole, sliced, or
+    through an attribute other than its shape."""
+    return any(_array_part(sub, value, arrays, ranks) for sub in _outside_reductions(value))
+
+
+def _outside_reductions(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` that does not enter reductions (their values are scalars)."""
+    yield node
+    matmul = isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)
+    reduction = (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and (node.func.attr in REDUCTIONS or node.func.attr == "norm")
+    )
+    if matmul or reduction:
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _outside_reductions(child)
+
+
+def _array_part(sub: ast.AST, root: ast.expr, arrays: set[str], ranks: dict[str, int]) -> bool:
+    if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
+        elts = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
+        sliced = any(isinstance(e, ast.Slice) for e in elts)
+        return sub.value.id in arrays and (sliced or len(elts) < ranks.get(sub.value.id, 0))
+    if isinstance(sub, ast.Name):
+        return sub.id in arrays and not _is_base_of_subscript_or_attr(sub, root)
+    if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+        return sub.value.id in arrays and sub.attr not in ("shape", "size", "ndim")
+    return False
+
+
 def _stored(func: ast.FunctionDef) -> set[str]:
     return {
         n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
@@ -225,12 +404,19 @@ def _stored(func: ast.FunctionDef) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _Dim:
     """One dimension of an array reference: an index (``lo`` only, ``node`` its AST),
-    or a slice ``lo:hi``."""
+    or a slice ``lo:hi:step`` (``step`` 1 or -1; ``lo`` is the first element visited,
+    ``hi`` one past the last, in the direction of ``step``)."""
 
     sliced: bool
     lo: Affine | None  # None: an index that is not affine
     hi: Affine | None = None
     node: ast.expr | None = None
+    step: int = 1
+
+    @property
+    def extent(self) -> Affine:
+        assert self.lo is not None and self.hi is not None
+        return self.hi - self.lo if self.step > 0 else self.lo - self.hi
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,12 +431,13 @@ class _Ref:
         return [d for d in self.dims if d.sliced]
 
     def los(self) -> list[Affine]:
-        """The first index of each sliced dimension."""
-        return [d.lo for d in self.sliced if d.lo is not None]  # slices always have one
+        """Where loops over each sliced dimension start: its first index, or 0 for a
+        reversed one (the loops themselves always count up)."""
+        return [d.lo if d.lo is not None and d.step > 0 else Affine() for d in self.sliced]
 
     def extents(self) -> list[Affine]:
         """The length of each sliced dimension."""
-        return [d.hi - d.lo for d in self.sliced if d.lo is not None and d.hi is not None]
+        return [d.extent for d in self.sliced]
 
 
 @dataclass
@@ -373,6 +560,9 @@ class _Rewriter:
         if len(targets) != 1:
             raise _Leave("a chained assignment")
         target = targets[0]
+        name = target.id if isinstance(target, ast.Name) else ""
+        if isinstance(stmt, ast.Assign) and name in self.arrays:
+            raise _Leave(self._why_array_value(stmt.value, f"it binds {name} to an array"))
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and node.id in self.views:
                 raise _Leave(f"{node.id} may be a view that shares memory with another array")
@@ -408,7 +598,7 @@ class _Rewriter:
             inner: ast.stmt = ast.AugAssign(store, stmt.op, element)
         else:
             inner = ast.Assign([store], element)
-        loops = _nest(frame.vars, ref.sliced, [inner], reverse=order < 0)
+        loops = _nest(frame, [inner], reverse=order < 0)
         return [*prelude, loops], "loops, reversed" if order < 0 else "loops"
 
     def _why_array_value(self, value: ast.expr, otherwise: str) -> str:
@@ -423,7 +613,10 @@ class _Rewriter:
         if isinstance(target, ast.Name) or (
             isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
         ):
-            return self._ref(target)
+            ref = self._ref(target)
+            if any(d.step < 0 for d in ref.sliced):
+                raise _Leave(f"it writes {ref.array} through a reversed slice")
+            return ref
         raise _Leave(f"an assignment to {ast.unparse(target)}")
 
     # array references -----------------------------------------------------------------
@@ -446,18 +639,26 @@ class _Rewriter:
         if isinstance(elt, ast.Starred) or (isinstance(elt, ast.Constant) and elt.value is ...):
             raise _Leave(f"an unsupported subscript of {array}")
         if not isinstance(elt, ast.Slice):
+            if self._has_array_operand(elt):
+                raise _Leave(f"boolean or fancy indexing of {array}")
             try:
                 return _Dim(False, from_ast(elt), node=elt)
             except NotAffine:
                 return _Dim(False, None, node=elt)
-        if elt.step is not None and not (
-            isinstance(elt.step, ast.Constant) and elt.step.value == 1
-        ):
+        step = 1 if elt.step is None else _constant(elt.step)
+        if step not in (1, -1):
             raise _Leave(f"a slice of {array} with a step")
         size = Affine.var(f"{array}.shape[{k}]")
-        lo = self._bound(elt.lower, size, Affine.constant(0), array)
-        hi = self._bound(elt.upper, size, size, array)
-        return _Dim(True, lo, hi)
+        if step == 1:
+            lo = self._bound(elt.lower, size, Affine.constant(0), array)
+            hi = self._bound(elt.upper, size, size, array)
+            return _Dim(True, lo, hi)
+        first = self._bound(elt.lower, size, size - 1, array)
+        # ``None`` runs down to index 0, which no bound can write (-1 counts from the end)
+        stop = (
+            Affine.constant(-1) if elt.upper is None else self._bound(elt.upper, size, size, array)
+        )
+        return _Dim(True, first, stop, step=-1)
 
     def _bound(self, node: ast.expr | None, size: Affine, default: Affine, array: str) -> Affine:
         if node is None:
@@ -503,9 +704,10 @@ class _Rewriter:
         k = 0
         for dim in ref.dims:
             if dim.sliced:
-                assert dim.lo is not None and dim.hi is not None
-                self.pending.append((dim.hi - dim.lo, frame.extents[offset + k]))
-                at = dim.lo + Affine.var(frame.vars[offset + k]) - frame.los[offset + k]
+                assert dim.lo is not None
+                self.pending.append((dim.extent, frame.extents[offset + k]))
+                moved = Affine.var(frame.vars[offset + k]) - frame.los[offset + k]
+                at = dim.lo + moved.scale(dim.step)
                 index.append(to_ast(at))
                 k += 1
             else:
@@ -576,6 +778,14 @@ class _Rewriter:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             return None
         func = node.func
+        if (  # np.linalg.norm(x) of a vector: the square root of a sum of squares
+            func.attr == "norm"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "linalg"
+            and isinstance(func.value.value, ast.Name)
+            and func.value.value.id in _NUMPY
+        ):
+            return "norm"
         kind = REDUCTIONS.get(func.attr)
         if kind is None:
             return None
@@ -601,7 +811,7 @@ class _Rewriter:
 
         return _Hoist().visit(copy.deepcopy(node))
 
-    def _reduce(self, node: ast.expr, kind: str, prelude: list[ast.stmt]) -> ast.Name:
+    def _reduce(self, node: ast.expr, kind: str, prelude: list[ast.stmt]) -> ast.expr:
         operands, keywords = _reduction_operands(node)
         if keywords:
             raise _Leave(f"{ast.unparse(node)} has keyword arguments (an axis?)")
@@ -618,19 +828,29 @@ class _Rewriter:
             elem: ast.expr = ast.BinOp(elems[0], ast.Mult(), elems[1])
         elif len(operands) != 1:
             raise _Leave(f"{ast.unparse(node)} reduces more than one operand")
+        elif kind == "norm":
+            if self._rank_of(operands[0]) != 1:
+                raise _Leave(f"{ast.unparse(node)} is not the norm of a vector")
+            elem = ast.BinOp(elems[0], ast.Mult(), copy.deepcopy(elems[0]))
         else:
             elem = elems[0]
         acc = self.fresh("_acc")
+        if kind == "norm":
+            prelude.append(_assign(acc, ast.Constant(0)))
+            prelude.append(
+                _nest(frame, [ast.AugAssign(ast.Name(acc, ast.Store()), ast.Add(), elem)])
+            )
+            root = ast.Attribute(ast.Name(self.numpy_name, ast.Load()), "sqrt", ast.Load())
+            return ast.Call(root, [ast.Name(acc, ast.Load())], [])
         if kind in ("sum", "dot"):
             prelude.append(_assign(acc, ast.Constant(0)))
             step: ast.stmt = ast.AugAssign(ast.Name(acc, ast.Store()), ast.Add(), elem)
-            prelude.append(_nest(frame.vars, frame_ref.sliced, [step]))
+            prelude.append(_nest(frame, [step]))
             return ast.Name(acc, ast.Load())
         if len(frame.vars) != 1:
             raise _Leave(f"{ast.unparse(node)} is a maximum or minimum over several dimensions")
-        var, dim = frame.vars[0], frame_ref.sliced[0]
-        assert dim.lo is not None
-        first = _replace_name(copy.deepcopy(elem), var, to_ast(dim.lo))
+        var, lo = frame.vars[0], frame.los[0]
+        first = _replace_name(copy.deepcopy(elem), var, to_ast(lo))
         prelude.append(_assign(acc, first))
         pick = "maximum" if kind == "max" else "minimum"
         call = ast.Call(
@@ -638,8 +858,8 @@ class _Rewriter:
             [ast.Name(acc, ast.Load()), elem],
             [],
         )
-        rest = _Dim(True, dim.lo + 1, dim.hi)
-        prelude.append(_nest([var], [rest], [_assign(acc, call)]))
+        rest = _Frame([var], [lo + 1], [frame.extents[0] - 1])
+        prelude.append(_nest(rest, [_assign(acc, call)]))
         return ast.Name(acc, ast.Load())
 
     def _leading_ref(self, operands: list[ast.expr]) -> _Ref:
@@ -714,6 +934,8 @@ def _distance(target: _Ref, frame: _Frame, ref: _Ref, vars_: list[str]) -> list[
     for k, (w, r) in enumerate(pairs):
         if not w.sliced and not r.sliced:
             continue
+        if w.step < 0 or r.step < 0:
+            raise _Leave(f"it reads {target.array} through a reversed slice")
         if w.sliced and r.sliced and write_var[k] == read_var[k]:
             assert w.lo is not None and r.lo is not None
             diff = r.lo - w.lo
@@ -790,18 +1012,17 @@ def _is_size(name: str) -> bool:
 # --- small AST helpers ----------------------------------------------------------------
 
 
-def _nest(
-    vars_: list[str], dims: list[_Dim], body: list[ast.stmt], reverse: bool = False
-) -> ast.stmt:
+def _nest(frame: _Frame, body: list[ast.stmt], reverse: bool = False) -> ast.stmt:
+    """The loops of ``frame`` around ``body`` (every loop counting down if ``reverse``)."""
     stmt = body
-    for var, dim in reversed(list(zip(vars_, dims, strict=True))):
-        assert dim.lo is not None and dim.hi is not None
+    for var, lo, extent in reversed(list(zip(frame.vars, frame.los, frame.extents, strict=True))):
+        hi = lo + extent
         if reverse:
-            args = [to_ast(dim.hi - 1), to_ast(dim.lo - 1), ast.Constant(-1)]
-        elif dim.lo == Affine.constant(0):
-            args = [to_ast(dim.hi)]
+            args = [to_ast(hi - 1), to_ast(lo - 1), ast.Constant(-1)]
+        elif lo == Affine.constant(0):
+            args = [to_ast(hi)]
         else:
-            args = [to_ast(dim.lo), to_ast(dim.hi)]
+            args = [to_ast(lo), to_ast(hi)]
         call = ast.Call(ast.Name("range", ast.Load()), args, [])
         stmt = [ast.For(ast.Name(var, ast.Store()), call, stmt, [])]
     return stmt[0]
@@ -842,7 +1063,7 @@ def _reduction_operands(node: ast.expr) -> tuple[list[ast.expr], list[ast.keywor
         return [node.left, node.right], []
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     func = node.func
-    if isinstance(func.value, ast.Name) and func.value.id in _NUMPY:
+    if func.attr == "norm" or (isinstance(func.value, ast.Name) and func.value.id in _NUMPY):
         return list(node.args), node.keywords
     return [func.value, *node.args], node.keywords
 

@@ -13,7 +13,10 @@ _HEADER = struct.Struct("!Q")
 
 @dataclass(frozen=True, slots=True)
 class KernelRef:
-    """How a worker finds a kernel: its file (and spec), name, problem size and seed.
+    """How a worker finds a kernel: its file (and spec), name, problem size and seed,
+    and the baseline it is tuned against (``as-written``: the author's ``njit``
+    options are the base of the baseline and of every candidate; ``numba-default``:
+    plain ``numba.njit``).
 
     Input set ``seed`` is timed and verified; input set ``seed + 1`` is only ever
     verified, never timed.
@@ -25,6 +28,7 @@ class KernelRef:
     size: str | None = None
     seed: int = 0
     builder: str = "numba"
+    baseline: str = "as-written"
 
 
 def send(stream: BinaryIO, message: Any) -> None:

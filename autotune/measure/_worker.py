@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from autotune.backends import BuildResult
+from autotune.kernels import NUMBA_DEFAULT, describe_baseline
 from autotune.loops import LEGALITY_BUG
 from autotune.measure._protocol import KernelRef, recv, send
 from autotune.records import TimingSettings
@@ -29,11 +30,11 @@ T = TypeVar("T")
 
 class StageError(Exception):
     """A step of preparing a kernel failed: loading it, making its inputs, running its
-    reference, building or running Numba's default build. The message names the step."""
+    reference, building or running the baseline. The message names the step."""
 
 
 class BaselineError(StageError):
-    """The kernel's baseline (Numba's default build) does not compile."""
+    """The kernel's baseline (as written, or Numba's default build) does not compile."""
 
 
 def _in_stage(what: str, func: Callable[[], T]) -> T:
@@ -61,7 +62,11 @@ class _KernelState:
         matches = [d for d in decls if d.name == ref.name]
         if not matches:
             raise StageError(f"the kernel does not load: no kernel {ref.name!r} in {ref.source}")
-        self.decl = decl = matches[0]
+        self.decl = decl = _in_stage(
+            "the kernel does not load", lambda: matches[0].as_baseline(ref.baseline)
+        )
+        #: What the baseline is, as messages name it.
+        self.baseline_name = describe_baseline(ref.baseline, decl.njit_options)
         self.builder = builder
         self.input_sets = list(
             _in_stage("making the inputs failed", lambda: decl.input_sets(ref.seed, ref.size))
@@ -74,7 +79,7 @@ class _KernelState:
         reference: Any = decl.reference
         what = "the reference raised"
         if reference is None:
-            reference = self.ensure_baseline().artifact
+            reference = self._default_build()
             what = "the kernel raised when run (Numba's default build)"
         self.expected = [
             _in_stage(what, partial(collect_outputs, reference, args, decl.outputs))
@@ -82,13 +87,33 @@ class _KernelState:
         ]
 
     def ensure_baseline(self) -> BuildResult:
-        """Numba's default build of the kernel, built once; raises if it does not compile."""
+        """The baseline build of the kernel, built once; raises if it does not compile."""
         if self.baseline is None:
             built = self.builder.build_baseline(self.decl, self.input_sets[0])
             if built.artifact is None:
-                raise BaselineError(f"Numba's default build does not compile: {built.error}")
+                raise BaselineError(f"{self.baseline_name} does not compile: {built.error}")
             self.baseline = built
         return self.baseline
+
+    def baseline_note(self) -> str:
+        """What the baseline and the reference were, where the author's options make
+        the baseline more than Numba's default build (empty otherwise)."""
+        if not self.decl.njit_options:
+            return ""
+        reference = "its declared reference" if self.decl.reference else "Numba's default build"
+        return f" ({self.baseline_name}, against {reference})"
+
+    def _default_build(self) -> Any:
+        """Numba's default build (plain ``njit``): the reference of a kernel that
+        declares none. Not the author's build: that one is verified against it, since
+        options such as ``parallel=True`` can make code as written compute wrong."""
+        if not self.decl.njit_options:
+            return self.ensure_baseline().artifact
+        plain = self.decl.as_baseline(NUMBA_DEFAULT)
+        built = self.builder.build_baseline(plain, self.input_sets[0])
+        if built.artifact is None:
+            raise StageError(f"Numba's default build does not compile: {built.error}")
+        return built.artifact
 
     def built(self, config: dict[str, Any] | None) -> BuildResult:
         """The build of ``config``; ``None`` is the baseline, built once."""
@@ -212,15 +237,15 @@ class Worker:
         # Only a candidate timed against the baseline can be cut (A/B trials never are).
         cut = settings if config is not None and against is None else None
         if config is None:
-            # Numba's default build raising is the kernel's own failure: say so.
-            what = "the kernel raised when run (Numba's default build)"
+            # The baseline raising is the kernel's own failure: say so.
+            what = f"the kernel raised when run ({state.baseline_name})"
             why, hopeless = _in_stage(what, lambda: state.verify(built.artifact, cut))
         else:
             why, hopeless = state.verify(built.artifact, cut)
         verify_s = time.perf_counter() - started
         if why is not None:
             if config is None:
-                why = f"baseline fails its reference check: {why}"
+                why = f"baseline fails its reference check{state.baseline_note()}: {why}"
             else:
                 why = self._blame_loops(state, config, why)
             result = _result("wrong_result", why, built.compile_s, verify_s)
@@ -236,7 +261,7 @@ class Worker:
 
     def _blame_loops(self, state: _KernelState, config: dict[str, Any], why: str) -> str:
         """``why`` marked as a legality bug when the config's loop transformations alone,
-        under Numba's default compiler options, already give a wrong result."""
+        under the baseline's compiler options, already give a wrong result."""
         from autotune.loops._space import PREFIX, LoopOptions
 
         loops_only = {k: v for k, v in config.items() if k.startswith(PREFIX)}

@@ -1,6 +1,7 @@
 """The CPU search space of a kernel: pipeline options, pass orders, Numba flags, loop
 transformations and the kernel's own parameters. Every default is Numba's own default
-(and the code as written), so the default config is the baseline."""
+or the author's own ``njit`` option (and the code as written), so the default config
+is the baseline: the kernel as written."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotune.kernels import KernelDecl
-from autotune.loops._space import LoopOptions, add_loop_dimensions, thread_counts
+from autotune.loops import declared_ranks
+from autotune.loops._space import PARALLEL, LoopOptions, add_loop_dimensions, thread_counts
 from autotune.passes._catalog import (
     FASTMATH_FLAGS,
     INLINE_THRESHOLDS,
@@ -22,6 +24,17 @@ from autotune.space import Bool, Choice, Condition, SearchSpace, Seq, Subset
 
 KERNEL_PREFIX = "kernel."
 WITH_O_LEVEL = ("default", "before", "after")
+FASTMATH_MODES = ("off", "all", "subset")
+ERROR_MODELS = ("python", "numpy")
+#: The dimension that may turn off the author's ``parallel=True``.
+PARALLEL_FLAG = "flags.parallel"
+#: Config keys that set ``numba.njit`` options, and the option each sets. Where a config
+#: names one it wins over the author's option; where it does not, the author's stays.
+CONFIG_FLAGS = {
+    "flags.fastmath": "fastmath",
+    "flags.error_model": "error_model",
+    PARALLEL_FLAG: "parallel",
+}
 
 
 SCOPES = ("all", "compiler", "params", "loops")
@@ -47,6 +60,12 @@ def cpu_search_space(
     and a thread count up to ``max_threads``, default all cores) unless ``scope`` is
     ``params``; reductions into scalars may be reordered only where fastmath is allowed.
     Scope ``loops`` keeps only the loop transformations, on Numba's default build.
+
+    The author's ``njit`` options (``decl.njit_options``) are the defaults: fastmath on
+    (``all``) where the author had ``fastmath=True``, their ``error_model``, and, where
+    they had ``parallel=True``, a ``flags.parallel`` dimension (default on) that may
+    turn it off. A fastmath flag set, or fastmath where the space offers none, stays
+    in every build as written.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
@@ -58,13 +77,24 @@ def cpu_search_space(
     if scope != "params":
         reassociate = allow_fastmath and decl.allow_fastmath
         threads = thread_counts(max_threads) if max_threads else None
-        add_loop_dimensions(space, decl.pyfunc, loops, reassociate, threads)
+        ranks = declared_ranks(decl)
+        add_loop_dimensions(space, decl.pyfunc, loops, reassociate, threads, ranks)
     if scope in ("all", "params"):
         for name, param in decl.params.items():
             space.add(KERNEL_PREFIX + name, param)
     for name, check in decl.constraints:
         space.add_constraint(name, _on_params(check))
+    if PARALLEL_FLAG in space.names and PARALLEL in space.names:
+        space.add_constraint("parallel flag", _prange_needs_parallel)
     return space
+
+
+def _prange_needs_parallel(config: Mapping[str, Any]) -> bool | str:
+    """A prange loop transformation compiles with ``parallel=True`` whatever
+    ``flags.parallel`` says: refuse the combination instead of building a duplicate."""
+    if config.get(PARALLEL_FLAG) is False and config.get(PARALLEL):
+        return "flags.parallel is off but loops.parallel runs loops with prange"
+    return True
 
 
 def _on_params(check: Any) -> Any:
@@ -94,23 +124,42 @@ def _add_compiler_options(
     space.add("pipeline.loop_interleaving", Bool(True), o_level)
     space.add("pipeline.loop_unrolling", Bool(True), o_level)
     space.add("pipeline.inlining_threshold", Choice(INLINE_THRESHOLDS), o_level)
-    if allow_fastmath and decl.allow_fastmath:
-        space.add("flags.fastmath", Choice(("off", "all", "subset")))
+    author = decl.njit_options
+    written = author.get("fastmath", False)
+    # A flag set is not a point of this space (a subset's default is empty): no dimension.
+    if allow_fastmath and decl.allow_fastmath and isinstance(written, bool):
+        space.add("flags.fastmath", Choice(_first("all" if written else "off", FASTMATH_MODES)))
         space.add(
             "flags.fastmath_flags", Subset(FASTMATH_FLAGS), Condition("flags.fastmath", ("subset",))
         )
-    space.add("flags.error_model", Choice(("python", "numpy")))
+    error_model = author.get("error_model", "python")
+    if error_model in ERROR_MODELS:
+        space.add("flags.error_model", Choice(_first(error_model, ERROR_MODELS)))
+    if author.get("parallel"):
+        space.add(PARALLEL_FLAG, Bool(True))
+
+
+def _first(default: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` with ``default`` first (a choice's first value is its default)."""
+    return (default, *(v for v in values if v != default))
 
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
-    """Everything a builder needs from a config, split by where it applies."""
+    """Everything a builder needs from a config, split by where it applies.
+
+    ``parallel`` is the config's ``flags.parallel``; ``named`` holds the ``numba.njit``
+    options the config sets (see :data:`CONFIG_FLAGS`): only those override the
+    author's own.
+    """
 
     pipeline: PipelineConfig
     fastmath: bool | tuple[str, ...]
     error_model: str
     params: dict[str, Any]
     loops: LoopOptions = field(default_factory=lambda: LoopOptions({}))
+    parallel: bool = False
+    named: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BuildOptions:
@@ -131,10 +180,34 @@ class BuildOptions:
             error_model=str(config.get("flags.error_model", "python")),
             params=params,
             loops=LoopOptions.from_config(config),
+            parallel=bool(config.get(PARALLEL_FLAG, False)),
+            named=frozenset(option for key, option in CONFIG_FLAGS.items() if key in config),
         )
 
     def numba_options(self) -> dict[str, Any]:
+        """The config's own fastmath and error model as ``numba.njit`` options."""
         opts: dict[str, Any] = {"error_model": self.error_model}
         if self.fastmath:
             opts["fastmath"] = set(self.fastmath) if isinstance(self.fastmath, tuple) else True
         return opts
+
+    def njit_options(self, author: Mapping[str, Any], prange: bool) -> dict[str, Any]:
+        """The ``numba.njit`` options of this config's build: the ``author``'s options
+        (never ``cache``) under the config's flags where it names them (fastmath
+        ``off`` drops the author's fastmath too), and ``parallel`` also wherever the
+        source uses ``prange`` (``prange``: a loop transformation put it there).
+
+        This is the one merge of author and config options: the tuner's builder and
+        :mod:`autotune.deploy` both use it, so a deployed build is the measured one.
+        """
+        merged = {k: v for k, v in author.items() if k != "cache"}
+        tuned = self.numba_options()
+        if self.parallel:
+            tuned["parallel"] = author.get("parallel") or True  # e.g. a dict of parfor kinds
+        for option in self.named:
+            if option in tuned:
+                merged[option] = tuned[option]
+            else:
+                merged.pop(option, None)
+        merged["parallel"] = merged.get("parallel") or prange
+        return merged

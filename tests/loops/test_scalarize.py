@@ -290,3 +290,53 @@ def test_a_scalarized_nest_without_scalarizing_is_illegal() -> None:
     assert "1:-1" in plain.source and not plain.changed
     scalar = transformed_source(analysis, choice, frozenset(), scalarize=True)
     assert isinstance(scalar, Transformed) and scalar.changed and "1:-1" not in scalar.source
+
+
+def test_a_view_used_as_an_operand_is_inlined_and_scalarized() -> None:
+    source = """
+    def k(A, B):
+        for t in range(2):
+            c = A[1:-1, 1:-1]
+            B[1:-1, 1:-1] = 0.5 * (A[2:, 1:-1] + c)
+            c = B[1:-1, 1:-1]
+            A[1:-1, 1:-1] = 0.5 * (B[:-2, 1:-1] + c)
+    """
+    notes = _statements(source)
+    assert notes[4] == ("view inlined", "") and notes[6] == ("view inlined", "")
+    assert notes[5][0] == "loops" and notes[7][0] == "loops"
+    assert "c" not in {
+        n.id for n in ast.walk(ast.parse(_scalarized(source))) if isinstance(n, ast.Name)
+    }
+    rng = np.random.default_rng(6)
+    _same(source, (rng.random((5, 6)), rng.random((5, 6))))
+
+
+def test_a_view_written_through_or_rebound_inputs_stay_as_written() -> None:
+    source = """
+    def k(A, i):
+        c = A[i, :]
+        i = i + 1
+        A[i, :] = c
+    """
+    notes = _statements(source)
+    assert "view inlined" not in {how for how, _ in notes.values()}
+    assert "c may be a view" in notes[5][1]
+
+
+def test_reversed_operand_slices_and_norms() -> None:
+    source = """
+    def k(r, y, z, A, out):
+        for k in range(1, y.shape[0]):
+            z[:k] = y[:k] + 0.5 * y[k - 1 :: -1]
+            out[k] = np.sum(r[k - 1 :: -1] * y[:k]) + np.linalg.norm(A[:, k])
+    """
+    notes = _statements(source)
+    assert notes[4] == ("loops", "") and notes[5] == ("reduction", "")
+    rng = np.random.default_rng(7)
+    args = (rng.random(6), rng.random(6), np.zeros(6), rng.random((4, 6)), np.zeros(6))
+    _same(source, args, exact=False)
+
+
+def test_boolean_masks_are_left_as_written() -> None:
+    notes = _statements("def k(s):\n    s[s <= 0.1] = 1.0\n")
+    assert notes[2] == ("", "boolean or fancy indexing of s")
