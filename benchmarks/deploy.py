@@ -36,7 +36,7 @@ tuned by ``python -m autotune build``, then written out by ``autotune bundle``.
 3. ``build``: ``python -m autotune build CORPUS --db DB --check`` on a corpus whose
    every kernel is cached (populated first by ``autotune sweep --budget 1 --size small``,
    then at each kernel's first size for those without a size "small", unless
-   ``--corpus-db`` already holds them all: minutes for the 42 kernels under corpora/cpu,
+   ``--corpus-db`` already holds them all: minutes for the kernels under corpora/cpu,
    40 and the 2 of its spec-declared thirdparty/), against ``python -c pass`` and
    ``python -c "import autotune.cli"``. Target: build - ``python -c pass`` <= 1 s.
 

@@ -1,6 +1,6 @@
 """A sweep of the whole CPU corpus: its wall time and the geomean speedup it finds.
 
-Runs ``autotune sweep`` on the 40 kernel files of ``corpora/cpu`` (budget 100 per
+Runs ``autotune sweep`` on the kernel files of ``corpora/cpu`` (budget 100 per
 kernel, medium size) into a fresh database, then prints each kernel's confirmed speedup
 over Numba's default build, the geomean over all tuned kernels (a kernel where nothing
 beats the default counts as 1.0), the wall time against the target of 40 minutes on a
