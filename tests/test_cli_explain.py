@@ -95,7 +95,8 @@ def test_a_plain_numba_file_is_explained_without_declarations(tmp_path):
     assert "kernel plain" not in output  # not a Numba function, and not asked for
     nest, slice_ = _line(PLAIN_NUMBA, "for i in range(A.shape[0])"), _line(PLAIN_NUMBA, "A[i, ::2]")
     assert (
-        f"nest n0 (line {nest}): not transformable, because line {slice_}: slice A[i, ::2]" in output
+        f"nest n0 (line {nest}): not transformable, because line {slice_}: slice A[i, ::2]"
+        in output
     )
     # fastmath=True on @njit: dot's scalar sum may be reassociated; matvec has no nest.
     notes = [ln for ln in output.splitlines() if "may be reassociated" in ln]

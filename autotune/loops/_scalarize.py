@@ -109,8 +109,11 @@ def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> 
     body: list[ast.stmt] = []
     for index, stmt in enumerate(new.body):
         rewriter.top = index
+        rewriter.top_stored = _stored_names(stmt)
+        rewriter.hoisted = []
         before = ast.dump(stmt)
         out = rewriter.block([stmt], {})
+        out = [*rewriter.hoisted, *out]
         if len(out) > 1:
             preludes[index] = out[:-1]
         body.append(out[-1])
@@ -392,6 +395,49 @@ def _array_part(sub: ast.AST, root: ast.expr, arrays: set[str], ranks: dict[str,
     return False
 
 
+def _why_not_alone(name: str, func: ast.FunctionDef) -> str:
+    """Why a statement using the local array ``name`` stays as written."""
+    for node in ast.walk(func):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+            and _view_name(node) is None
+            and not isinstance(node.value, ast.Name | ast.Attribute)
+        ):
+            return f"{name} is an array computed by another statement (a NumPy temporary)"
+    return f"{name} may be a view that shares memory with another array"
+
+
+def _escapes(func: ast.FunctionDef, name: str) -> bool:
+    """Whether ``name`` is ever used other than subscripted or through an attribute
+    (returned, passed on, bound to another name): a buffer that escapes cannot be
+    reused across iterations."""
+    operands = {
+        id(sub)
+        for stmt in ast.walk(func)
+        if isinstance(stmt, ast.Assign | ast.AugAssign)
+        and isinstance(
+            stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target, ast.Subscript
+        )
+        for sub in _outside_calls(stmt.value)
+    }
+    return any(
+        not _is_base_of_subscript_or_attr(use, func) and id(use) not in operands
+        for use in _name_uses(func, name, ast.Load)
+    )
+
+
+def _outside_calls(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` that does not enter the arguments of calls other than NumPy's."""
+    yield node
+    if isinstance(node, ast.Call):
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if not (isinstance(owner, ast.Name) and owner.id in _NUMPY):
+            return
+    for child in ast.iter_child_nodes(node):
+        yield from _outside_calls(child)
+
+
 def _stored(func: ast.FunctionDef) -> set[str]:
     return {
         n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
@@ -453,6 +499,7 @@ class _Frame:
 
 class _Rewriter:
     def __init__(self, func: ast.FunctionDef, known: Mapping[str, int]) -> None:
+        self.func = func
         self.ranks = {**_ranks(func), **{k: v for k, v in known.items() if v > 0}}
         for name, rank in known.items():
             if rank == 0:
@@ -464,6 +511,9 @@ class _Rewriter:
         self.numpy_name = self.fresh("_np")
         self.notes: list[ArrayStatement] = []
         self.top = 0
+        self.depth = 0  # loops around the statement being rewritten
+        self.top_stored: set[str] = set()  # names the current top-level statement stores
+        self.hoisted: list[ast.stmt] = []  # allocations moved before it
         self.pending: list[tuple[Affine, Affine]] = []  # extents the statement equates
         self.sizes = _Sizes()
         self.loop_vars: set[str] = set()
@@ -494,17 +544,22 @@ class _Rewriter:
             inner = dict(lows)
             if isinstance(stmt.target, ast.Name):
                 inner[stmt.target.id] = _range_low(stmt)
-            stmt.body = self.block(stmt.body, inner)
+            self.depth += 1
+            stmt.body = self.block(stmt.body, inner) or [ast.Pass()]
+            self.depth -= 1
             stmt.orelse = self.block(stmt.orelse, lows)
             return [stmt]
         if isinstance(stmt, ast.While | ast.If | ast.With):
-            stmt.body = self.block(stmt.body, lows)
+            self.depth += isinstance(stmt, ast.While)
+            stmt.body = self.block(stmt.body, lows) or [ast.Pass()]
+            self.depth -= isinstance(stmt, ast.While)
             if not isinstance(stmt, ast.With):
                 stmt.orelse = self.block(stmt.orelse, lows)
             return [stmt]
-        if not isinstance(stmt, ast.Assign | ast.AugAssign) or not self._is_array_statement(stmt):
-            return [stmt]
         if isinstance(stmt, ast.Assign) and _allocation(stmt.value):
+            left = self._hoist_allocation(stmt, lows)
+            return [stmt] if left is None else left
+        if not isinstance(stmt, ast.Assign | ast.AugAssign) or not self._is_array_statement(stmt):
             return [stmt]
         self.loop_lows = lows
         self.pending = []
@@ -523,6 +578,57 @@ class _Rewriter:
             for sub in ast.walk(node):  # every generated node reports the statement's line
                 if hasattr(sub, "lineno"):
                     sub.lineno = sub.end_lineno = stmt.lineno  # type: ignore[attr-defined]
+        return out
+
+    def _hoist_allocation(
+        self, stmt: ast.Assign, lows: dict[str, int | None]
+    ) -> list[ast.stmt] | None:
+        """An allocation inside a loop, moved before the top-level statement when every
+        iteration may reuse one buffer: the result is the statements left in its place
+        (a fill for ``zeros``/``ones``/``full``), or ``None`` when it must stay."""
+        call = stmt.value
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        kind = call.func.attr
+        target = stmt.targets[0] if len(stmt.targets) == 1 else None
+        if self.depth == 0 or kind == "copy" or not isinstance(target, ast.Name):
+            return None
+        name = target.id
+        if not call.args or name not in self.ranks or _escapes(self.func, name):
+            return None
+        if len(_name_uses(self.func, name, ast.Store)) != 1:
+            return None
+        shape_args = [call.args[0], *(k.value for k in call.keywords if k.arg == "dtype")]
+        reads = {n.id for a in shape_args for n in ast.walk(a) if isinstance(n, ast.Name)}
+        if reads & self.top_stored:  # the shape changes inside the statement
+            return None
+        dtype = [k for k in call.keywords if k.arg == "dtype"]
+        if kind in ("full", "full_like") and len(call.args) > 2:
+            dtype = [ast.keyword("dtype", call.args[2])]
+        empty = "empty_like" if kind.endswith("_like") else "empty"
+        alloc = ast.Assign(
+            [ast.Name(name, ast.Store())],
+            ast.Call(ast.Attribute(call.func.value, empty, ast.Load()), [call.args[0]], dtype),
+        )
+        self.hoisted.append(ast.copy_location(alloc, stmt))
+        self.notes.append(
+            ArrayStatement(stmt.lineno, ast.unparse(stmt), self.top, "allocation hoisted")
+        )
+        fill = {"zeros": 0, "ones": 1}.get(kind.removesuffix("_like"))
+        value: ast.expr | None = ast.Constant(fill) if fill is not None else None
+        if kind.startswith("full"):
+            value = call.args[1] if len(call.args) > 1 else None
+            if value is None:
+                return None
+        if value is None:
+            return []
+        whole: list[ast.expr] = [ast.Slice(None, None, None) for _ in range(self.ranks[name])]
+        key: ast.expr = whole[0] if len(whole) == 1 else ast.Tuple(whole, ast.Load())
+        store = ast.Subscript(ast.Name(name, ast.Load()), key, ast.Store())
+        filling = ast.copy_location(ast.Assign([store], value), stmt)
+        ast.fix_missing_locations(filling)
+        noted = len(self.notes)
+        out = self.statement(filling, lows)
+        del self.notes[noted:]  # the fill is part of the hoisting, not the user's statement
         return out
 
     def _is_array_statement(self, stmt: ast.Assign | ast.AugAssign) -> bool:
@@ -565,7 +671,7 @@ class _Rewriter:
             raise _Leave(self._why_array_value(stmt.value, f"it binds {name} to an array"))
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and node.id in self.views:
-                raise _Leave(f"{node.id} may be a view that shares memory with another array")
+                raise _Leave(_why_not_alone(node.id, self.func))
         for node in ast.walk(stmt.value):
             if isinstance(node, ast.IfExp | ast.BoolOp | ast.Compare | ast.Lambda | ast.NamedExpr):
                 raise _Leave(f"a `{type(node).__name__}` expression")

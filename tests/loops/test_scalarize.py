@@ -340,3 +340,52 @@ def test_reversed_operand_slices_and_norms() -> None:
 def test_boolean_masks_are_left_as_written() -> None:
     notes = _statements("def k(s):\n    s[s <= 0.1] = 1.0\n")
     assert notes[2] == ("", "boolean or fancy indexing of s")
+
+
+def test_an_allocation_inside_a_loop_is_hoisted_and_its_fill_scalarized() -> None:
+    source = """
+    def k(u, out):
+        n = u.shape[0]
+        for t in range(out.shape[0]):
+            tmp = np.zeros(n)
+            tmp[1:-1] = 0.5 * (u[:-2] + u[2:])
+            u[:] = tmp
+            out[t] = tmp.sum()
+    """
+    notes = _statements(source)
+    assert notes[5] == ("allocation hoisted", "")
+    scalar = _scalarized(source)
+    assert scalar.index("tmp = np.empty(n)") < scalar.index("for t in")
+    rng = np.random.default_rng(8)
+    _same(source, (rng.random(12), np.zeros(3)))
+
+
+def test_an_allocation_that_escapes_or_changes_shape_stays_in_its_loop() -> None:
+    escapes = """
+    def k(u, keep):
+        for t in range(3):
+            tmp = np.zeros(u.shape[0])
+            tmp[:] = u
+            keep.append(tmp)
+    """
+    resized = """
+    def k(u):
+        for t in range(1, 4):
+            tmp = np.zeros(t)
+            tmp[:] = 1.0
+            u[:t] += tmp
+    """
+    for source in (escapes, resized):
+        assert "allocation hoisted" not in {how for how, _ in _statements(source).values()}
+
+
+def test_a_temporary_bound_to_a_name_is_left_with_the_reason() -> None:
+    source = """
+    def k(p, a, b):
+        for j in range(1, p.shape[1]):
+            den = a * p[1:-1, j - 1] + b
+            p[1:-1, j] = -1.0 / den
+    """
+    notes = _statements(source)
+    assert "binds den to an array" in notes[4][1]
+    assert "NumPy temporary" in notes[5][1]
