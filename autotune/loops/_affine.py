@@ -148,8 +148,8 @@ def from_ast(node: ast.expr) -> Affine:
     raise NotAffine(f"{ast.unparse(node)} is not an affine integer expression")
 
 
-def _is_shape_symbol(node: ast.expr) -> bool:
-    """``X.shape[c]``, ``X.size`` or ``len(X)`` with ``X`` a plain name."""
+def shape_dim(node: ast.AST) -> tuple[str, int] | None:
+    """``(X, c)`` for ``X.shape[c]`` with ``X`` a plain name and ``c >= 0``."""
     if (
         isinstance(node, ast.Subscript)
         and isinstance(node.value, ast.Attribute)
@@ -157,7 +157,15 @@ def _is_shape_symbol(node: ast.expr) -> bool:
         and isinstance(node.value.value, ast.Name)
         and isinstance(node.slice, ast.Constant)
         and type(node.slice.value) is int
+        and node.slice.value >= 0
     ):
+        return node.value.value.id, node.slice.value
+    return None
+
+
+def _is_shape_symbol(node: ast.expr) -> bool:
+    """``X.shape[c]``, ``X.size`` or ``len(X)`` with ``X`` a plain name."""
+    if shape_dim(node) is not None:
         return True
     if (
         isinstance(node, ast.Attribute)

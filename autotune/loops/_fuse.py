@@ -22,6 +22,7 @@ from autotune.loops._deps import Interval, dependences
 from autotune.loops._ir import Loop, Nest, Node, Stmt, statements
 from autotune.loops._lift import describe_statement
 from autotune.loops._lower import _substituted
+from autotune.loops._normalize import _max_id
 
 
 def fuse(nest: Nest) -> tuple[Nest, int]:
@@ -39,15 +40,6 @@ def fuse(nest: Nest) -> tuple[Nest, int]:
     if not count:
         return nest, 0
     return Nest(nest.index, nest.line, roots, nest.live_out, nest.names), count
-
-
-def _max_id(nodes: Sequence[Node]) -> int:
-    best = 0
-    for node in nodes:
-        best = max(best, node.id)
-        if isinstance(node, Loop):
-            best = max(best, _max_id(node.body))
-    return best
 
 
 def _fuse_one(

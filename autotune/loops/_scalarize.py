@@ -25,7 +25,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from autotune.loops._affine import Affine, NotAffine, from_ast, to_ast
+from autotune.loops._affine import Affine, NotAffine, from_ast, shape_dim, to_ast
 
 #: Elementwise NumPy functions a scalarized statement may call on elements.
 UFUNCS = frozenset(
@@ -280,18 +280,9 @@ def _ranks(func: ast.FunctionDef) -> dict[str, int]:
 
 
 def _shape_of(node: ast.AST) -> tuple[str, int] | None:
-    """``(X, c + 1)`` for ``X.shape[c]``."""
-    if (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Attribute)
-        and node.value.attr == "shape"
-        and isinstance(node.value.value, ast.Name)
-        and isinstance(node.slice, ast.Constant)
-        and type(node.slice.value) is int
-        and node.slice.value >= 0
-    ):
-        return node.value.value.id, node.slice.value + 1
-    return None
+    """``(X, c + 1)`` for ``X.shape[c]``: ``X`` has at least ``c + 1`` dimensions."""
+    found = shape_dim(node)
+    return None if found is None else (found[0], found[1] + 1)
 
 
 def _allocation(value: ast.expr | None) -> bool:
