@@ -157,7 +157,10 @@ def _inline_views(func: ast.FunctionDef) -> list[ArrayStatement]:
             notes.append(ArrayStatement(view.lineno, text, _top_of(func, view), "view inlined"))
             doomed.append((block, index))
     for block, index in sorted(doomed, key=lambda d: -d[1]):
-        del block[index]
+        if block is func.body:  # top-level statements keep their positions (nest keys)
+            block[index] = ast.copy_location(ast.Pass(), block[index])
+        else:
+            del block[index]
     return sorted(notes, key=lambda n: n.line)
 
 

@@ -389,3 +389,22 @@ def test_a_temporary_bound_to_a_name_is_left_with_the_reason() -> None:
     notes = _statements(source)
     assert "binds den to an array" in notes[4][1]
     assert "NumPy temporary" in notes[5][1]
+
+
+def _top_level_view(A, B, C):  # type: ignore[no-untyped-def]
+    c = A[1:-1]
+    for i in range(C.shape[0]):
+        for j in range(C.shape[1]):
+            C[i, j] = 2.0 * C[i, j]
+    B[1:-1] = c + 1.0
+
+
+def test_top_level_statements_keep_their_positions_so_nest_keys_agree() -> None:
+    analysis = analyze(_top_level_view, False, (("A", 1), ("B", 1), ("C", 2)))
+    assert 1 in analysis.plans and 1 not in analysis.kernel.rewritten
+    choice = {(1, 0): BandChoice(order=("j", "i"))}
+    for scalar in (False, True):
+        lowered = transformed_source(analysis, choice, frozenset(), scalarize=scalar)
+        assert isinstance(lowered, Transformed)
+        assert "for j in range(C.shape[1]):\n        for i in range(C.shape[0]):" in lowered.source
+        assert ("c = A[1:-1]" in lowered.source) is not scalar
