@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from autotune.loops._affine import Affine, NotAffine, from_ast, shape_dim, to_ast
@@ -102,6 +102,8 @@ def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> 
     """
     new = copy.deepcopy(func)
     inlined = _inline_views(new)
+    known = _known_ranks(new, ranks or {})
+    inlined += _inline_temporaries(new, _array_names(new, known)[0], known)
     rewriter = _Rewriter(new, ranks or {})
     rewriter.notes.extend(inlined)
     preludes: dict[int, list[ast.stmt]] = {}
@@ -143,25 +145,114 @@ def _inline_views(func: ast.FunctionDef) -> list[ArrayStatement]:
             if name is not None:
                 defs.setdefault(name, []).append((block, index))
     notes: list[ArrayStatement] = []
-    doomed: list[tuple[list[ast.stmt], int]] = []
     for name, places in defs.items():
         ranges = [(block, index, _next_store(block, index, name)) for block, index in places]
-        if not _inlinable(func, name, ranges):
-            continue
-        for block, index, end in ranges:
-            view = block[index]
-            assert isinstance(view, ast.Assign)
-            for later in block[index + 1 : end]:
-                _replace_loads(later, name, view.value)
-            text = ast.unparse(view)
-            notes.append(ArrayStatement(view.lineno, text, _top_of(func, view), "view inlined"))
-            doomed.append((block, index))
-    for block, index in sorted(doomed, key=lambda d: -d[1]):
-        if block is func.body:  # top-level statements keep their positions (nest keys)
+        if _inlinable(func, name, ranges):
+            notes.extend(_inline(func, name, ranges, "view inlined"))
+    return notes
+
+
+def _inline(
+    func: ast.FunctionDef, name: str, ranges: list[tuple[list[ast.stmt], int, int]], how: str
+) -> list[ArrayStatement]:
+    """Put each definition's value in place of ``name`` in its range, then drop the
+    definitions (a top-level one becomes ``pass``: nests are keyed by position)."""
+    notes = []
+    for block, index, end in ranges:
+        definition = block[index]
+        assert isinstance(definition, ast.Assign)
+        for later in block[index + 1 : end]:
+            _replace_loads(later, name, definition.value)
+        text = ast.unparse(definition)
+        notes.append(ArrayStatement(definition.lineno, text, _top_of(func, definition), how))
+    for block, index, _ in sorted(ranges, key=lambda r: -r[1]):
+        if block is func.body:
             block[index] = ast.copy_location(ast.Pass(), block[index])
         else:
             del block[index]
-    return sorted(notes, key=lambda n: n.line)
+    return notes
+
+
+def _inline_temporaries(
+    func: ast.FunctionDef, arrays: set[str], ranks: dict[str, int]
+) -> list[ArrayStatement]:
+    """Replace, in place, every temporary ``t = <array expression>`` whose uses are all
+    whole operands before ``t`` is bound again, with the expression itself, where
+    nothing the expression reads is written in between (arrays: only at provably other
+    elements). The expression then gives at each use the values it had at the
+    definition, and no temporary array is made."""
+    defs: dict[str, list[tuple[list[ast.stmt], int]]] = {}
+    for block in _blocks(func.body):
+        for index, stmt in enumerate(block):
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and _view_name(stmt) is None
+                and _pure_expression(stmt.value)
+                and _array_valued(stmt.value, arrays, ranks)
+            ):
+                defs.setdefault(stmt.targets[0].id, []).append((block, index))
+    notes: list[ArrayStatement] = []
+    for name, places in defs.items():
+        ranges = [(block, index, _next_store(block, index, name)) for block, index in places]
+        if not _inlinable(func, name, ranges, writes_ok=_writes_elsewhere):
+            continue
+        notes.extend(_inline(func, name, ranges, "temporary inlined"))
+    return notes
+
+
+def _pure_expression(node: ast.expr) -> bool:
+    """Arithmetic on names, constants, subscripts and NumPy functions only."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            owner = sub.func.value if isinstance(sub.func, ast.Attribute) else None
+            if not (isinstance(owner, ast.Name) and owner.id in _NUMPY):
+                return False
+        elif isinstance(sub, ast.Lambda | ast.NamedExpr | ast.IfExp | ast.comprehension):
+            return False
+    return True
+
+
+def _writes_elsewhere(value: ast.expr, later: ast.stmt) -> bool:
+    """Whether ``later`` writes no array element that ``value`` reads: every element it
+    stores differs from every one read in some index by a non-zero constant."""
+    reads = [
+        s for s in ast.walk(value) if isinstance(s, ast.Subscript) and isinstance(s.value, ast.Name)
+    ]
+    for node in ast.walk(later):
+        if isinstance(node, ast.Call):
+            passed = {a.id for a in node.args if isinstance(a, ast.Name)}
+            if passed & {r.value.id for r in reads}:  # type: ignore[attr-defined]
+                return False  # a call may write any array it is given
+        if not isinstance(node, ast.Assign | ast.AugAssign):
+            continue
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            name = target.value if isinstance(target, ast.Subscript) else target
+            if not isinstance(name, ast.Name):
+                continue
+            for read in reads:
+                if read.value.id == name.id and not _apart(target, read):  # type: ignore[attr-defined]
+                    return False
+    return True
+
+
+def _apart(write: ast.expr, read: ast.Subscript) -> bool:
+    """Whether two subscripts of one array surely touch different elements."""
+    if not isinstance(write, ast.Subscript):
+        return False  # the whole array
+    w = write.slice.elts if isinstance(write.slice, ast.Tuple) else [write.slice]
+    r = read.slice.elts if isinstance(read.slice, ast.Tuple) else [read.slice]
+    for a, b in zip(w, r, strict=False):
+        if isinstance(a, ast.Slice) or isinstance(b, ast.Slice):
+            continue
+        try:
+            diff = from_ast(a) - from_ast(b)
+        except NotAffine:
+            continue
+        if diff.is_constant() and diff.const != 0:
+            return True
+    return False
 
 
 def _blocks(body: list[ast.stmt]) -> Iterator[list[ast.stmt]]:
@@ -209,10 +300,14 @@ def _name_uses(node: ast.AST, name: str, ctx: type) -> list[ast.Name]:
 
 
 def _inlinable(
-    func: ast.FunctionDef, name: str, ranges: list[tuple[list[ast.stmt], int, int]]
+    func: ast.FunctionDef,
+    name: str,
+    ranges: list[tuple[list[ast.stmt], int, int]],
+    writes_ok: Callable[[ast.expr, ast.stmt], bool] | None = None,
 ) -> bool:
-    """Whether every store of ``name`` is one of the views and every load lies in a
-    view's range, as a whole operand, with nothing the view reads rebound there."""
+    """Whether every store of ``name`` is one of the definitions and every load lies
+    in a definition's range, as a whole operand, with no name the definition reads
+    rebound there (and, with ``writes_ok``, no statement there failing it)."""
     if len(_name_uses(func, name, ast.Store)) != len(ranges):
         return False
     if name in {a.arg for a in func.args.args}:
@@ -224,6 +319,8 @@ def _inlinable(
         reads = {n.id for n in ast.walk(view.value) if isinstance(n, ast.Name)}
         for later in block[index + 1 : end]:
             if reads & _stored_names(later):
+                return False
+            if writes_ok is not None and not writes_ok(view.value, later):
                 return False
             for use in _name_uses(later, name, ast.Load):
                 if _is_base_of_subscript_or_attr(use, later):
@@ -279,6 +376,15 @@ def _ranks(func: ast.FunctionDef) -> dict[str, int]:
                 rank = _allocation_rank(value, ranks)  # type: ignore[arg-type]
                 if rank:
                     at_least(target.id, rank)
+    return ranks
+
+
+def _known_ranks(func: ast.FunctionDef, known: Mapping[str, int]) -> dict[str, int]:
+    """Ranks read from the code, overridden by the ``known`` ranks of arguments."""
+    ranks = {**_ranks(func), **{k: v for k, v in known.items() if v > 0}}
+    for name, rank in known.items():
+        if rank == 0:
+            ranks.pop(name, None)
     return ranks
 
 
@@ -494,10 +600,7 @@ class _Frame:
 class _Rewriter:
     def __init__(self, func: ast.FunctionDef, known: Mapping[str, int]) -> None:
         self.func = func
-        self.ranks = {**_ranks(func), **{k: v for k, v in known.items() if v > 0}}
-        for name, rank in known.items():
-            if rank == 0:
-                self.ranks.pop(name, None)
+        self.ranks = _known_ranks(func, known)
         self.arrays, self.views = _array_names(func, self.ranks)
         used = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
         used |= {a.arg for a in func.args.args}

@@ -379,12 +379,28 @@ def test_an_allocation_that_escapes_or_changes_shape_stays_in_its_loop() -> None
         assert "allocation hoisted" not in {how for how, _ in _statements(source).values()}
 
 
-def test_a_temporary_bound_to_a_name_is_left_with_the_reason() -> None:
+def test_a_temporary_is_inlined_where_nothing_it_reads_changes_before_its_uses() -> None:
     source = """
-    def k(p, a, b):
+    def k(p, q, a, b):
         for j in range(1, p.shape[1]):
             den = a * p[1:-1, j - 1] + b
             p[1:-1, j] = -1.0 / den
+            q[1:-1, j] = (q[1:-1, j - 1] + 1.0) / den
+    """
+    notes = _statements(source)
+    assert notes[4] == ("temporary inlined", "")
+    assert notes[5][0] == "loops" and notes[6][0] == "loops"
+    rng = np.random.default_rng(9)
+    _same(source, (rng.random((5, 4)) + 1.0, rng.random((5, 4)), 0.5, 2.0))
+
+
+def test_a_temporary_whose_input_is_overwritten_first_stays_with_the_reason() -> None:
+    source = """
+    def k(p, q, a):
+        for j in range(p.shape[1]):
+            den = a * p[1:-1, j]
+            p[1:-1, j] = -1.0 / den
+            q[1:-1, j] = den
     """
     notes = _statements(source)
     assert "binds den to an array" in notes[4][1]
