@@ -83,7 +83,9 @@ def _tune_in_process(url: str, seed: int, barrier: Any, results: Any) -> None:
             default_size="default",
             pyfunc=_saxpy,  # what the config cache keys the tuned result by
             make_inputs=lambda seed, size: (2.0, [1.0], [1.0]),
+            njit_options={},
         )
+        decl.as_baseline = lambda kind: decl  # no options of its own: any baseline is itself
         barrier.wait(timeout=60)  # every tuner starts at once, proposing the same configs
         tuner = _SpaceTuner(runner, SQLDatabase(url), TARGET, options)
         summary = tuner.tune(decl)  # type: ignore[arg-type]
