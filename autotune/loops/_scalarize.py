@@ -43,6 +43,7 @@ _ALLOCATORS = frozenset({"zeros", "empty", "ones", "full", "zeros_like", "empty_
                          "ones_like", "full_like"})  # fmt: skip
 _NUMPY = frozenset({"np", "numpy"})
 _ELEMENTWISE_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_BOOLEAN_OPS = (ast.BitAnd, ast.BitOr, ast.BitXor)
 
 
 class _Leave(Exception):
@@ -595,6 +596,7 @@ class _Frame:
     los: list[Affine]
     extents: list[Affine]
     reads: list[tuple[_Ref, list[str]]] = field(default_factory=list)  # refs to the target
+    pre: list[ast.stmt] = field(default_factory=list)  # run at each point, before its body
 
 
 class _Rewriter:
@@ -781,6 +783,9 @@ class _Rewriter:
             new = copy.copy(stmt)
             new.value = value
             return [*prelude, new], "reduction"
+        mask = self._mask(target)
+        if mask is not None:
+            return self._masked(stmt, mask, value, prelude)
         ref = self._target_ref(target)
         if not ref.sliced:
             if self._has_array_operand(value):
@@ -801,7 +806,7 @@ class _Rewriter:
             inner: ast.stmt = ast.AugAssign(store, stmt.op, element)
         else:
             inner = ast.Assign([store], element)
-        loops = _nest(frame, [inner], reverse=order < 0)
+        loops = _nest(frame, [*frame.pre, inner], reverse=order < 0)
         return [*prelude, loops], "loops, reversed" if order < 0 else "loops"
 
     def _why_array_value(self, value: ast.expr, otherwise: str) -> str:
@@ -949,6 +954,9 @@ class _Rewriter:
         if isinstance(node, ast.Call) and self._is_ufunc(node):
             args = [self._elementwise(a, frame, target) for a in node.args]
             return ast.Call(node.func, args, [])
+        along = self._axis_reduction(node)
+        if along is not None:
+            return self._reduce_along(*along, frame, target)
         if isinstance(node, ast.Call):
             raise _Leave(f"a call to {ast.unparse(node.func)}, which is not an elementwise ufunc")
         raise _Leave(f"the expression {ast.unparse(node)} is not elementwise arithmetic")
@@ -1008,8 +1016,8 @@ class _Rewriter:
             def generic_visit(self, sub: ast.AST) -> ast.AST:
                 super().generic_visit(sub)
                 kind = hoister._reduction_kind(sub)
-                if kind is None:
-                    return sub
+                if kind is None or hoister._axis_reduction(sub) is not None:
+                    return sub  # an axis reduction is computed per element
                 return hoister._reduce(sub, kind, prelude)  # type: ignore[arg-type]
 
         return _Hoist().visit(copy.deepcopy(node))
@@ -1048,9 +1056,9 @@ class _Rewriter:
         if kind in ("sum", "dot"):
             prelude.append(_assign(acc, ast.Constant(0)))
             step: ast.stmt = ast.AugAssign(ast.Name(acc, ast.Store()), ast.Add(), elem)
-            prelude.append(_nest(frame, [step]))
+            prelude.append(_nest(frame, [*frame.pre, step]))
             return ast.Name(acc, ast.Load())
-        if len(frame.vars) != 1:
+        if len(frame.vars) != 1 or frame.pre:
             raise _Leave(f"{ast.unparse(node)} is a maximum or minimum over several dimensions")
         var, lo = frame.vars[0], frame.los[0]
         first = _replace_name(copy.deepcopy(elem), var, to_ast(lo))
@@ -1076,6 +1084,113 @@ class _Rewriter:
     def _rank_of(self, node: ast.expr) -> int:
         """How many sliced dimensions ``node``'s value has."""
         return max((len(ref.sliced) for ref in self._operands(node)), default=0)
+
+    # reductions along an axis, inside an elementwise statement -------------------------
+
+    def _axis_reduction(self, node: ast.AST) -> tuple[str, ast.expr, int] | None:
+        """``(kind, operand, axis)`` for ``E.sum(axis=k)`` or ``np.sum(E, axis=k)`` (also
+        ``max``/``min``) with a constant ``k``."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            return None
+        kind = REDUCTIONS.get(node.func.attr)
+        if kind not in ("sum", "max", "min") or [k.arg for k in node.keywords] != ["axis"]:
+            return None
+        owner = node.func.value
+        numpy = isinstance(owner, ast.Name) and owner.id in _NUMPY
+        args = list(node.args) if numpy else [owner, *node.args]
+        axis = _constant(node.keywords[0].value)
+        if len(args) != 1 or axis is None:
+            return None
+        return kind, args[0], axis
+
+    def _reduce_along(
+        self, kind: str, operand: ast.expr, axis: int, frame: _Frame, target: str | None
+    ) -> ast.expr:
+        """The reduction of ``operand`` along ``axis`` at the frame's current point: a
+        loop over that axis, run before the statement inside the frame's loops."""
+        rank = self._rank_of(operand)
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis < rank or rank - 1 > len(frame.vars):
+            raise _Leave(f"the axis of {ast.unparse(operand)} does not fit the statement")
+        if any(ref.array == target for ref in self._operands(operand)):
+            raise _Leave(f"it reduces {target} along an axis while writing it")
+        extent = self._leading_ref([operand]).extents()[axis]
+        var = self.loop_var("_axis")
+        outer = len(frame.vars) - (rank - 1)
+        vars_, los, extents = frame.vars[outer:], frame.los[outer:], frame.extents[outer:]
+        inner = _Frame(
+            [*vars_[:axis], var, *vars_[axis:]],
+            [*los[:axis], Affine(), *los[axis:]],
+            [*extents[:axis], extent, *extents[axis:]],
+        )
+        elem = self._elementwise(operand, inner, None)
+        if inner.pre:
+            raise _Leave(f"{ast.unparse(operand)} nests reductions along axes")
+        acc = self.fresh("_acc")
+        if kind == "sum":
+            frame.pre.append(_assign(acc, ast.Constant(0)))
+            step: ast.stmt = ast.AugAssign(ast.Name(acc, ast.Store()), ast.Add(), elem)
+            frame.pre.append(_nest(_Frame([var], [Affine()], [extent]), [step]))
+        else:
+            frame.pre.append(_assign(acc, _replace_name(copy.deepcopy(elem), var, ast.Constant(0))))
+            pick = self._numpy_call("maximum" if kind == "max" else "minimum", acc, elem)
+            rest = _Frame([var], [Affine.constant(1)], [extent - 1])
+            frame.pre.append(_nest(rest, [_assign(acc, pick)]))
+        return ast.Name(acc, ast.Load())
+
+    def _numpy_call(self, function: str, acc: str, elem: ast.expr) -> ast.Call:
+        root = ast.Attribute(ast.Name(self.numpy_name, ast.Load()), function, ast.Load())
+        return ast.Call(root, [ast.Name(acc, ast.Load()), elem], [])
+
+    # masked assignments ---------------------------------------------------------------
+
+    def _mask(self, target: ast.expr) -> ast.expr | None:
+        """The condition of ``X[cond] = ...`` with ``cond`` a comparison on arrays."""
+        if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
+            return None
+        cond = target.slice
+        return cond if _boolean(cond) and self._has_array_operand(cond) else None
+
+    def _masked(
+        self, stmt: ast.Assign | ast.AugAssign, cond: ast.expr, value: ast.expr,
+        prelude: list[ast.stmt],
+    ) -> tuple[list[ast.stmt], str]:  # fmt: skip
+        """``X[cond] = value`` (a scalar ``value``) as a loop over ``X`` with an ``if``."""
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        assert isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+        name = target.value.id
+        if self._has_array_operand(value):
+            raise _Leave("a masked assignment of an array value")
+        ref = self._ref(ast.Name(name, ast.Load()))
+        frame = _Frame(
+            [self.loop_var(f"_{name}{k}") for k in range(len(ref.sliced))],
+            ref.los(),
+            ref.extents(),
+        )
+        value = self._hoist_element_reads(value, name, prelude)
+        test = self._condition(cond, frame, name)
+        order = self._order(ref, frame)
+        store = self._element_ref(ref, frame, ast.Store())
+        if isinstance(stmt, ast.AugAssign):
+            inner: ast.stmt = ast.AugAssign(store, stmt.op, value)
+        else:
+            inner = ast.Assign([store], value)
+        body = [*frame.pre, ast.If(test, [inner], [])]
+        return [*prelude, _nest(frame, body, reverse=order < 0)], "loops, masked"
+
+    def _condition(self, node: ast.expr, frame: _Frame, target: str) -> ast.expr:
+        if isinstance(node, ast.Compare):
+            left = self._elementwise(node.left, frame, target)
+            rest = [self._elementwise(c, frame, target) for c in node.comparators]
+            return ast.Compare(left, node.ops, rest)
+        if isinstance(node, ast.BoolOp):
+            return ast.BoolOp(node.op, [self._condition(v, frame, target) for v in node.values])
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.Invert):
+            return ast.UnaryOp(ast.Not(), self._condition(node.operand, frame, target))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _BOOLEAN_OPS):
+            left = self._condition(node.left, frame, target)
+            return ast.BinOp(left, node.op, self._condition(node.right, frame, target))
+        return self._elementwise(node, frame, target)
 
     # NumPy's read-before-write semantics ------------------------------------------------
 
@@ -1277,6 +1392,20 @@ def _replace_name(node: ast.expr, name: str, value: ast.expr) -> ast.expr:
             return copy.deepcopy(value) if sub.id == name else sub
 
     return _Replace().visit(node)
+
+
+def _boolean(node: ast.expr) -> bool:
+    """Whether ``node`` is a mask: comparisons joined by ``&``, ``|``, ``^``, ``~``,
+    ``and``, ``or``, ``not``."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.BoolOp):
+        return all(_boolean(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.Invert):
+        return _boolean(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _BOOLEAN_OPS):
+        return _boolean(node.left) and _boolean(node.right)
+    return False
 
 
 def _is_scalar_query(node: ast.expr) -> bool:

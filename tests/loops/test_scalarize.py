@@ -337,8 +337,8 @@ def test_reversed_operand_slices_and_norms() -> None:
     _same(source, args, exact=False)
 
 
-def test_boolean_masks_are_left_as_written() -> None:
-    notes = _statements("def k(s):\n    s[s <= 0.1] = 1.0\n")
+def test_fancy_indexing_is_left_as_written() -> None:
+    notes = _statements("def k(s, idx):\n    s[idx] = s[idx[0]:]\n    x = idx[0]\n")
     assert notes[2] == ("", "boolean or fancy indexing of s")
 
 
@@ -424,3 +424,29 @@ def test_top_level_statements_keep_their_positions_so_nest_keys_agree() -> None:
         assert isinstance(lowered, Transformed)
         assert "for j in range(C.shape[1]):\n        for i in range(C.shape[0]):" in lowered.source
         assert ("c = A[1:-1]" in lowered.source) is not scalar
+
+
+AXES_AND_MASKS = """
+def k(data, mean, sd, out):
+    n, m = data.shape
+    mean[:] = data.sum(axis=0) / n
+    sd[:] = np.sqrt(((data - mean) ** 2).sum(axis=0))
+    out[:] = np.max(data, axis=1) - data.min(axis=-1)
+    sd[sd <= 0.5] = 1.0
+    out[(out > 0.2) & ~(out > 0.8)] += 1.0
+    mean[mean > sd] = mean[0]
+"""
+
+
+def test_axis_reductions_and_masked_assignments_keep_numpy_results() -> None:
+    notes = _statements(AXES_AND_MASKS)
+    assert [notes[line][0] for line in range(4, 10)] == ["loops"] * 3 + ["loops, masked"] * 3
+    rng = np.random.default_rng(10)
+    data = rng.random((6, 5))
+    _same(AXES_AND_MASKS, (data, np.zeros(5), np.zeros(5), np.zeros(6)), exact=False)
+
+
+def test_a_masked_assignment_of_an_array_or_an_axis_over_the_target_stays() -> None:
+    notes = _statements("def k(a, b):\n    a[a > 0] = b[:]\n    a[:, 0] = a.sum(axis=1)\n")
+    assert "masked assignment of an array" in notes[2][1]
+    assert "while writing it" in notes[3][1]
