@@ -82,6 +82,7 @@ class SearchSpace:
 
     _entries: list[_Entry] = field(default_factory=list)
     _constraints: list[tuple[str, Constraint]] = field(default_factory=list)
+    _landmarks: list[Config] = field(default_factory=list)
 
     def add(self, name: str, param: BaseParam, condition: Condition | None = None) -> SearchSpace:
         if any(e.name == name for e in self._entries):
@@ -94,6 +95,17 @@ class SearchSpace:
     def add_constraint(self, name: str, check: Constraint) -> SearchSpace:
         self._constraints.append((name, check))
         return self
+
+    def add_landmark(self, partial: Mapping[str, JSONValue]) -> SearchSpace:
+        """A config worth measuring before any search: ``partial`` with every other
+        parameter at its default (e.g. the scalarized kernel with nothing else)."""
+        self._landmarks.append(dict(partial))
+        return self
+
+    def landmarks(self) -> list[Config]:
+        """The landmark configs, completed with defaults, that are valid points."""
+        configs = [self.with_defaults(p) for p in self._landmarks]
+        return [c for c in configs if self.violation(c) is None]
 
     @property
     def names(self) -> list[str]:

@@ -319,13 +319,19 @@ class Tuner:
         if opts.continue_run:
             search.spent_before = sum(1 for r in prior if r.result.status.counts_against_budget)
         deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
+        landmarks = [Candidate.from_config(c) for c in search.space.landmarks()]
         while search.budget_used < opts.budget and (
             deadline is None or time.monotonic() < deadline
         ):
-            asked = strategy.ask(1)
-            if not asked:
-                break  # the space is exhausted
-            candidate = asked[0]
+            if landmarks:  # the space's landmarks first, then the strategy's proposals
+                candidate = landmarks.pop(0)
+                if strategy.is_seen(candidate):
+                    continue
+            else:
+                asked = strategy.ask(1)
+                if not asked:
+                    break  # the space is exhausted
+                candidate = asked[0]
             if candidate.key in search.records:
                 continue
             trial = self._search_trial(decl, ref, search, candidate, timeout)

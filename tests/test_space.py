@@ -469,3 +469,12 @@ def test_violation_names_a_removed_or_added_parameter(
     assert reason is not None
     extra = {**config, "not_a_param": 1}
     assert "not_a_param" in (space.violation(extra) or "")
+
+
+def test_landmarks_are_completed_with_defaults_and_must_be_valid():
+    from autotune.params import Bool, Choice
+
+    space = SearchSpace()
+    space.add("a", Bool(False)).add("b", Choice((1, 2)))
+    space.add_landmark({"a": True}).add_landmark({"b": 3})
+    assert space.landmarks() == [{"a": True, "b": 1}]

@@ -241,3 +241,22 @@ def test_halving_screens_cheaply_then_refines_the_contenders(tmp_path):
             screened[t.config_key].result.timing.candidate_rounds
         )
     assert all(len(t.result.timing.candidate_rounds) <= 2 for t in search)
+
+
+def test_the_scalarized_kernel_is_measured_before_the_search_proposes(tmp_path):
+    from tests._helpers import CORPUS
+
+    (decl,) = load_kernels(CORPUS.parent / "numpy" / "jacobi1d_np.py")
+    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    options = TuneOptions(
+        timing=FAST_TIMING, loops="serial", scope="loops", budget=1, confirm_top=1,
+        simplify=False, size="small",
+    )  # fmt: skip
+    with LocalRunner() as runner:
+        result = Tuner(runner, db, host_target(), options).tune(decl)
+    (trial,) = db.trials(result.workload_key, host_target().key, "search")
+    assert trial.config["loops.scalarize"] is True
+    assert not [
+        k for k, v in trial.config.items() if k.startswith("loops.n") and v not in (0, 1, False)
+    ]
+    assert trial.result.status is Status.OK

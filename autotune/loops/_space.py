@@ -80,6 +80,7 @@ def add_loop_dimensions(
     rewritten = analysis.kernel.rewritten
     if rewritten:
         space.add(SCALARIZE, Bool(False))
+        space.add_landmark({SCALARIZE: True})  # dropping temporaries alone often pays
     if parallel and any(o.parallel for _, _, o in offered):
         space.add(PARALLEL, Bool(False))
         space.add(THREADS, Choice(threads), Condition(PARALLEL, (True,)))
