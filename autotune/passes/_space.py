@@ -11,7 +11,13 @@ from typing import Any
 
 from autotune.kernels import KernelDecl
 from autotune.loops import declared_ranks
-from autotune.loops._space import PARALLEL, LoopOptions, add_loop_dimensions, thread_counts
+from autotune.loops._space import (
+    PARALLEL,
+    SCALARIZE,
+    LoopOptions,
+    add_loop_dimensions,
+    thread_counts,
+)
 from autotune.passes._catalog import (
     FASTMATH_FLAGS,
     INLINE_THRESHOLDS,
@@ -79,6 +85,10 @@ def cpu_search_space(
         threads = thread_counts(max_threads) if max_threads else None
         ranks = declared_ranks(decl)
         add_loop_dimensions(space, decl.pyfunc, loops, reassociate, threads, ranks)
+        if SCALARIZE in space.names and "flags.fastmath" in space.names:
+            # Scalarized reductions replace BLAS's reassociated sums; fastmath lets
+            # LLVM vectorize them again.
+            space.add_landmark({SCALARIZE: True, "flags.fastmath": "all"})
     if scope in ("all", "params"):
         for name, param in decl.params.items():
             space.add(KERNEL_PREFIX + name, param)

@@ -90,3 +90,17 @@ def test_the_config_flags_override_the_authors_options(
 def test_a_prange_loop_transformation_always_compiles_parallel() -> None:
     options = BuildOptions.from_config({"flags.parallel": False})
     assert options.njit_options({"parallel": True}, prange=True)["parallel"] is True
+
+
+def test_a_scalarizable_kernel_has_its_scalarized_builds_as_landmarks() -> None:
+    from autotune.kernels import load_kernels
+    from autotune.passes import cpu_search_space
+    from tests._helpers import CORPUS
+
+    (decl,) = load_kernels(CORPUS.parent / "numpy" / "atax_np.py")
+    landmarks = cpu_search_space(decl, loops="serial").landmarks()
+    assert [(c["loops.scalarize"], c["flags.fastmath"]) for c in landmarks] == [
+        (True, "off"),
+        (True, "all"),
+    ]
+    assert cpu_search_space(decl, loops="off").landmarks() == []
