@@ -793,21 +793,18 @@ class _Rewriter:
             new = copy.copy(stmt)
             new.value = value
             return [*prelude, new], "reduction"
-        frame = _Frame(
-            [self.loop_var(f"_{ref.array}{k}") for k in range(len(ref.sliced))],
-            ref.los(),
-            ref.extents(),
-        )
+        frame = self._frame_of(ref)
         value = self._hoist_element_reads(value, ref.array, prelude)
         element = self._elementwise(value, frame, ref.array)
         order = self._order(ref, frame)
-        store = self._element_ref(ref, frame, ast.Store())
-        if isinstance(stmt, ast.AugAssign):
-            inner: ast.stmt = ast.AugAssign(store, stmt.op, element)
-        else:
-            inner = ast.Assign([store], element)
+        inner = _store_like(stmt, self._element_ref(ref, frame, ast.Store()), element)
         loops = _nest(frame, [*frame.pre, inner], reverse=order < 0)
         return [*prelude, loops], "loops, reversed" if order < 0 else "loops"
+
+    def _frame_of(self, ref: _Ref) -> _Frame:
+        """Fresh loops over the sliced dimensions of ``ref``."""
+        names = [self.loop_var(f"_{ref.array}{k}") for k in range(len(ref.sliced))]
+        return _Frame(names, ref.los(), ref.extents())
 
     def _why_array_value(self, value: ast.expr, otherwise: str) -> str:
         for sub in ast.walk(value):
@@ -1027,11 +1024,7 @@ class _Rewriter:
         if keywords:
             raise _Leave(f"{ast.unparse(node)} has keyword arguments (an axis?)")
         frame_ref = self._leading_ref(operands)
-        frame = _Frame(
-            [self.loop_var(f"_{frame_ref.array}{k}") for k in range(len(frame_ref.sliced))],
-            frame_ref.los(),
-            frame_ref.extents(),
-        )
+        frame = self._frame_of(frame_ref)
         elems = [self._elementwise(op, frame, None) for op in operands]
         if kind == "dot":
             if len(operands) != 2 or any(self._rank_of(op) != 1 for op in operands):
@@ -1162,19 +1155,11 @@ class _Rewriter:
         if self._has_array_operand(value):
             raise _Leave("a masked assignment of an array value")
         ref = self._ref(ast.Name(name, ast.Load()))
-        frame = _Frame(
-            [self.loop_var(f"_{name}{k}") for k in range(len(ref.sliced))],
-            ref.los(),
-            ref.extents(),
-        )
+        frame = self._frame_of(ref)
         value = self._hoist_element_reads(value, name, prelude)
         test = self._condition(cond, frame, name)
         order = self._order(ref, frame)
-        store = self._element_ref(ref, frame, ast.Store())
-        if isinstance(stmt, ast.AugAssign):
-            inner: ast.stmt = ast.AugAssign(store, stmt.op, value)
-        else:
-            inner = ast.Assign([store], value)
+        inner = _store_like(stmt, self._element_ref(ref, frame, ast.Store()), value)
         body = [*frame.pre, ast.If(test, [inner], [])]
         return [*prelude, _nest(frame, body, reverse=order < 0)], "loops, masked"
 
@@ -1344,6 +1329,15 @@ def _nest(frame: _Frame, body: list[ast.stmt], reverse: bool = False) -> ast.stm
         call = ast.Call(ast.Name("range", ast.Load()), args, [])
         stmt = [ast.For(ast.Name(var, ast.Store()), call, stmt, [])]
     return stmt[0]
+
+
+def _store_like(
+    stmt: ast.Assign | ast.AugAssign, store: ast.Subscript, value: ast.expr
+) -> ast.stmt:
+    """``store = value``, or ``store op= value`` when ``stmt`` is an augmented one."""
+    if isinstance(stmt, ast.AugAssign):
+        return ast.AugAssign(store, stmt.op, value)
+    return ast.Assign([store], value)
 
 
 def _assign(name: str, value: ast.expr) -> ast.Assign:
