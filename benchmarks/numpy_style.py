@@ -141,6 +141,8 @@ def compare(decl: Any, twin: Any, row: dict[str, Any], fusible: str, size: str) 
         row["vs_twin"] = paired(decl, theirs, mine, size)
         print(f"  tuned NumPy-style against tuned twin: twin_s / numpy_s = {row['vs_twin']:.3f}")
     scalar = {"loops.scalarize": True}
+    if not row["scalarized"]:
+        return  # the scalarized build would be Numba's build itself
     try:
         row["scalar_only"] = paired(decl, default, build(decl, scalar, size), size)
     except RuntimeError as exc:
