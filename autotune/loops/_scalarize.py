@@ -794,7 +794,7 @@ class _Rewriter:
             new.value = value
             return [*prelude, new], "reduction"
         frame = self._frame_of(ref)
-        value = self._hoist_element_reads(value, ref.array, prelude)
+        value = self._hoist_element_reads(value, ref, prelude)
         element = self._elementwise(value, frame, ref.array)
         order = self._order(ref, frame)
         inner = _store_like(stmt, self._element_ref(ref, frame, ast.Store()), element)
@@ -1156,7 +1156,7 @@ class _Rewriter:
             raise _Leave("a masked assignment of an array value")
         ref = self._ref(ast.Name(name, ast.Load()))
         frame = self._frame_of(ref)
-        value = self._hoist_element_reads(value, name, prelude)
+        value = self._hoist_element_reads(value, ref, prelude)
         test = self._condition(cond, frame, name)
         order = self._order(ref, frame)
         inner = _store_like(stmt, self._element_ref(ref, frame, ast.Store()), value)
@@ -1179,10 +1179,14 @@ class _Rewriter:
 
     # NumPy's read-before-write semantics ------------------------------------------------
 
-    def _hoist_element_reads(self, node: ast.expr, array: str, prelude: list[ast.stmt]) -> ast.expr:
-        """Reads of single elements of the written ``array`` moved into scalars read
-        before the loop, as NumPy reads them before it writes."""
+    def _hoist_element_reads(
+        self, node: ast.expr, target: _Ref, prelude: list[ast.stmt]
+    ) -> ast.expr:
+        """Reads of single elements of the written array moved into scalars read
+        before the loop, as NumPy reads them before it writes (those the statement
+        surely never writes stay where they are)."""
         hoister = self
+        array = target.array
         cache: dict[str, str] = {}
 
         class _Hoist(ast.NodeTransformer):
@@ -1191,6 +1195,7 @@ class _Rewriter:
                     isinstance(sub.value, ast.Name)
                     and sub.value.id == array
                     and not hoister._is_sliced(sub)
+                    and not _outside(hoister._ref(sub), target)
                 ):
                     text = ast.unparse(sub)
                     if text not in cache:
@@ -1218,6 +1223,26 @@ class _Rewriter:
                 "NumPy's temporary is needed"
             )
         return -1 if -1 in signs else 1
+
+
+def _outside(element: _Ref, target: _Ref) -> bool:
+    """Whether the element surely lies outside the region ``target`` writes: in some
+    dimension it differs from a written index by a constant, or lies before or after
+    a written slice."""
+    for e, t in zip(element.dims, target.dims, strict=False):
+        if e.lo is None or t.lo is None:
+            continue
+        if not t.sliced:
+            diff = e.lo - t.lo
+            if diff.is_constant() and diff.const != 0:
+                return True
+        elif t.step > 0 and t.hi is not None:
+            before, after = t.lo - e.lo, e.lo - t.hi
+            if (before.is_constant() and before.const > 0) or (
+                after.is_constant() and after.const >= 0
+            ):
+                return True
+    return False
 
 
 def _distance(target: _Ref, frame: _Frame, ref: _Ref, vars_: list[str]) -> list[int] | None:

@@ -450,3 +450,19 @@ def test_a_masked_assignment_of_an_array_or_an_axis_over_the_target_stays() -> N
     notes = _statements("def k(a, b):\n    a[a > 0] = b[:]\n    a[:, 0] = a.sum(axis=1)\n")
     assert "masked assignment of an array" in notes[2][1]
     assert "while writing it" in notes[3][1]
+
+
+def test_element_reads_outside_the_written_region_stay_in_the_loop() -> None:
+    source = """
+    def k(A):
+        n = A.shape[0]
+        for k in range(n):
+            A[k + 1 :, k] /= A[k, k]
+            for i in range(k + 1, n):
+                A[i, k + 1 :] -= A[i, k] * A[k, k + 1 :]
+    """
+    scalar = _scalarized(source)
+    assert "_elt" not in scalar  # A[k, k] and A[i, k] are never written by their statement
+    assert "A[i, _A01] -= A[i, k] * A[k, _A01]" in scalar
+    rng = np.random.default_rng(11)
+    _same(source, (rng.random((6, 6)) + 6 * np.eye(6),))
