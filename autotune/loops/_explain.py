@@ -219,7 +219,7 @@ def format_report(report: KernelReport) -> list[str]:
     if report.error:
         return [*lines, f"  not transformable: {report.error}"]
     if not report.nests:
-        return [*lines, "  no top-level loop nests"]
+        return [*lines, "  no top-level loop nests", *_statement_lines(report.statements)]
     for nest in report.nests:
         where = f"nest {nest.name} (line {nest.line})"
         if nest.scalarized:

@@ -128,3 +128,16 @@ def test_a_nest_that_lifts_with_nothing_to_choose_says_so() -> None:
             "no loop nest has a legal transformation to choose (line "
         ), why
     assert "prange i is illegal" in (why_nothing_to_transform(_prefix_sums, True, "parallel") or "")
+
+
+def _array_statements_only(a, b):  # type: ignore[no-untyped-def]
+    a[1:] = a[:-1] + a[2:]
+    b[::2] = 0.0
+
+
+def test_array_statements_are_listed_even_without_loop_nests() -> None:
+    lines = format_report(explain_kernel(_array_statements_only))
+    text = "\n".join(lines)
+    assert "no top-level loop nests" in text
+    assert "left as written: a[1:] = a[:-1] + a[2:]" in text
+    assert "because a slice of b with a step" in text
