@@ -163,7 +163,7 @@ def test_fuzz_fused_sequences_keep_numpy_results(statements: list[str]) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(_sequence())
 def test_fuzz_many_fused_sequences_keep_numpy_results(statements: list[str]) -> None:
     _check_sequence(statements)
