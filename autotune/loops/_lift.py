@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import logging
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from autotune.loops._affine import Affine, NotAffine, from_ast, symbol_base
 from autotune.loops._ir import Access, Loop, Nest, Node, Stmt, Untransformable
 from autotune.loops._liveness import live_after
 from autotune.loops._scalarize import Scalarized, scalarize
+
+logger = logging.getLogger(__name__)
 
 #: Calls known to be pure functions of scalars.
 PURE_BUILTINS = frozenset({"abs", "min", "max", "int", "float", "bool", "round", "pow", "complex"})
@@ -89,7 +92,11 @@ def lift_function(
 def _lifted(
     name: str, func: ast.FunctionDef, ranks: Mapping[str, int] | None = None
 ) -> KernelLoops:
-    scalar = scalarize(func, ranks)
+    try:
+        scalar = scalarize(func, ranks)
+    except Exception as exc:  # a construct scalarization mishandles: lift the code as written
+        logger.warning("%s: array statements left as written (scalarization failed: %r)", name, exc)
+        return KernelLoops(name, func, lift_body(func), original=func)
     nests = lift_body(scalar.func, scalar.preludes, frozenset({scalar.numpy_name}))
     return KernelLoops(name, scalar.func, nests, original=func, scalarized=scalar)
 

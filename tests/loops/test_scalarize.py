@@ -466,3 +466,15 @@ def test_element_reads_outside_the_written_region_stay_in_the_loop() -> None:
     assert "A[i, _A01] -= A[i, k] * A[k, _A01]" in scalar
     rng = np.random.default_rng(11)
     _same(source, (rng.random((6, 6)) + 6 * np.eye(6),))
+
+
+def test_a_scalarization_failure_leaves_the_kernel_as_written(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import autotune.loops._lift as lift
+
+    def broken(*_args: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(lift, "scalarize", broken)
+    kernel = lift_source("def k(a):\n    for i in range(3):\n        a[i] = 1.0\n", "k")
+    assert kernel.transformable and kernel.rewritten == frozenset()
+    assert "scalarization failed" in caplog.text
