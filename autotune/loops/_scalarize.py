@@ -123,9 +123,10 @@ def scalarize(func: ast.FunctionDef, ranks: Mapping[str, int] | None = None) -> 
         if len(out) > 1 or ast.dump(out[-1]) != before:
             rewritten.add(index)
     new.body = body
-    for stmts in (*preludes.values(), body):
-        for stmt in stmts:
-            rewriter.sizes.canonicalize(stmt, rewriter.loop_vars)
+    rewriter.sizes.aliases = _size_aliases(new)
+    for index, stmt in enumerate(body):
+        for each in (*preludes.get(index, ()), stmt):
+            rewriter.sizes.canonicalize(each, rewriter.loop_vars, index)
     ast.fix_missing_locations(new)
     notes = tuple(sorted(rewriter.notes, key=lambda n: n.line))
     return Scalarized(new, preludes, frozenset(rewritten), notes, rewriter.numpy_name)
@@ -1291,6 +1292,8 @@ class _Sizes:
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
+        # ``n = A.shape[0]`` at the top level: the size's text -> (name, statement index)
+        self.aliases: dict[str, tuple[str, int]] = {}
 
     def find(self, name: str) -> str:
         while self.parent.get(name, name) != name:
@@ -1309,8 +1312,10 @@ class _Sizes:
             low, high = sorted((rx, ry))
             self.parent[high] = low
 
-    def canonicalize(self, stmt: ast.stmt, loop_vars: set[str]) -> None:
-        """Rewrite the bounds of the generated loops in ``stmt`` by class."""
+    def canonicalize(self, stmt: ast.stmt, loop_vars: set[str], top: int) -> None:
+        """Rewrite the bounds of the generated loops in ``stmt`` (part of the top-level
+        statement ``top``) by class, naming a size by the variable the code binds it to
+        where one is bound before, so that the bounds equal the author's loops' bounds."""
         for node in ast.walk(stmt):
             if not (
                 isinstance(node, ast.For)
@@ -1319,18 +1324,70 @@ class _Sizes:
                 and isinstance(node.iter, ast.Call)
             ):
                 continue
-            node.iter.args = [self._replaced(a) for a in node.iter.args]
+            node.iter.args = [self._replaced(a, top) for a in node.iter.args]
 
-    def _replaced(self, node: ast.expr) -> ast.expr:
+    def _named(self, text: str, top: int) -> str:
+        """The text of the size ``text`` as written: its class's representative, or a
+        name bound to a member of its class before the statement ``top``."""
+        root = self.find(text)
+        members = sorted({root, text, *(m for m in self.parent if self.find(m) == root)})
+        for member in members:
+            alias = self.aliases.get(member)
+            if alias is not None and alias[1] < top:
+                return alias[0]
+        return root
+
+    def _replaced(self, node: ast.expr, top: int) -> ast.expr:
         sizes = self
 
         class _Replace(ast.NodeTransformer):
             def visit_Subscript(self, sub: ast.Subscript) -> ast.expr:
                 text = ast.unparse(sub)
-                rep = sizes.find(text)
+                rep = sizes._named(text, top)
                 return ast.parse(rep, mode="eval").body if rep != text else sub
 
         return _Replace().visit(node)
+
+
+def _size_aliases(func: ast.FunctionDef) -> dict[str, tuple[str, int]]:
+    """Names bound once, at the top level, to an array size (``n = A.shape[0]``,
+    ``n, m = A.shape``) of an array that is never bound again: the size's text ->
+    (name, index of the binding statement)."""
+    stores: dict[str, int] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    params = {a.arg for a in func.args.args}
+    aliases: dict[str, tuple[str, int]] = {}
+    for index, stmt in enumerate(func.body):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        for name, size in _size_bindings(stmt.targets[0], stmt.value):
+            array = size.split(".shape[")[0]
+            if stores.get(name) == 1 and array in params and not stores.get(array):
+                aliases.setdefault(size, (name, index))
+    return aliases
+
+
+def _size_bindings(target: ast.expr, value: ast.expr) -> list[tuple[str, str]]:
+    """(name, size text) pairs that ``target = value`` binds."""
+    if isinstance(target, ast.Name) and isinstance(value, ast.Subscript):
+        text = ast.unparse(value)
+        array = value.value.value if isinstance(value.value, ast.Attribute) else None
+        if _is_size(text) and isinstance(array, ast.Name):
+            return [(target.id, text)]
+    if (
+        isinstance(target, ast.Tuple)
+        and isinstance(value, ast.Attribute)
+        and value.attr == "shape"
+        and isinstance(value.value, ast.Name)
+    ):
+        return [
+            (elt.id, f"{value.value.id}.shape[{i}]")
+            for i, elt in enumerate(target.elts)
+            if isinstance(elt, ast.Name)
+        ]
+    return []
 
 
 def _is_size(name: str) -> bool:

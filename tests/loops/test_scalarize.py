@@ -468,6 +468,36 @@ def test_element_reads_outside_the_written_region_stay_in_the_loop() -> None:
     _same(source, (rng.random((6, 6)) + 6 * np.eye(6),))
 
 
+def test_open_bounds_take_the_name_the_code_binds_the_size_to() -> None:
+    source = """
+    def k(A, B):
+        n, m = A.shape
+        A[1:, :] *= 2.0
+        for k in range(n):
+            A[k + 1 :, k] /= A[k, k]
+        p = B.shape[0]
+        p = p - 1
+        B[1:] += 1.0
+    """
+    scalar = _scalarized(source)
+    assert "range(k + 1, n)" in scalar  # A's rows after the binding of n
+    assert "range(m)" in scalar  # the tuple binding names the columns too
+    assert "range(1, B.shape[0])" in scalar  # p is bound twice: not an alias
+    rng = np.random.default_rng(3)
+    _same(source, (rng.random((5, 5)) + 5 * np.eye(5), rng.random(4)))
+
+
+def test_an_alias_bound_after_the_statement_is_not_used() -> None:
+    source = """
+    def k(A):
+        A[1:] += 1.0
+        n = A.shape[0]
+        for i in range(n):
+            A[i] *= 2.0
+    """
+    assert "range(1, A.shape[0])" in _scalarized(source)
+
+
 def test_a_scalarization_failure_leaves_the_kernel_as_written(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     import autotune.loops._lift as lift
 
