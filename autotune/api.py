@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from autotune.backends import BaseBackend, backend_for
 from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
@@ -37,7 +38,7 @@ from autotune.loops._explain import KernelReport
 from autotune.loops._space import MODES as LOOP_MODES
 from autotune.measure import BaseRunner, KernelRef, LocalRunner, MeasureRequest
 from autotune.measure._replay import ReplayData, ReplayRunner
-from autotune.passes import BuildOptions, cpu_search_space
+from autotune.passes import BuildOptions
 from autotune.passes._space import SCOPES
 from autotune.program import host_target
 from autotune.records import TIMINGS, Status, TimingSettings
@@ -295,15 +296,18 @@ def tune_kernels(
     database URL) measurements are answered from that record instead of measured.
     """
     runner: BaseRunner
+    target: Any
     if replay is not None:
         data = _replay_data(replay)
         runner, target = ReplayRunner(data), data.target
+        targets = [target]
     else:
-        runner, target = LocalRunner(), host_target()
+        backends = _available_backends(decls)
+        runner, target = LocalRunner(), None
+        targets = [b.target() for b in backends]
     tuner = Tuner(runner, db, target, options, callbacks)
-    db.start_run(
-        tuner.run_id, " ".join(sys.argv), {"target": target.as_dict(), "options": repr(options)}
-    )
+    info = targets[0].as_dict() if len(targets) == 1 else [t.as_dict() for t in targets]
+    db.start_run(tuner.run_id, " ".join(sys.argv), {"target": info, "options": repr(options)})
     results: list[TuningResult] = []
     try:
         for decl in decls:
@@ -312,6 +316,21 @@ def tune_kernels(
         runner.close()
         db.finish_run(tuner.run_id, results)
     return TuneRun(results, tuner.run_id)
+
+
+def _available_backends(decls: Sequence[Any]) -> list[BaseBackend]:
+    """The backends of ``decls``, in order of first use; an :class:`InputError` when
+    this machine cannot measure one of them (a CUDA kernel without a GPU)."""
+    backends: list[BaseBackend] = []
+    for decl in decls:
+        backend = backend_for(decl)
+        if backend in backends:
+            continue
+        reason = backend.unavailable_reason()
+        if reason is not None:
+            raise InputError(f"kernel {decl.name!r} cannot be measured here: {reason}")
+        backends.append(backend)
+    return backends or [backend_for(None)]
 
 
 def _replay_data(replay: str) -> ReplayData:
@@ -352,13 +371,8 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
     import numpy as np
 
     decl = decl.as_baseline(options.baseline)
-    space = cpu_search_space(
-        decl,
-        allow_fastmath=options.allow_fastmath,
-        scope=options.scope,
-        loops=options.loops,
-        max_threads=options.max_threads,
-    )
+    backend = backend_for(decl)
+    space = backend.search_space(decl, options)
     rng = np.random.default_rng(options.seed)
     invalid = sum(
         space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
@@ -369,6 +383,7 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         decl.name,
         options.size,
         options.seed,
+        builder=backend.name,
         baseline=options.baseline,
     )
     estimate: dict[str, Any] = {"error": None, "identical_inputs": False}

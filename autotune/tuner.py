@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from autotune._interrupt import raise_if_interrupted
+from autotune.backends import backend_for
 from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.db import BaseDatabase
@@ -23,7 +24,6 @@ from autotune.errors import AutotuneError
 from autotune.kernels import AS_WRITTEN, KernelDecl
 from autotune.loops import LEGALITY_BUG
 from autotune.measure import BaseRunner, KernelRef, MeasureRequest
-from autotune.passes import cpu_search_space
 from autotune.program import Target, Workload
 from autotune.records import MeasureResult, PortfolioArm, Status, TimingSettings, TrialRecord
 from autotune.result import (
@@ -138,36 +138,38 @@ class Tuner:
         self,
         runner: BaseRunner,
         db: BaseDatabase,
-        target: Target,
+        target: Target | None,
         options: TuneOptions,
         callbacks: Sequence[BaseCallback] = (),
         run_id: str | None = None,
     ) -> None:
         self.runner = runner
         self.db = db
-        self.target = target
+        #: The target every kernel is measured on (replay: the recorded one), or
+        #: ``None``: each kernel's backend's target on this machine.
+        self.fixed_target = target
+        self.target: Any = target
         self.options = options
         self.callbacks = [AddToDatabase(db), LogLegalityBugs(), *callbacks]
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     def space_for(self, decl: KernelDecl) -> SearchSpace:
-        return cpu_search_space(
-            decl,
-            allow_fastmath=self.options.allow_fastmath,
-            scope=self.options.scope,
-            loops=self.options.loops,
-            max_threads=self.options.max_threads,
-        )
+        """``decl``'s search space, as its backend makes it under these options."""
+        space: SearchSpace = backend_for(decl).search_space(decl, self.options)
+        return space
 
     def tune(self, decl: KernelDecl, spec: str | None = None) -> TuningResult:
         """Tune one kernel; its result is ``tuned`` or ``skipped`` (with a reason)."""
         decl = decl.as_baseline(self.options.baseline)
+        backend = backend_for(decl)
+        self.target = self.fixed_target or backend.target()
         ref = KernelRef(
             decl.source,
             spec,
             decl.name,
             self.options.size,
             self.options.seed,
+            builder=backend.name,
             baseline=self.options.baseline,
         )
         for cb in self.callbacks:

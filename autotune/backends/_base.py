@@ -1,9 +1,11 @@
-"""The builder extension point: turn a kernel and a config into something runnable."""
+"""The builder and backend extension points: a backend (CPU/Numba, CUDA) supplies the
+target, space, builder, verification and timer of its kernels; its builder turns a
+kernel and a config into something runnable."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,3 +53,78 @@ class BaseBuilder(ABC):
     @abstractmethod
     def build(self, decl: KernelDecl, config: dict[str, Any], args: tuple[Any, ...]) -> BuildResult:
         """Build ``decl`` with ``config`` for arguments typed like ``args``."""
+
+
+class BaseBackend(ABC):
+    """One kind of hardware and toolchain, behind which the tuning loop is the same.
+
+    A backend supplies, for the kernels declared for it: the target that keys their
+    measurements, their search space, the builder its worker processes use, the check
+    of a candidate's outputs, the paired timer, and the scope of the timing lock (what
+    two measurements must not share while timing).
+
+    Contract:
+        * ``name`` is the registry name; a kernel declaration names its backend in its
+          ``backend`` attribute, and :class:`~autotune.measure.KernelRef` carries it to
+          the worker (its ``builder`` field).
+        * ``target`` is cheap after its first call and the same value for the same
+          machine and toolchain; its ``key`` partitions the database.
+        * ``unavailable_reason`` says, without raising, why this machine cannot
+          measure the backend's kernels (``None`` when it can). Replay needs no device.
+        * ``time_paired`` returns a :class:`~autotune.measure.Timing` of interleaved
+          rounds of the two artifacts on the same arguments, restoring ``restore``
+          arguments between calls.
+        * ``verify`` returns why ``got`` differs from ``want`` beyond the tolerances,
+          or ``None``.
+        * ``blame`` may refine a wrong-result reason (the CPU backend names legality
+          bugs of loop transformations); by default it returns ``why``.
+    """
+
+    name: str = "base"
+
+    @abstractmethod
+    def target(self) -> Any:
+        """The target of this machine for the backend (``key`` and ``as_dict()``)."""
+
+    @abstractmethod
+    def search_space(self, decl: Any, options: Any) -> Any:
+        """The :class:`~autotune.space.SearchSpace` of ``decl`` under the tuning
+        ``options`` (a :class:`~autotune.tuner.TuneOptions`)."""
+
+    @abstractmethod
+    def builder(self) -> BaseBuilder:
+        """A fresh builder, used inside worker processes."""
+
+    @abstractmethod
+    def time_paired(
+        self,
+        reference: Callable[..., Any],
+        candidate: Callable[..., Any],
+        args: tuple[Any, ...],
+        restore: Sequence[int],
+        settings: Any,
+    ) -> Any: ...
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def verify(
+        self,
+        got: list[Any],
+        want: list[Any],
+        outputs: Sequence[int | str],
+        rtol: float,
+        atol: float,
+    ) -> str | None:
+        from autotune.measure._verify import compare_outputs
+
+        return compare_outputs(got, want, outputs, rtol, atol)
+
+    def blame(self, state: Any, config: dict[str, Any], why: str, stage: Any) -> str:
+        """``why`` (a wrong result of ``config``), refined where the backend can say
+        more; ``state`` is the worker's kernel state, ``stage`` announces a step."""
+        return why
+
+    def lock_scope(self) -> str:
+        """What timing needs to itself: ``host`` (the machine's cores) by default."""
+        return "host"

@@ -19,9 +19,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from autotune.backends import BuildResult
+from autotune.backends import BaseBackend, BuildResult, get_backend
 from autotune.kernels import NUMBA_DEFAULT, describe_baseline
-from autotune.loops import LEGALITY_BUG
 from autotune.measure._protocol import KernelRef, recv, send
 from autotune.records import TimingSettings
 
@@ -51,7 +50,7 @@ def _in_stage(what: str, func: Callable[[], T]) -> T:
 class _KernelState:
     """What a worker keeps per kernel: inputs, reference outputs and the baseline."""
 
-    def __init__(self, ref: KernelRef, builder: Any) -> None:
+    def __init__(self, ref: KernelRef, backend: BaseBackend) -> None:
         from autotune.kernels import identical_input_sets, load_kernels
         from autotune.measure._verify import collect_outputs
 
@@ -67,7 +66,8 @@ class _KernelState:
         )
         #: What the baseline is, as messages name it.
         self.baseline_name = describe_baseline(ref.baseline, decl.njit_options)
-        self.builder = builder
+        self.backend = backend
+        self.builder = backend.builder()
         self.input_sets = list(
             _in_stage("making the inputs failed", lambda: decl.input_sets(ref.seed, ref.size))
         )
@@ -125,12 +125,10 @@ class _KernelState:
         """Why ``func``'s outputs are wrong, or ``None``; and, when its calls on the first
         input set show it hopeless (see ``TimingSettings``), their :class:`Timing`
         against the baseline: it is then not verified further."""
-        from autotune.measure._verify import compare_outputs
-
         decl = self.decl
         for i, (args, want) in enumerate(zip(self.input_sets, self.expected, strict=True)):
             got, call_s = _timed_outputs(func, args, decl.outputs)
-            why = compare_outputs(got, want, decl.outputs, decl.rtol, decl.atol)
+            why = self.backend.verify(got, want, decl.outputs, decl.rtol, decl.atol)
             if why is not None:
                 return f"input set {i}: {why}", None
             if i == 0 and settings is not None and _may_be_hopeless(call_s, settings):
@@ -164,7 +162,6 @@ class Worker:
         self._out = out
         self._in = inp
         self._kernels: dict[KernelRef, _KernelState] = {}
-        self._builders: dict[str, Any] = {}
 
     def stage(self, name: str) -> None:
         send(self._out, {"event": "stage", "stage": name})
@@ -177,17 +174,10 @@ class Worker:
         if message.get("op") != "go":
             raise RuntimeError(f"expected 'go' at the timing gate, got {message!r}")
 
-    def _builder(self, name: str) -> Any:
-        if name not in self._builders:
-            from autotune.backends import get_builder
-
-            self._builders[name] = get_builder(name)
-        return self._builders[name]
-
     def _kernel(self, ref: KernelRef) -> _KernelState:
         if ref not in self._kernels:
             self.stage("load")
-            self._kernels[ref] = _KernelState(ref, self._builder(ref.builder))
+            self._kernels[ref] = _KernelState(ref, get_backend(ref.builder))
         return self._kernels[ref]
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -221,8 +211,6 @@ class Worker:
         """Build ``config`` (``None``: the baseline), verify it, and time it paired with
         the baseline, or with the build of ``against``. ``gated``: wait for the parent's
         go before timing (it holds the machine's timing lock meanwhile)."""
-        from autotune.measure._timing import time_paired
-
         state = self._kernel(ref)
         self.stage("build")
         state.ensure_baseline()
@@ -247,7 +235,7 @@ class Worker:
             if config is None:
                 why = f"baseline fails its reference check{state.baseline_note()}: {why}"
             else:
-                why = self._blame_loops(state, config, why)
+                why = state.backend.blame(state, config, why, self.stage)
             result = _result("wrong_result", why, built.compile_s, verify_s)
             return {**result, "code_hash": built.code_hash}
         if hopeless is not None:
@@ -256,27 +244,10 @@ class Worker:
             self.wait_for_turn()
         self.stage("time")
         args = state.input_sets[0]
-        timing = time_paired(reference.artifact, built.artifact, args, state.restore, settings)
+        timing = state.backend.time_paired(
+            reference.artifact, built.artifact, args, state.restore, settings
+        )
         return _ok(built, verify_s, timing, reference.code_hash)
-
-    def _blame_loops(self, state: _KernelState, config: dict[str, Any], why: str) -> str:
-        """``why`` marked as a legality bug when the config's loop transformations alone,
-        under the baseline's compiler options, already give a wrong result."""
-        from autotune.loops._space import PREFIX, LoopOptions
-
-        loops_only = {k: v for k, v in config.items() if k.startswith(PREFIX)}
-        if LoopOptions.from_config(loops_only).is_default:
-            return why
-        self.stage("build")
-        alone = state.built(loops_only)
-        if alone.artifact is None:
-            return why
-        self.stage("verify")
-        again, _ = state.verify(alone.artifact)
-        if again is None:
-            return why  # the compiler options, not the loop transformations, broke it
-        changes = ", ".join(f"{k}={v}" for k, v in sorted(loops_only.items()))
-        return f"{LEGALITY_BUG}: the dependence checks let through {changes}; {again}"
 
 
 def _may_be_hopeless(call_s: float, settings: TimingSettings) -> bool:

@@ -11,7 +11,6 @@ from autotune.errors import InputError
 from autotune.kernels import KernelDecl, load_kernels
 from autotune.kernels._corpus import KernelJob
 from autotune.measure import BaseRunner
-from autotune.program import host_target
 from autotune.records import Status, TrialRecord
 from autotune.result import ResultStatus, TuningResult
 from autotune.sweep._base import EventSink, JobOutcome, SweepEvent, SweepPlan
@@ -50,7 +49,7 @@ def tune_job(
     if isinstance(decl, str):
         return JobOutcome(job, unfinished(job, decl))
     tuner = Tuner(
-        runner, db, host_target(), plan.options, [_Progress(job.label, on_event)], plan.run_id
+        runner, db, None, plan.options, [_Progress(job.label, on_event)], plan.run_id
     )
     result = tuner.tune(decl, job.spec)
     return JobOutcome(job, replace(result, source=job.source, source_digest=job.digest))
