@@ -19,7 +19,6 @@ from autotune.kernels import (
     AS_WRITTEN,
     KernelDecl,
     declares_kernels,
-    describe_baseline,
     import_source,
     load_kernels,
 )
@@ -387,6 +386,10 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         baseline=options.baseline,
     )
     estimate: dict[str, Any] = {"error": None, "identical_inputs": False}
+    unavailable = backend.unavailable_reason()
+    if unavailable is not None:
+        estimate["error"] = f"it cannot be measured here: {unavailable}"
+        return _dry_run_summary(decl, options, space, invalid, estimate)
     with LocalRunner() as runner:
         lowered = runner.lower(ref)
         if lowered.workload is None:
@@ -405,9 +408,15 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         estimate.update(per_candidate_s=per_candidate, total_s=total)
         if result.timing is not None:
             estimate["baseline_s"] = result.timing.baseline_s
+    return _dry_run_summary(decl, options, space, invalid, estimate)
+
+
+def _dry_run_summary(
+    decl: Any, options: TuneOptions, space: Any, invalid: int, estimate: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "kernel": decl.name,
-        "baseline": describe_baseline(options.baseline, decl.njit_options),
+        "baseline": backend_for(decl).baseline_name(decl, options.baseline),
         "dimensions": space.describe(),
         "size": space.size(),
         "invalid_share": invalid / INVALID_SHARE_SAMPLES,

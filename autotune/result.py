@@ -304,8 +304,8 @@ def run_provenance(target: Target, run_id: str) -> dict[str, Any]:
     return {
         "target": target.as_dict(),
         "run_id": run_id,
-        "numba": target.numba_version,
-        "llvmlite": target.llvmlite_version,
+        "numba": getattr(target, "numba_version", None),
+        "llvmlite": getattr(target, "llvmlite_version", None),
         "autotune": __version__,
         "python": platform.python_version(),
         "time": time.time(),

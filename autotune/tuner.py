@@ -185,8 +185,8 @@ class Tuner:
         :mod:`autotune.cache`), for builds and imports to find without tuning."""
         from autotune.cache import entry_for_result, remember
 
-        if not result.tuned:
-            return
+        if not result.tuned or backend_for(decl).name != "numba":
+            return  # builds and imports apply tuned configs of Numba kernels only
         try:
             args = decl.make_inputs(self.options.seed, result.size)
             remember(self.db, entry_for_result(decl, args, result, self.target))
@@ -322,6 +322,8 @@ class Tuner:
             search.spent_before = sum(1 for r in prior if r.result.status.counts_against_budget)
         deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
         landmarks = [Candidate.from_config(c) for c in search.space.landmarks()]
+        ahead = backend_for(decl).ask_ahead
+        queued: list[Candidate] = []
         while search.budget_used < opts.budget and (
             deadline is None or time.monotonic() < deadline
         ):
@@ -330,10 +332,14 @@ class Tuner:
                 if strategy.is_seen(candidate):
                     continue
             else:
-                asked = strategy.ask(1)
-                if not asked:
-                    break  # the space is exhausted
-                candidate = asked[0]
+                if not queued:
+                    left = opts.budget - search.budget_used
+                    queued = strategy.ask(max(1, min(ahead, left)))
+                    if not queued:
+                        break  # the space is exhausted
+                    if len(queued) > 1:  # the builder compiles them while we measure
+                        self.runner.prepare(ref, [c.config for c in queued])
+                candidate = queued.pop(0)
             if candidate.key in search.records:
                 continue
             trial = self._search_trial(decl, ref, search, candidate, timeout)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotune.kernels import KernelDecl
@@ -22,6 +22,9 @@ class BuildResult:
     error: str = ""
     #: Equal for two builds exactly when they produced the same optimized code.
     code_hash: str | None = None
+    #: What the build reveals before it runs (a GPU build: registers, spills, shared
+    #: memory, occupancy); recorded with the measurement.
+    features: dict[str, Any] = field(default_factory=dict)
 
 
 class BaseBuilder(ABC):
@@ -54,6 +57,15 @@ class BaseBuilder(ABC):
     def build(self, decl: KernelDecl, config: dict[str, Any], args: tuple[Any, ...]) -> BuildResult:
         """Build ``decl`` with ``config`` for arguments typed like ``args``."""
 
+    def prepare(  # noqa: B027 - optional hook
+        self, decl: Any, configs: Sequence[dict[str, Any]], args: tuple[Any, ...]
+    ) -> None:
+        """Start work on builds that will be asked for soon (compiling ahead); returns
+        at once. Never raises for a bad config: its build reports it."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the builder holds (compile processes)."""
+
 
 class BaseBackend(ABC):
     """One kind of hardware and toolchain, behind which the tuning loop is the same.
@@ -81,6 +93,9 @@ class BaseBackend(ABC):
     """
 
     name: str = "base"
+    #: How many search candidates the tuner asks for at once and hands to the builder
+    #: ahead of their measurement (:meth:`BaseBuilder.prepare`); 1: one at a time.
+    ask_ahead: int = 1
 
     @abstractmethod
     def target(self) -> Any:
@@ -124,6 +139,23 @@ class BaseBackend(ABC):
         """``why`` (a wrong result of ``config``), refined where the backend can say
         more; ``state`` is the worker's kernel state, ``stage`` announces a step."""
         return why
+
+    def figures(self, candidate: Any, timing: Any) -> dict[str, Any]:
+        """Absolute figures of a timed candidate artifact (throughput against the
+        device's ceilings measured in this process), recorded with the measurement;
+        none by default."""
+        return {}
+
+    def baseline_name(self, decl: Any, kind: str) -> str:
+        """What the baseline of ``decl`` is, as messages name it (``kind``: the
+        tuning run's baseline option)."""
+        return "its default config"
+
+    def poisoned(self, exc: BaseException) -> bool:
+        """Whether ``exc``, raised while measuring, leaves the worker process unfit for
+        more work (a sticky CUDA error loses the context): the worker then exits after
+        replying, and the runner starts a fresh one."""
+        return False
 
     def lock_scope(self) -> str:
         """What timing needs to itself: ``host`` (the machine's cores) by default."""

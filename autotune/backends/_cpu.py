@@ -48,6 +48,11 @@ class NumbaBackend(BaseBackend):
 
         return time_paired(reference, candidate, args, restore, settings)
 
+    def baseline_name(self, decl: Any, kind: str) -> str:
+        from autotune.kernels import describe_baseline
+
+        return describe_baseline(kind, decl.njit_options)
+
     def blame(self, state: Any, config: dict[str, Any], why: str, stage: Any) -> str:
         """``why`` marked as a legality bug when the config's loop transformations
         alone, under the baseline's compiler options, already give a wrong result."""

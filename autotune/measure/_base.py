@@ -60,6 +60,10 @@ class BaseRunner(ABC):
     @abstractmethod
     def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult: ...
 
+    def prepare(self, kernel: KernelRef, configs: list[dict[str, Any]]) -> None:  # noqa: B027
+        """Let the builder start on ``configs``, which will be measured soon (compiling
+        ahead); returns without waiting for it. Optional: nothing by default."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release worker processes; the runner may not be used afterwards."""
 

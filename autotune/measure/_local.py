@@ -7,7 +7,7 @@ import socket
 from typing import Any
 
 from autotune.measure._base import BaseRunner, LowerResult, MeasureRequest
-from autotune.measure._lock import BaseTimingLock
+from autotune.measure._lock import BaseTimingLock, HostFileLock, scoped_lock_path
 from autotune.measure._pool import WorkerFailure, WorkerProcess
 from autotune.measure._protocol import KernelRef
 from autotune.measure._timing import result_from_mapping, summarize
@@ -45,7 +45,24 @@ class LocalRunner(BaseRunner):
         self._env = env
         self._confirm_processes = confirm_processes
         self._timing_lock = timing_lock
+        #: Locks of timing scopes other than the host's (one per GPU), made on demand.
+        self._scoped_locks: dict[str, BaseTimingLock] = {}
         self._worker = WorkerProcess(env)
+
+    def _lock_for(self, kernel: KernelRef) -> BaseTimingLock | None:
+        """The timing lock of ``kernel``'s backend's scope: the given lock for the
+        host's cores, a file lock per device for a GPU (timing on one GPU does not
+        disturb another, nor CPU timing); none when this runner was given none."""
+        if self._timing_lock is None:
+            return None
+        from autotune.backends import get_backend
+
+        scope = get_backend(kernel.builder).lock_scope()
+        if scope == "host":
+            return self._timing_lock
+        if scope not in self._scoped_locks:
+            self._scoped_locks[scope] = HostFileLock(scoped_lock_path(scope))
+        return self._scoped_locks[scope]
 
     @property
     def worker_restarts(self) -> int:
@@ -67,14 +84,18 @@ class LocalRunner(BaseRunner):
             if self._worker.calls >= MAX_CALLS_PER_WORKER:
                 self._worker.close()
                 self._worker = WorkerProcess(self._env)
-            results.append(_measure_in(self._worker, kernel, request, self._timing_lock))
+            results.append(_measure_in(self._worker, kernel, request, self._lock_for(kernel)))
         return results
+
+    def prepare(self, kernel: KernelRef, configs: list[dict[str, Any]]) -> None:
+        # A failure here costs only the head start: each build reports its own.
+        self._worker.call({"op": "prepare", "kernel": kernel, "configs": configs}, timeout=60)
 
     def confirm(self, kernel: KernelRef, request: MeasureRequest) -> MeasureResult:
         results = []
         for _ in range(self._confirm_processes):
             with WorkerProcess(self._env) as fresh:
-                result = _measure_in(fresh, kernel, request, self._timing_lock)
+                result = _measure_in(fresh, kernel, request, self._lock_for(kernel))
             if result.status is not Status.OK or result.timing is None:
                 return result  # one process that fails or disagrees decides
             results.append(result)
@@ -82,6 +103,8 @@ class LocalRunner(BaseRunner):
 
     def close(self) -> None:
         self._worker.close()
+        for lock in self._scoped_locks.values():
+            lock.close()
 
 
 def _measure_in(

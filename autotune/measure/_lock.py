@@ -17,6 +17,13 @@ from pathlib import Path
 DEFAULT_LOCK_PATH = Path(tempfile.gettempdir()) / "autotune-timing.lock"
 
 
+def scoped_lock_path(scope: str) -> Path:
+    """The lock file of a timing scope other than the host's cores (``cuda:0``): one
+    per device, beside the host's."""
+    safe = "".join(c if c.isalnum() else "-" for c in scope)
+    return DEFAULT_LOCK_PATH.with_name(f"autotune-timing-{safe}.lock")
+
+
 class BaseTimingLock(ABC):
     """Grants one holder at a time the right to time on a machine.
 

@@ -167,6 +167,8 @@ class WorkerProcess:
                     if not self._go():
                         return self._died("time")
                     continue
+                if message.get("restart"):
+                    self._retire()
                 return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -184,6 +186,16 @@ class WorkerProcess:
         except (BrokenPipeError, OSError):
             return False
         return True
+
+    def _retire(self) -> None:
+        """Let a worker that said it is unfit for more work (a lost CUDA context) exit;
+        the next call starts a fresh one."""
+        assert self._proc is not None
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._proc = None
 
     def _died(self, stage: str) -> WorkerFailure:
         assert self._proc is not None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from autotune.backends import BaseBackend, BuildResult, get_backend
-from autotune.kernels import NUMBA_DEFAULT, describe_baseline
+from autotune.kernels import NUMBA_DEFAULT
 from autotune.measure._protocol import KernelRef, recv, send
 from autotune.records import TimingSettings
 
@@ -65,7 +65,7 @@ class _KernelState:
             "the kernel does not load", lambda: matches[0].as_baseline(ref.baseline)
         )
         #: What the baseline is, as messages name it.
-        self.baseline_name = describe_baseline(ref.baseline, decl.njit_options)
+        self.baseline_name = backend.baseline_name(decl, ref.baseline)
         self.backend = backend
         self.builder = backend.builder()
         self.input_sets = list(
@@ -190,6 +190,10 @@ class Worker:
             self.stage("lower")
             workload = state.builder.lower(state.decl, state.input_sets[0])
             return {"workload": asdict(workload), "identical_inputs": state.identical_inputs}
+        if op == "prepare":
+            state = self._kernel(ref)
+            state.builder.prepare(state.decl, request["configs"], state.input_sets[0])
+            return {}
         if op == "measure":
             return self.measure(
                 ref,
@@ -247,7 +251,11 @@ class Worker:
         timing = state.backend.time_paired(
             reference.artifact, built.artifact, args, state.restore, settings
         )
-        return _ok(built, verify_s, timing, reference.code_hash)
+        result = _ok(built, verify_s, timing, reference.code_hash)
+        figures = state.backend.figures(built.artifact, timing)
+        if figures:
+            result["provenance"]["figures"] = figures
+        return result
 
 
 def _may_be_hopeless(call_s: float, settings: TimingSettings) -> bool:
@@ -279,6 +287,8 @@ def _ok(
     result["timing"] = asdict(timing)
     result["code_hash"] = built.code_hash
     result["provenance"] = {**provenance(), "reference_code_hash": reference_hash}
+    if built.features:
+        result["provenance"]["build"] = built.features
     if hopeless:
         result["provenance"]["hopeless"] = True
     return result
@@ -288,6 +298,18 @@ def _result(
     status: str, error: str, compile_s: float, verify_s: float | None = None
 ) -> dict[str, Any]:
     return {"status": status, "error": error, "compile_s": compile_s, "verify_s": verify_s}
+
+
+def _poisons(request: dict[str, Any], exc: BaseException) -> bool:
+    """Whether ``exc`` leaves this process unfit for more work, as the backend of the
+    request's kernel judges it."""
+    ref = request.get("kernel")
+    if not isinstance(ref, KernelRef):
+        return False
+    try:
+        return get_backend(ref.builder).poisoned(exc)
+    except Exception:  # an unknown backend poisons nothing
+        return False
 
 
 def main() -> None:
@@ -313,6 +335,9 @@ def main() -> None:
                 "error": kind + " ".join(str(exc).split())[:800],
                 "traceback": traceback.format_exc(),
             }
+            if _poisons(request, exc):
+                send(out, {**reply, "restart": True})
+                return  # the runner starts a fresh worker for the next request
         send(out, reply)
 
 
