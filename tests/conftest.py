@@ -12,6 +12,21 @@ from hypothesis import settings
 from tests._postgres import ENV_URL, PostgresServer, ServerUnavailable, start_private_server
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``gpu`` when no CUDA device can be used here. The device is
+    probed once, and only when such tests were collected."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    from autotune.backends._cuda import gpu_unavailable_reason
+
+    reason = gpu_unavailable_reason()
+    if reason is not None:
+        skip = pytest.mark.skip(reason=f"needs a CUDA GPU: {reason}")
+        for item in gpu_items:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def global_random_seed() -> int:
     """The seed of every seeded test: 0, or ``AUTOTUNE_TEST_SEED`` to try another."""
