@@ -16,7 +16,7 @@ a bundle, or with Numba's default build (and one warning) when none is known.
 
 from typing import TYPE_CHECKING, Any
 
-from autotune.kernels import KernelDecl, kernel
+from autotune.kernels import CudaKernelDecl, KernelDecl, cuda_kernel, kernel
 from autotune.result import ResultStatus, TuningResult
 from autotune.space import Bool, Choice, Int, Permutation, Pow2
 
@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Bool",
     "Choice",
+    "CudaKernelDecl",
     "Int",
     "KernelDecl",
     "Permutation",
@@ -36,6 +37,7 @@ __all__ = [
     "ResultStatus",
     "TuningResult",
     "__version__",
+    "cuda_kernel",
     "jit",
     "kernel",
     "tune",

@@ -1,6 +1,9 @@
-"""Kernel declarations: the ``@autotune.kernel`` decorator, spec files and loading."""
+"""Kernel declarations: the ``@autotune.kernel`` decorator, CUDA kernels, spec files and
+loading."""
 
+from autotune.kernels._cuda_decl import AnyKernelDecl, CudaKernelDecl, cuda_kernel
 from autotune.kernels._decl import RETURN, KernelDecl, kernel
+from autotune.kernels._expr import Expr
 from autotune.kernels._inputs import identical_input_sets
 from autotune.kernels._loader import declares_kernels, load_kernels
 from autotune.kernels._options import (
@@ -21,8 +24,12 @@ __all__ = [
     "NUMBA_DEFAULT",
     "RETURN",
     "SPEC_SUFFIX",
+    "AnyKernelDecl",
+    "CudaKernelDecl",
+    "Expr",
     "KernelDecl",
     "author_njit_options",
+    "cuda_kernel",
     "declares_kernels",
     "describe_baseline",
     "identical_input_sets",

@@ -25,6 +25,9 @@ Schema (``foo.autotune.toml`` beside ``foo.py``)::
     [kernel.params]              # optional kernel parameters (module globals)
     BLOCK = { pow2 = [8, 64] }   # also: int = [lo, hi] (+ step), choices = [...],
                                  #       permutation = [...]; default = value
+
+A table with ``source`` (a CUDA file) instead of ``function`` declares a CUDA kernel:
+see :mod:`autotune.kernels._cuda_spec` for its keys.
 """
 
 from __future__ import annotations
@@ -110,14 +113,21 @@ def spec_module_path(path: Path, data: dict[str, Any]) -> Path:
 
 def kernels_from_spec(path: Path, data: dict[str, Any], module: ModuleType) -> list[KernelDecl]:
     """Build declarations for every ``[[kernel]]`` table; raise InputError on bad input."""
+    base = path.parent
+    return [kernel_from_table(where, t, module, base) for where, t in kernel_tables(path, data)]
+
+
+def kernel_tables(path: Path, data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The ``[[kernel]]`` tables of the spec file ``path``, each with the label its
+    messages start with (``path: kernel[0]``); raise InputError for a spec without
+    kernel tables or with unknown top-level keys."""
     tables = data.get("kernel")
     if not isinstance(tables, list) or not tables:
         raise InputError(f"{path}: no [[kernel]] tables")
     unknown = set(data) - {"module", "kernel"}
     if unknown:
         raise InputError(f"{path}: unknown top-level keys {sorted(unknown)}")
-    base = path.parent
-    return [_kernel(f"{path}: kernel[{i}]", t, module, base) for i, t in enumerate(tables)]
+    return [(f"{path}: kernel[{i}]", table) for i, table in enumerate(tables)]
 
 
 _KERNEL_KEYS = {
@@ -133,31 +143,33 @@ _KERNEL_KEYS = {
 }
 
 
-def _kernel(where: str, table: Any, module: ModuleType, base: Path) -> KernelDecl:
+def kernel_from_table(where: str, table: Any, module: ModuleType, base: Path) -> KernelDecl:
+    """The declaration of one CPU ``[[kernel]]`` table of a spec in the folder ``base``
+    whose kernels are functions of ``module``."""
     if not isinstance(table, dict):
         raise InputError(f"{where}: must be a table")
     unknown = set(table) - _KERNEL_KEYS
     if unknown:
         raise InputError(f"{where}: unknown keys {sorted(unknown)}")
-    fname = _typed(where, table, "function", str, required=True)
+    fname = spec_value(where, table, "function", str, required=True)
     func = module_function(where, module, fname)
     if isinstance(func, KernelDecl):
         raise InputError(f"{where}: {fname!r} is already declared with @autotune.kernel")
     if not isinstance(getattr(func, "py_func", func), types.FunctionType):
         raise InputError(f"{where}: {fname!r} is not a Python function or @njit dispatcher")
     where = f"{where} ({fname})"
-    ref_name = _typed(where, table, "reference", str)
+    ref_name = spec_value(where, table, "reference", str)
     reference = module_function(where, module, ref_name) if ref_name else None
     if "inputs" not in table:
         raise InputError(f"{where}: 'inputs' is required")
     arguments: dict[str, Any] = {
         "inputs": input_factory(where, table["inputs"], module, base),
         "outputs": _outputs(where, table.get("outputs")),
-        "rtol": _number(where, table, "rtol", 1e-7),
-        "atol": _number(where, table, "atol", 0.0),
-        "params": _params(where, table.get("params", {})),
-        "allow_fastmath": _typed(where, table, "fastmath", bool) is not False,
-        "perturb": _number(where, table, "perturb", 0.0),
+        "rtol": spec_number(where, table, "rtol", 1e-7),
+        "atol": spec_number(where, table, "atol", 0.0),
+        "params": params_from_spec(where, table.get("params", {})),
+        "allow_fastmath": spec_value(where, table, "fastmath", bool) is not False,
+        "perturb": spec_number(where, table, "perturb", 0.0),
     }
     try:
         return KernelDecl(
@@ -172,7 +184,10 @@ def _kernel(where: str, table: Any, module: ModuleType, base: Path) -> KernelDec
         raise InputError(f"{where}: {str(exc).removeprefix(f'kernel {fname!r}: ')}") from None
 
 
-def _typed(where: str, table: dict[str, Any], key: str, typ: type, required: bool = False) -> Any:
+def spec_value(
+    where: str, table: dict[str, Any], key: str, typ: type, required: bool = False
+) -> Any:
+    """``table[key]``, which must be a ``typ``; ``None`` when absent and not required."""
     if key not in table:
         if required:
             raise InputError(f"{where}: '{key}' is required")
@@ -183,7 +198,7 @@ def _typed(where: str, table: dict[str, Any], key: str, typ: type, required: boo
     return value
 
 
-def _number(where: str, table: dict[str, Any], key: str, default: float) -> float:
+def spec_number(where: str, table: dict[str, Any], key: str, default: float) -> float:
     """The tolerance or perturbation ``key`` of ``table``, checked as the decorator does."""
     value = table.get(key, default)
     if key == "perturb":
@@ -218,10 +233,11 @@ def _default_first(where: str, values: list[Any], default: Any) -> list[Any]:
     return [default] + [v for v in values if not (type(v) is type(default) and v == default)]
 
 
-def _params(where: str, table: Any) -> dict[str, BaseParam]:
+def params_from_spec(where: str, table: Any, key: str = "params") -> dict[str, BaseParam]:
+    """The parameters of the ``[kernel.<key>]`` table ``table``; raises InputError."""
     if not isinstance(table, dict):
-        raise InputError(f"{where}: 'params' must be a table")
-    return {name: _param(f"{where}.params.{name}", spec) for name, spec in table.items()}
+        raise InputError(f"{where}: '{key}' must be a table")
+    return {name: _param(f"{where}.{key}.{name}", spec) for name, spec in table.items()}
 
 
 def param_to_spec(param: BaseParam) -> dict[str, Any]:

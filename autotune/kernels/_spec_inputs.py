@@ -106,11 +106,22 @@ def _arg_maker(where: str, spec: Any) -> tuple[Maker, int]:
     unknown = set(spec) - _ARG_KEYS
     if unknown:
         raise InputError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(_ARG_KEYS)})")
-    dtype = _dtype(where, spec.get("dtype", "float64"))
+    dtype = argument_dtype(where, spec.get("dtype", "float64"))
     if "value" in spec:
-        value = _scalar(where, spec["value"], dtype)
+        value = scalar_value(where, spec["value"], dtype)
         return (lambda rng: value), dtype.itemsize
-    shape = _shape(where, spec.get("shape"), dtype)
+    shape = array_shape(where, spec.get("shape"), dtype)
+    fill, low, high = fill_of(where, spec)
+
+    def maker(rng: np.random.Generator) -> np.ndarray[Any, Any]:
+        return filled_array(rng, shape, dtype, fill, low, high)
+
+    return maker, math.prod(shape) * dtype.itemsize
+
+
+def fill_of(where: str, spec: dict[str, Any]) -> tuple[str, int, int]:
+    """The checked ``fill``, ``low`` and ``high`` of an argument table (defaults:
+    ``random``, 0 and 100)."""
     fill = spec.get("fill", "random")
     if not isinstance(fill, str) or fill not in FILLS:
         raise InputError(f"{where}: 'fill' must be one of {FILLS}, got {fill!r}")
@@ -122,14 +133,12 @@ def _arg_maker(where: str, spec: Any) -> tuple[Maker, int]:
             raise InputError(f"{where}: '{name}' must fit in 64 bits, got {bound!r}")
     if fill == "randint" and high <= low:
         raise InputError(f"{where}: 'high' must be greater than 'low'")
-
-    def maker(rng: np.random.Generator) -> np.ndarray[Any, Any]:
-        return _fill(rng, shape, dtype, fill, low, high)
-
-    return maker, math.prod(shape) * dtype.itemsize
+    return fill, low, high
 
 
-def _dtype(where: str, name: Any) -> np.dtype[Any]:
+def argument_dtype(where: str, name: Any, taker: str = "Numba kernels") -> np.dtype[Any]:
+    """The dtype called ``name``; an :class:`InputError` unless it is a plain numeric
+    dtype that ``taker`` can take (no extended precision)."""
     if not isinstance(name, str):
         raise InputError(f"{where}: 'dtype' must be a NumPy dtype name, got {name!r}")
     try:
@@ -142,13 +151,14 @@ def _dtype(where: str, name: Any) -> np.dtype[Any]:
     # Numba has no extended precision: float128/complex256 would fail in every build.
     if not numeric or dtype.itemsize > (16 if dtype.kind == "c" else 8):
         raise InputError(
-            f"{where}: dtype {name!r} is not one Numba kernels take "
+            f"{where}: dtype {name!r} is not one {taker} take "
             "(bool, int, uint, float or complex of at most 64-bit parts)"
         )
     return dtype
 
 
-def _scalar(where: str, value: Any, dtype: np.dtype[Any]) -> Any:
+def scalar_value(where: str, value: Any, dtype: np.dtype[Any]) -> Any:
+    """``value`` (a number, not a bool) as a NumPy scalar of ``dtype`` that holds it."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: 'value' must be a number, got {value!r}")
     try:
@@ -159,7 +169,9 @@ def _scalar(where: str, value: Any, dtype: np.dtype[Any]) -> Any:
         raise InputError(f"{where}: 'value' {value!r} does not fit dtype {dtype.name}") from None
 
 
-def _shape(where: str, shape: Any, dtype: np.dtype[Any]) -> tuple[int, ...]:
+def array_shape(where: str, shape: Any, dtype: np.dtype[Any]) -> tuple[int, ...]:
+    """``shape`` (a list of non-negative ints) as a tuple, checked against NumPy's
+    limits on dimensions and addressable bytes."""
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     ):
@@ -173,7 +185,7 @@ def _shape(where: str, shape: Any, dtype: np.dtype[Any]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _fill(
+def filled_array(
     rng: np.random.Generator,
     shape: tuple[int, ...],
     dtype: np.dtype[Any],
@@ -221,27 +233,41 @@ def _init_factory(where: str, spec: dict[str, Any], module: ModuleType, base: Pa
 def _init_function(where: str, ref: str, module: ModuleType, base: Path) -> Callable[..., Any]:
     """``ref`` is a function of the spec's module, ``file.py:function`` (relative to the
     spec's folder) or ``dotted.module:function`` (importable)."""
+    return referenced_function(where, ref, base, lambda: module, what="init")
+
+
+def referenced_function(
+    where: str,
+    ref: str,
+    base: Path,
+    module: Callable[[], ModuleType],
+    what: str = "reference",
+) -> Callable[..., Any]:
+    """The function ``ref`` names: ``function`` of the spec's own module (``module()``
+    imports it, only when needed), ``file.py:function`` (relative to the spec's folder
+    ``base``) or ``dotted.module:function`` (importable). ``what`` is the key that holds
+    ``ref``, as messages name it."""
     if ":" not in ref:
-        return module_function(where, module, ref)
+        return module_function(where, module(), ref)
     module_ref, _, name = ref.rpartition(":")
     if not module_ref or not name:
-        raise InputError(f"{where}: init {ref!r} must be 'function' or 'module:function'")
-    return module_function(where, _init_module(where, module_ref, base), name)
+        raise InputError(f"{where}: {what} {ref!r} must be 'function' or 'module:function'")
+    return module_function(where, _referenced_module(where, module_ref, base, what), name)
 
 
-def _init_module(where: str, ref: str, base: Path) -> ModuleType:
+def _referenced_module(where: str, ref: str, base: Path, what: str) -> ModuleType:
     if ref.endswith(".py") or "/" in ref or "\\" in ref:
         path = base / ref
         if not path.is_file():
-            raise InputError(f"{where}: init module {ref!r} not found: no file {path}")
+            raise InputError(f"{where}: {what} module {ref!r} not found: no file {path}")
         return import_source(path)
     try:
         return importlib.import_module(ref)
     except ModuleNotFoundError as exc:
-        raise InputError(f"{where}: cannot import init module {ref!r}: {exc}") from None
+        raise InputError(f"{where}: cannot import {what} module {ref!r}: {exc}") from None
     except Exception as exc:
         raise InputError(
-            f"{where}: importing init module {ref!r} failed: {type(exc).__name__}: {exc}"
+            f"{where}: importing {what} module {ref!r} failed: {type(exc).__name__}: {exc}"
         ) from None
 
 
