@@ -377,7 +377,7 @@ def dry_run(decl: KernelDecl, options: TuneOptions, spec: Path | None = None) ->
         space.violation(space.sample(rng)) is not None for _ in range(INVALID_SHARE_SAMPLES)
     )
     ref = KernelRef(
-        decl.source,
+        decl.loaded_from,
         str(spec) if spec else None,
         decl.name,
         options.size,

@@ -164,7 +164,7 @@ class Tuner:
         backend = backend_for(decl)
         self.target = self.fixed_target or backend.target()
         ref = KernelRef(
-            decl.source,
+            decl.loaded_from,
             spec,
             decl.name,
             self.options.size,

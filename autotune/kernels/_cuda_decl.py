@@ -93,6 +93,9 @@ class CudaKernelDecl:
         roofline: ``"gemm"``, ``"copy"`` or ``None``: which roofline bounds the kernel.
         perturb: see :attr:`autotune.kernels.KernelDecl.perturb`.
         declared_in: the Python module that declared it (empty for spec files).
+        declared_file: the Python file that declared it, once loaded from that file
+            (empty for spec files): worker processes load the kernel from
+            :attr:`loaded_from`.
     """
 
     name: str
@@ -121,7 +124,14 @@ class CudaKernelDecl:
     roofline: str | None = None
     perturb: float = 0.0
     declared_in: str = ""
+    declared_file: str = ""
     backend: ClassVar[str] = "cuda"
+
+    @property
+    def loaded_from(self) -> str:
+        """The file a worker process loads this kernel from: the declaring Python file,
+        or the ``.cu`` file whose spec declares it."""
+        return self.declared_file or self.source
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -152,6 +152,11 @@ class KernelDecl:
                 ) from None
 
     @property
+    def loaded_from(self) -> str:
+        """The file a worker process loads this kernel from (:attr:`source`)."""
+        return self.source
+
+    @property
     def default_size(self) -> str:
         return next(iter(self.sizes))
 

@@ -112,5 +112,7 @@ def _declared(module: ModuleType, source: Path) -> list[AnyKernelDecl]:
         if _is_declared_in(value, module):
             if isinstance(value, KernelDecl):  # a CUDA kernel's source is its .cu file
                 value.source = str(source.resolve())
+            else:  # workers load it again from the Python file that declares it
+                value.declared_file = str(source.resolve())
             found.append(value)
     return found
