@@ -46,10 +46,17 @@ PORTFOLIO_PER_SPACE = 5
 
 
 def load_spaces(folder: Path) -> dict[str, object]:
+    return load_space_files(sorted(folder.glob("*.json")))
+
+
+def load_space_files(paths: list[Path]) -> dict[str, object]:
+    """The kernels of the replay files ``paths``, each named after its file (and after
+    itself too where the file's name does not start with its name)."""
     spaces = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in paths:
         for name, kernel in ReplayData.load(path).kernels.items():
-            spaces[path.stem if name == path.stem else f"{path.stem}.{name}"] = (path, kernel)
+            alone = name == path.stem.split(".")[0]
+            spaces[path.stem if alone else f"{path.stem}.{name}"] = (path, kernel)
     return spaces
 
 
@@ -79,6 +86,37 @@ def curve(kernel, strategy_name: str, seed: int, budget: int, portfolio=()) -> l
     """Best recorded speedup after each unique evaluation of one replayed run."""
     name = "auto" if strategy_name == "auto+portfolio" else strategy_name
     return best_so_far(kernel, name, seed, budget, portfolio)
+
+
+def compare_strategies(
+    spaces: dict,
+    space_name: str,
+    names: list[str],
+    seeds: int,
+    budget: int,
+    within: float,
+    curves: dict[tuple[str, str], list[list[float]]],
+) -> dict[str, dict[str, float]]:
+    """Each of autotune's strategies ``names`` on the space ``space_name`` of ``spaces``:
+    the median over ``seeds`` runs of the unique evaluations it needs to reach within
+    ``within`` of the best recorded speedup. Prints a line per strategy and adds its
+    padded best-so-far curves to ``curves``."""
+    _, kernel = spaces[space_name]
+    target = (1 - within) * best_recorded(kernel)
+    row: dict[str, dict[str, float]] = {}
+    for name in names:
+        started = time.perf_counter()
+        arms = portfolio_without(spaces, space_name) if name == "auto+portfolio" else ()
+        runs = [curve(kernel, name, seed, budget, arms) for seed in range(seeds)]
+        curves[(space_name, name)] = [padded(r, budget) for r in runs]
+        needed = [evaluations_to_reach(padded(r, budget), target) for r in runs]
+        row[name] = {"evals_to_5pct": statistics.median(needed), "seeds": len(runs)}
+        print(
+            f"  {space_name} {name}: {row[name]['evals_to_5pct']:g} "
+            f"[{time.perf_counter() - started:.0f} s]",
+            flush=True,
+        )
+    return row
 
 
 def main() -> None:
@@ -114,18 +152,9 @@ def main() -> None:
         budget = min(args.budget, len(kernel.results))
         target = (1 - args.within) * best_recorded(kernel)
         row = table.setdefault(space_name, {})
-        for name in names:
-            started = time.perf_counter()
-            arms = portfolio_without(spaces, space_name) if name == "auto+portfolio" else ()
-            runs = [curve(kernel, name, seed, budget, arms) for seed in range(args.seeds)]
-            curves[(space_name, name)] = [padded(r, budget) for r in runs]
-            needed = [evaluations_to_reach(padded(r, budget), target) for r in runs]
-            row[name] = {"evals_to_5pct": statistics.median(needed), "seeds": len(runs)}
-            print(
-                f"  {space_name} {name}: {row[name]['evals_to_5pct']:g} "
-                f"[{time.perf_counter() - started:.0f} s]",
-                flush=True,
-            )
+        row.update(
+            compare_strategies(spaces, space_name, names, args.seeds, budget, args.within, curves)
+        )
         if kt_names:
             kt = convert_file(path, args.caches)[next(iter(ReplayData.load(path).kernels))]
             for name in kt_names:

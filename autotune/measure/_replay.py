@@ -21,6 +21,11 @@ Replay file format (JSON)::
 
 The baseline is the trial whose ``config`` is ``null``. Times are seconds per call;
 speedups and CIs are recomputed from the raw rounds.
+
+A CUDA target is written as :meth:`CudaTarget.as_dict
+<autotune.backends._cupy.CudaTarget.as_dict>` writes it (``"backend": "cuda"``). A
+trial may carry ``"build"``: what its build revealed (registers, spills, shared
+memory), kept in the result's ``provenance["build"]`` as a measured CUDA trial keeps it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autotune.candidate import Candidate
 from autotune.errors import InputError
@@ -37,6 +42,9 @@ from autotune.measure._protocol import KernelRef
 from autotune.measure._timing import result_from_mapping
 from autotune.program import Target, Workload
 from autotune.records import MeasureResult, Status, TrialRecord
+
+if TYPE_CHECKING:
+    from autotune.backends._cupy import CudaTarget
 
 FORMAT = "autotune-replay"
 VERSION = 1
@@ -54,7 +62,7 @@ class ReplayKernel:
 
 @dataclass
 class ReplayData:
-    target: Target
+    target: Target | CudaTarget
     kernels: dict[str, ReplayKernel]
 
     @classmethod
@@ -72,7 +80,7 @@ class ReplayData:
         ):
             raise InputError(f"{path}: not an {FORMAT} v{VERSION} file")
         try:
-            target = Target(**{_TARGET_FIELDS[k]: v for k, v in data["target"].items()})
+            target = _target_from_json(data["target"])
             kernels = {k["kernel"]: _kernel_from_json(k) for k in data["kernels"]}
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: malformed replay data: {exc!r}") from None
@@ -111,6 +119,14 @@ _TARGET_FIELDS = {
 }
 
 
+def _target_from_json(data: dict[str, Any]) -> Target | CudaTarget:
+    if data.get("backend") == "cuda":
+        from autotune.backends._cupy import CudaTarget
+
+        return CudaTarget.from_dict(data)
+    return Target(**{_TARGET_FIELDS[k]: v for k, v in data.items()})
+
+
 def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
     workload = Workload(data["kernel"], data["arg_types"], data["ir_text"], data["inputs"])
     baseline = None
@@ -125,7 +141,10 @@ def _kernel_from_json(data: dict[str, Any]) -> ReplayKernel:
 
 
 def _result_from_json(trial: dict[str, Any]) -> MeasureResult:
-    return result_from_mapping(trial, trial, {"replayed": True})
+    provenance: dict[str, Any] = {"replayed": True}
+    if trial.get("build"):
+        provenance["build"] = trial["build"]
+    return result_from_mapping(trial, trial, provenance)
 
 
 def _kernel_to_json(kernel: ReplayKernel) -> dict[str, Any]:
@@ -162,16 +181,21 @@ def _result_to_json(config: dict[str, Any] | None, result: MeasureResult) -> dic
         out["candidate_rounds"] = result.timing.candidate_rounds
         if result.timing.process_rounds:
             out["process_rounds"] = list(result.timing.process_rounds)
+    if result.provenance.get("build"):
+        out["build"] = result.provenance["build"]
     return out
 
 
 class ReplayRunner(BaseRunner):
     """Answers every request from :class:`ReplayData`.
 
-    A config that was never recorded comes back ``invalid`` ("not in the replay data"),
-    which spends no budget, and so does an A/B request (``against``): recordings pair
-    every config with the baseline only. ``confirm`` returns the recorded search
-    measurement.
+    A recorded config is answered as recorded, failures included: GPU space files
+    (:mod:`autotune.measure._gpu_spaces`) record the configs that break a restriction
+    as ``invalid`` and those compiled but never run as ``skipped``, each with its
+    reason. A config that was never recorded comes back ``invalid`` ("not in the
+    replay data"), which spends no budget, and so does an A/B request (``against``):
+    recordings pair every config with the baseline only. ``confirm`` returns the
+    recorded search measurement.
     """
 
     def __init__(self, data: ReplayData) -> None:
