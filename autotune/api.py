@@ -17,10 +17,12 @@ from autotune.db import BaseDatabase, open_database
 from autotune.errors import InputError
 from autotune.kernels import (
     AS_WRITTEN,
+    CudaKernelDecl,
     KernelDecl,
     declares_kernels,
     import_source,
     load_kernels,
+    spec_path_for,
 )
 from autotune.kernels._options import check_baseline_kind
 from autotune.loops import (
@@ -63,7 +65,7 @@ def select_kernels(source: Path, spec: Path | None, names: Sequence[str] = ()) -
 
 
 def tune(
-    target: str | os.PathLike[str] | KernelDecl | Callable[..., Any],
+    target: str | os.PathLike[str] | KernelDecl | CudaKernelDecl | Callable[..., Any],
     *,
     budget: int = 60,
     db: str | os.PathLike[str] | BaseDatabase | None = None,
@@ -168,7 +170,7 @@ def _timing_preset(name: str) -> TimingSettings:
 
 
 def kernels_to_tune(
-    target: str | os.PathLike[str] | KernelDecl | Callable[..., Any],
+    target: str | os.PathLike[str] | KernelDecl | CudaKernelDecl | Callable[..., Any],
     spec: str | os.PathLike[str] | None = None,
     names: str | Sequence[str] | None = None,
 ) -> tuple[list[KernelDecl], Path | None]:
@@ -178,6 +180,8 @@ def kernels_to_tune(
     wanted = [names] if isinstance(names, str) else list(names or ())
     if isinstance(target, KernelDecl):
         return [_loadable(target)], spec_path
+    if isinstance(target, CudaKernelDecl):
+        return [_loadable_cuda(target)], spec_path
     if isinstance(target, str | os.PathLike):
         source = Path(target)
         if spec_path is None and source.suffix == ".toml":
@@ -201,6 +205,23 @@ def _loadable(decl: KernelDecl) -> KernelDecl:
             "worker processes load it from there"
         )
     return decl if decl.source else replace(decl, source=str(Path(path).resolve()))
+
+
+def _loadable_cuda(decl: CudaKernelDecl) -> Any:
+    """``decl`` naming the file the worker processes load it from: the Python file that
+    declared it with :func:`autotune.cuda_kernel`, or its ``.cu`` file's spec."""
+    if decl.loaded_from.endswith(".py"):
+        return decl
+    module = sys.modules.get(decl.declared_in)
+    path = getattr(module, "__file__", None)
+    if path is not None and any(value is decl for value in vars(module).values()):
+        return replace(decl, declared_file=str(Path(path).resolve()))
+    if decl.source and spec_path_for(Path(decl.source)).is_file():
+        return decl
+    raise InputError(
+        f"kernel {decl.name!r}: declare it at the top level of a Python file, or in a "
+        "spec file beside its .cu file; worker processes load it from there"
+    )
 
 
 def _declared_by_spec(

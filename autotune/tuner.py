@@ -393,7 +393,9 @@ class Tuner:
             settings = self.options.timing.screen() if self.options.halving else self.options.timing
             request = MeasureRequest(candidate.config, settings, timeout)
             result = self.runner.measure(ref, [request])[0]
-            search.spent += 1
+            # A runner may answer invalid or skipped itself (replay of a recorded space
+            # whose restrictions the space does not know): those cost no build.
+            search.spent += result.status.counts_against_budget
             # Recorded (and so stored) before the claim goes: a process claiming it next
             # finds the trial instead of measuring it again.
             return self._record(
