@@ -101,10 +101,10 @@ def _jobs_in(path: Path, directory: bool) -> list[KernelJob]:
     spec = path.resolve() if path.suffix == ".toml" else None
     jobs = []
     for decl in load_kernels(path):
-        digest = _digest(Path(decl.source), spec)
+        digest = _digest(Path(decl.loaded_from), spec)
         jobs.append(
             KernelJob(
-                source=decl.source,
+                source=decl.loaded_from,
                 spec=None if spec is None else str(spec),
                 name=decl.name,
                 sizes=tuple(decl.sizes),

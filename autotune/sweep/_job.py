@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from autotune.backends import backend_for
 from autotune.callbacks import BaseCallback
 from autotune.db import BaseDatabase
 from autotune.errors import InputError
@@ -48,6 +49,9 @@ def tune_job(
     decl = _load(job)
     if isinstance(decl, str):
         return JobOutcome(job, unfinished(job, decl))
+    unavailable = backend_for(decl).unavailable_reason()
+    if unavailable is not None:
+        return JobOutcome(job, skipped(job, f"it cannot be measured here: {unavailable}"))
     tuner = Tuner(
         runner, db, None, plan.options, [_Progress(job.label, on_event)], plan.run_id
     )
