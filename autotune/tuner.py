@@ -164,7 +164,7 @@ class Tuner:
         backend = backend_for(decl)
         self.target = self.fixed_target or backend.target()
         ref = KernelRef(
-            decl.loaded_from,
+            getattr(decl, "loaded_from", decl.source),
             spec,
             decl.name,
             self.options.size,

@@ -33,6 +33,9 @@ PARAM_PREFIX = "kernel."
 COMPILER_PREFIX = "nvrtc."
 #: The architecture compiled for when no device says otherwise (H100, H200).
 DEFAULT_ARCH = "sm_90"
+#: Set to 0 to time launches back to back, their data warm in L2, as inside an
+#: application that reuses it; by default L2 is flushed before every timed launch.
+L2_FLUSH_ENV = "AUTOTUNE_CUDA_FLUSH_L2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +410,7 @@ class CudaBackend(BaseBackend):
             warmup=max(settings.warmup_calls, 3),
             rounds=rounds,
             reps=max(settings.samples_per_round, 5),
-            flush_l2=True,
+            flush_l2=os.environ.get(L2_FLUSH_ENV, "1") != "0",
         )
         return summarize(base, cand, 1)
 
