@@ -1,7 +1,43 @@
-"""Cost models: IR and config features, the estimator interface, a forest model."""
+"""Cost models: program features (from llvmlite's parsed IR), one config encoding for
+the per-run and the cross-program model, the estimator interface, a forest model and a
+gradient-boosted model that learns across programs.
 
-from autotune.cost_model._base import BaseCostModel
-from autotune.cost_model._features import config_features, ir_features, vectorize
-from autotune.cost_model._forest import ForestCostModel
+Names are imported on first use: the search strategies need only the encoding, and
+scikit-learn's ensembles take a noticeable time to import.
+"""
 
-__all__ = ["BaseCostModel", "ForestCostModel", "config_features", "ir_features", "vectorize"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "BaseCostModel": "_base",
+    "BoostedCostModel": "_boosted",
+    "IncompatibleModelError": "_boosted",
+    "TRANSFERABLE_SCHEMA": "_encoding",
+    "run_columns": "_encoding",
+    "run_features": "_encoding",
+    "schema_hash": "_encoding",
+    "transferable_features": "_encoding",
+    "transferable_matrix": "_encoding",
+    "transferable_vector": "_encoding",
+    "config_features": "_features",
+    "ir_features": "_features",
+    "vectorize": "_features",
+    "ForestCostModel": "_forest",
+    "PROGRAM_FEATURES": "_program",
+    "cached_program_features": "_program",
+    "problem_features": "_program",
+    "program_features": "_program",
+    "program_vector": "_program",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'autotune.cost_model' has no attribute {name!r}")
+    module = importlib.import_module(f"autotune.cost_model.{_WHERE[name]}")
+    return getattr(module, name)

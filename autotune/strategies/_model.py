@@ -1,8 +1,9 @@
 """Model-guided search: a Bayesian linear model of log speedup chooses what to measure.
 
-Every config is encoded as one-hot indicators of its scalar values (plus ``log2`` of
-positive numbers, so powers of two share strength), counts of the items of its lists,
-and the pairwise products of indicators of different parameters, which lets the model
+Every config is encoded by :func:`autotune.cost_model.run_features`: one-hot
+indicators of its scalar values (plus ``log2`` of positive numbers, so powers of two
+share strength), counts of the items of its lists; to these the model adds the
+pairwise products of indicators of different parameters, which lets the model
 see that two settings help only together. scikit-learn's ``BayesianRidge`` fits the
 log speedups measured so far; its posterior gives every unmeasured candidate a mean
 and a standard deviation, and the candidate with the highest expected improvement
@@ -22,9 +23,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
-import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from scipy.stats import norm
 from threadpoolctl import ThreadpoolController
 
 from autotune.candidate import Candidate
+from autotune.cost_model._encoding import param_of_column, run_features
 from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -63,22 +63,6 @@ MIN_GAIN = 0.05
 #: Above this many features the pairwise products are left out (the fit and the
 #: predictive variance grow with the square of the feature count).
 MAX_FEATURES = 400
-_PARAM_OF_COLUMN = re.compile(r"[=#:]")
-
-
-def config_features(config: Config) -> dict[str, float]:
-    """The model's encoding of one config (before pairwise products)."""
-    out: dict[str, float] = {}
-    for name, value in config.items():
-        if isinstance(value, list):
-            out[f"{name}#len"] = float(len(value))
-            for item, count in Counter(map(str, value)).items():
-                out[f"{name}:{item}"] = float(count)
-            continue
-        out[f"{name}={json.dumps(value)}"] = 1.0
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            out[f"{name}#log2"] = math.log2(value)
-    return out
 
 
 @functools.cache
@@ -92,10 +76,10 @@ class _Encoder:
     """Turns configs into rows of a fixed design matrix, with pairwise products."""
 
     def __init__(self, configs: Sequence[Config]) -> None:
-        columns = sorted({c for config in configs for c in config_features(config)})
+        columns = sorted({c for config in configs for c in run_features(config)})
         self.index = {c: i for i, c in enumerate(columns)}
         indicators = [i for i, c in enumerate(columns) if "=" in c]
-        param = [_PARAM_OF_COLUMN.split(c, maxsplit=1)[0] for c in columns]
+        param = [param_of_column(c) for c in columns]
         self.pairs = [
             (a, b) for a, b in itertools.combinations(indicators, 2) if param[a] != param[b]
         ]
@@ -112,7 +96,7 @@ class _Encoder:
     def __call__(self, configs: Sequence[Config]) -> np.ndarray:
         main = np.zeros((len(configs), len(self.index)))
         for row, config in enumerate(configs):
-            for column, value in config_features(config).items():
+            for column, value in run_features(config).items():
                 j = self.index.get(column)
                 if j is not None:  # a value no pool config had: nothing to learn from it
                     main[row, j] = value

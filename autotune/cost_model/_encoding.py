@@ -1,0 +1,304 @@
+"""The one numeric encoding of configs, for the per-run model and the cross-program one.
+
+Two views of a config:
+
+* :func:`transferable_features` keeps what means the same in every program, by kind
+  rather than by name: compiler options and flags under their keys, a pass sequence as
+  a bag of passes, and loop transformations summarized over all nests and bands (a
+  band's key names a nest of one kernel; "tiled 64 somewhere" carries across kernels).
+  Kernel parameters (``kernel.*``) are left out: they mean something else in every
+  kernel. Its names are fixed (:data:`TRANSFERABLE_SCHEMA`), and :func:`schema_hash`
+  identifies them, so that a model trained on other columns is refused.
+* :func:`run_features` keeps everything, by name, for a model of one search space.
+
+Column names of :func:`run_features` are ``<param>=<json value>`` (an indicator),
+``<param>#<what>`` (a number derived from the value) and ``<param>:<item>`` (a count of
+an item of a list): :func:`param_of_column` reads the parameter back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+
+from autotune.loops._space import PARALLEL, SCALARIZE, THREADS
+from autotune.params import Int, Pow2, Seq, Subset
+from autotune.passes._catalog import FASTMATH_FLAGS, PASS_MODES, PASSES
+from autotune.passes._pipeline import PipelineConfig
+from autotune.space import Permutation, SearchSpace
+
+#: Version of the encoding itself: bump it when a feature changes meaning while its
+#: name stays, so that :func:`schema_hash` changes too.
+ENCODING_FORMAT = 1
+#: Numeric parameters with more values than this get no one-hot indicators in
+#: :func:`run_features` when the space is known (too sparse to learn one effect each).
+MAX_LEVELS = 16
+
+_PIPELINE_DEFAULTS = {
+    f"pipeline.{f.name}": getattr(PipelineConfig(), f.name)
+    for f in fields(PipelineConfig)
+    if f.name not in ("pass_mode", "pass_sequence")
+}
+_FASTMATH_MODES = ("off", "all", "subset")
+# loops.n<nest>.b<band>.<field> and loops.n<nest>.fuse (see autotune.loops._space).
+_BAND_KEY = re.compile(r"^loops\.n(\d+)\.b(\d+)\.(\w+)$")
+_FUSE_KEY = re.compile(r"^loops\.n\d+\.fuse$")
+_LOOP_SUMMARY = (
+    "loops.innermost_changed",
+    "loops.orders_changed",
+    "loops.skewed",
+    "loops.tile_log2_max",
+    "loops.tile_log2_mean",
+    "loops.tile_inner_log2_max",
+    "loops.unroll_max",
+    "loops.parallel_bands",
+    "loops.threads_log2",
+    "loops.scalarize",
+    "loops.fusions",
+)
+
+#: The names of :func:`transferable_features`, in the order of :func:`transferable_vector`.
+TRANSFERABLE_SCHEMA: tuple[str, ...] = (
+    *(f"passes.mode={mode}" for mode in PASS_MODES),
+    "passes.length",
+    *(f"passes.count:{name}" for name in PASSES),
+    "passes.count:other",
+    *_PIPELINE_DEFAULTS,
+    *(f"flags.fastmath={mode}" for mode in _FASTMATH_MODES),
+    *(f"flags.fastmath:{flag}" for flag in FASTMATH_FLAGS),
+    "flags.error_model=numpy",
+    "flags.parallel",
+    *_LOOP_SUMMARY,
+)
+_SCHEMA_INDEX = {name: i for i, name in enumerate(TRANSFERABLE_SCHEMA)}
+
+
+def schema_hash(names: Sequence[str] = TRANSFERABLE_SCHEMA) -> str:
+    """sha256 of the feature ``names`` and :data:`ENCODING_FORMAT`: a model fitted on
+    rows of one schema refuses rows of another. A model whose rows prepend program
+    features passes all its column names."""
+    text = "\n".join([f"autotune-encoding {ENCODING_FORMAT}", *names])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def transferable_features(
+    config: Mapping[str, Any], space: SearchSpace | None = None
+) -> dict[str, float]:
+    """The features of ``config`` that mean the same in every program (every name of
+    :data:`TRANSFERABLE_SCHEMA`, nothing else).
+
+    A compiler option the config lacks takes the value Numba's own build uses; the
+    pipeline options of ``passes.mode = "replace"`` are 0 (no O-level pipeline runs).
+    A loop order is compared with the band's order as written: the default of the
+    band's ``order`` dimension in ``space``. Without ``space`` the loop variables in
+    sorted order stand in for it, which is right for most bands but not all (``gemm``
+    is written ``i,k,j``), so pass the space where it is known.
+
+    Unknown keys and values of the wrong type are ignored; every value is finite.
+    """
+    out = dict.fromkeys(TRANSFERABLE_SCHEMA, 0.0)
+    _encode_passes(config, out)
+    _encode_pipeline(config, out)
+    _encode_flags(config, out)
+    _encode_loops(config, space, out)
+    return out
+
+
+def transferable_vector(config: Mapping[str, Any], space: SearchSpace | None = None) -> np.ndarray:
+    """:func:`transferable_features` as an array in :data:`TRANSFERABLE_SCHEMA` order."""
+    features = transferable_features(config, space)
+    return np.fromiter((features[n] for n in TRANSFERABLE_SCHEMA), float, len(_SCHEMA_INDEX))
+
+
+def transferable_matrix(
+    configs: Sequence[Mapping[str, Any]], space: SearchSpace | None = None
+) -> np.ndarray:
+    """One :func:`transferable_vector` per config, as rows of a matrix."""
+    matrix = np.zeros((len(configs), len(TRANSFERABLE_SCHEMA)))
+    for row, config in enumerate(configs):
+        matrix[row] = transferable_vector(config, space)
+    return matrix
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` where it is no number (or not finite)."""
+    if not isinstance(value, bool | int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _log2(value: Any) -> float:
+    """log2 of a positive number; 0 for anything else (no tile, no threads)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return 0.0
+    result = math.log2(value)
+    return result if math.isfinite(result) else 0.0
+
+
+def _encode_passes(config: Mapping[str, Any], out: dict[str, float]) -> None:
+    mode = config.get("passes.mode", "default")
+    if isinstance(mode, str) and f"passes.mode={mode}" in _SCHEMA_INDEX:
+        out[f"passes.mode={mode}"] = 1.0
+    sequence = config.get("passes.sequence", [])
+    if not isinstance(sequence, list | tuple):
+        return
+    out["passes.length"] = float(len(sequence))
+    for name in sequence:
+        column = f"passes.count:{name}" if isinstance(name, str) else ""
+        column = column if column in _SCHEMA_INDEX else "passes.count:other"
+        out[column] += 1.0
+
+
+def _encode_pipeline(config: Mapping[str, Any], out: dict[str, float]) -> None:
+    if config.get("passes.mode") == "replace":
+        return  # no O-level pipeline runs: every option stays 0
+    for key, default in _PIPELINE_DEFAULTS.items():
+        value = _number(config.get(key, default))
+        out[key] = float(default) if value is None else value
+
+
+def _encode_flags(config: Mapping[str, Any], out: dict[str, float]) -> None:
+    mode = config.get("flags.fastmath", "off")
+    if mode not in _FASTMATH_MODES:
+        mode = "off"
+    out[f"flags.fastmath={mode}"] = 1.0
+    subset = config.get("flags.fastmath_flags", [])
+    for flag in FASTMATH_FLAGS:
+        on = mode == "all" or (mode == "subset" and isinstance(subset, list) and flag in subset)
+        out[f"flags.fastmath:{flag}"] = float(on)
+    out["flags.error_model=numpy"] = float(config.get("flags.error_model") == "numpy")
+    out["flags.parallel"] = float(config.get("flags.parallel") is True)
+
+
+def _encode_loops(
+    config: Mapping[str, Any], space: SearchSpace | None, out: dict[str, float]
+) -> None:
+    bands: dict[tuple[str, str], dict[str, Any]] = {}
+    fusions = 0
+    for key, value in config.items():
+        if not (isinstance(key, str) and key.startswith("loops.n")):
+            continue
+        if match := _BAND_KEY.match(key):
+            bands.setdefault((match.group(1), match.group(2)), {})[match.group(3)] = (key, value)
+        elif value is True and _FUSE_KEY.match(key):
+            fusions += 1
+    tiles: list[float] = []
+    for band in bands.values():
+        _summarize_band(band, space, out, tiles)
+    out["loops.tile_log2_mean"] = sum(tiles) / len(tiles) if tiles else 0.0
+    if config.get(PARALLEL) is True:
+        out["loops.threads_log2"] = _log2(config.get(THREADS))
+    out["loops.scalarize"] = float(config.get(SCALARIZE) is True)
+    out["loops.fusions"] = float(fusions)
+
+
+def _summarize_band(
+    band: Mapping[str, tuple[str, Any]],
+    space: SearchSpace | None,
+    out: dict[str, float],
+    tiles: list[float],
+) -> None:
+    """Add one band's choices (``field -> (key, value)``) to the loop summary."""
+    skewed = band.get("enable", ("", "none"))[1] == "permutable"
+    out["loops.skewed"] += float(skewed)
+    key, order = band.get("order_permutable" if skewed else "order", ("", None))
+    if isinstance(order, str) and order:
+        written = _written_order(key, order, space)
+        out["loops.orders_changed"] += float(order != written)
+        innermost_changed = order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1]
+        out["loops.innermost_changed"] = max(
+            out["loops.innermost_changed"], float(innermost_changed)
+        )
+    if "tile" in band:
+        tile = _log2(band["tile"][1])
+        tiles.append(tile)
+        out["loops.tile_log2_max"] = max(out["loops.tile_log2_max"], tile)
+        if tile and "tile_inner" in band:
+            inner = _log2(band["tile_inner"][1])
+            out["loops.tile_inner_log2_max"] = max(out["loops.tile_inner_log2_max"], inner)
+    unroll = _number(band.get("unroll", ("", None))[1])
+    if unroll is not None:
+        out["loops.unroll_max"] = max(out["loops.unroll_max"], unroll)
+    out["loops.parallel_bands"] += float(band.get("parallel", ("", False))[1] is True)
+
+
+def _written_order(key: str, order: str, space: SearchSpace | None) -> str:
+    """The order a band has in the source: its order dimension's default (the first of
+    the legal orders, which is the identity), else its variables sorted."""
+    if space is not None and key in space.names:
+        default = space[key].default
+        if isinstance(default, str):
+            return default
+    return ",".join(sorted(order.split(",")))
+
+
+# --- the per-run encoding ----------------------------------------------------------------
+
+
+def param_of_column(column: str) -> str:
+    """The parameter a :func:`run_features` column encodes."""
+    return re.split(r"[=#:]", column, maxsplit=1)[0]
+
+
+def run_features(config: Mapping[str, Any], space: SearchSpace | None = None) -> dict[str, float]:
+    """Every entry of ``config`` by name, for a model of one search space.
+
+    Each scalar value is an indicator ``name=<json>``; a positive number also gives
+    ``name#log2`` (so that powers of two share strength); a list gives its length
+    ``name#len`` and the count of each item ``name:<item>``. Where ``space`` declares
+    a parameter an :class:`~autotune.params.Int`, its value also appears as it is
+    (``name#value``), and an ``Int`` or ``Pow2`` with more than :data:`MAX_LEVELS`
+    values gets no indicators.
+    """
+    out: dict[str, float] = {}
+    for name, value in config.items():
+        if isinstance(value, list | tuple):
+            out[f"{name}#len"] = float(len(value))
+            for item, count in Counter(map(str, value)).items():
+                out[f"{name}:{item}"] = float(count)
+            continue
+        param = space[name] if space is not None and name in space.names else None
+        numeric = isinstance(param, Int | Pow2)
+        if not (numeric and param is not None and param.size() > MAX_LEVELS):
+            out[f"{name}={json.dumps(value, default=str)}"] = 1.0
+        number = _number(value)
+        if number is None or isinstance(value, bool):
+            continue
+        if number > 0:
+            out[f"{name}#log2"] = math.log2(number)
+        if isinstance(param, Int):
+            out[f"{name}#value"] = number
+    return out
+
+
+def run_columns(space: SearchSpace) -> list[str]:
+    """Every column :func:`run_features` gives the configs of ``space``: a fixed design
+    whose indicators span the space's choices, not only the values seen."""
+    columns: list[str] = []
+    for name in space.names:
+        param = space[name]
+        if isinstance(param, Seq | Subset | Permutation):
+            items = param.choices if isinstance(param, Seq) else param.items
+            columns += [f"{name}#len", *(f"{name}:{item}" for item in items)]
+            continue
+        if isinstance(param, Int | Pow2) and param.size() > MAX_LEVELS:
+            values = [param.low, param.high]  # numeric columns only
+        else:
+            values = list(param.values())
+        features: dict[str, float] = {}
+        for value in values:
+            features.update(run_features({name: value}, space))
+        columns += sorted(features)
+    return columns
