@@ -174,7 +174,12 @@ class Tuner:
         )
         for cb in self.callbacks:
             cb.on_kernel_start(decl.name, self.options.budget)
-        result = replace(self._tune(decl, ref), **self._identity(decl, spec))
+        tuned = self._tune(decl, ref)
+        identity = self._identity(decl, spec)
+        # The winner's absolute figures and build features (GPU kernels) stay beside
+        # where and how it was tuned.
+        identity["provenance"] = {**tuned.provenance, **identity["provenance"]}
+        result = replace(tuned, **identity)
         self._remember(decl, result)
         for cb in self.callbacks:
             cb.on_kernel_end(result)
@@ -562,12 +567,16 @@ class Tuner:
         assert baseline.timing is not None
         baseline_s = baseline.timing.baseline_s
         speedup, ci, best_config, code_hash = 1.0, (1.0, 1.0), None, None
+        extras: dict[str, Any] = {}
         if winner is not None:
             record, result = winner
             assert result.timing is not None
             baseline_s = result.timing.baseline_s
             speedup, ci = result.timing.speedup, result.timing.speedup_ci95
             best_config, code_hash = jsonable(record.config), result.code_hash
+            extras = {
+                k: result.provenance[k] for k in ("figures", "build") if k in result.provenance
+            }
         workload = search.workload
         return TuningResult(
             kernel=decl.name,
@@ -595,6 +604,7 @@ class Tuner:
             resumed=search.resumed,
             simplify_trials=search.simplify_trials,
             refine_trials=search.refine_trials,
+            provenance={"winner": jsonable(extras)} if extras else {},
         )
 
 

@@ -278,6 +278,7 @@ def test_the_tuner_replays_a_converted_file_for_a_cuda_declaration(tmp_path: Pat
         db.close()
     assert result.tuned and result.target_key == data.target.key
     assert result.best_config == {f"kernel.{k}": v for k, v in FASTEST.items()}
+    assert result.provenance["winner"]["build"]["registers"] > 0  # the winner's build
 
 
 def test_build_features_and_the_cuda_target_survive_a_round_trip(tmp_path: Path) -> None:
