@@ -19,6 +19,7 @@ from autotune._interrupt import raise_if_interrupted
 from autotune.backends import backend_for
 from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.db import BaseDatabase
 from autotune.errors import AutotuneError
 from autotune.kernels import AS_WRITTEN, KernelDecl
@@ -308,6 +309,9 @@ class Tuner:
             storage=self.db.optuna_storage,
             study_name=f"autotune:{decl.name}:{search.workload.key}:{self.run_id}",
             portfolio=search.portfolio,
+            context=TuneContext.from_database(
+                self.db, search.workload, self.target, search.space, backend_for(decl).name
+            ),
         )
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate

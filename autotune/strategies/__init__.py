@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
+from autotune.context import TuneContext
 from autotune.records import PortfolioArm
 from autotune.space import SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -36,12 +37,15 @@ def make_strategy(
     storage: str | None = None,
     study_name: str | None = None,
     portfolio: Sequence[PortfolioArm] = (),
+    context: TuneContext | None = None,
 ) -> BaseStrategy:
     """The strategy called ``name``; ``auto`` is the AUC bandit over search techniques.
 
     ``storage`` (an SQLAlchemy URL) and ``study_name`` say where strategies built on
     Optuna keep their study. ``portfolio`` holds known-good configs from earlier
-    problem instances: the bandit adds them as one more technique.
+    problem instances: the bandit adds them as one more technique. ``context`` (about
+    ``space``) tells the strategy, and every technique of the bandit, what program,
+    target and records the search is about; ``None`` gives a detached one.
     """
     if name == "auto":
         name = "bandit"
@@ -49,7 +53,7 @@ def make_strategy(
         raise KeyError(f"unknown strategy {name!r}; known: auto, {', '.join(sorted(STRATEGIES))}")
     module, cls = STRATEGIES[name].split(":")
     factory = getattr(importlib.import_module(module), cls)
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, object] = {"context": context}
     if name in USES_OPTUNA and storage is not None:
         kwargs.update(storage=storage, study_name=study_name)
     if name == "bandit" and portfolio:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.records import MeasureResult, PortfolioArm, Status
 from autotune.space import SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -46,14 +47,18 @@ class AUCBanditStrategy(BaseStrategy):
         storage: str | None = None,
         study_name: str | None = None,
         portfolio: Sequence[PortfolioArm] = (),
+        *,
+        context: TuneContext | None = None,
     ) -> None:
-        super().__init__(space, seed)
+        super().__init__(space, seed, context)
         from autotune.strategies import make_strategy
 
         self.techniques: dict[str, BaseStrategy] = {}
-        arms = PortfolioStrategy(space, seed, portfolio)
+        arms = PortfolioStrategy(space, seed, portfolio, context=self.context)
         for i, name in enumerate(techniques):
-            self.techniques[name] = make_strategy(name, space, seed + i, 0, storage, study_name)
+            self.techniques[name] = make_strategy(
+                name, space, seed + i, 0, storage, study_name, context=self.context
+            )
             if i == 0 and len(arms):
                 # Second, not first: arms from other kernels, tried before the leading
                 # technique has a model of this one, cost more than they find.

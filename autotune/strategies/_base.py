@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.records import MeasureResult
 from autotune.space import SearchSpace
 
@@ -19,12 +20,29 @@ class BaseStrategy(ABC):
         * Every candidate returned satisfies the space (``space.violation`` is None).
         * ``tell`` accepts results for any candidates, including ones it never
           proposed (records from an earlier run); those are never proposed again.
-        * Given the same space, seed and sequence of calls, proposals are identical.
+        * Given the same space, seed, context (and records in it) and sequence of
+          calls, proposals are identical.
+        * ``context`` (:class:`autotune.context.TuneContext`) is what the strategy may
+          know about the program, target and earlier records. It only reads it, and
+          must work with a detached context, whose records are empty.
     """
 
-    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, context: TuneContext | None = None
+    ) -> None:
+        """``context`` describes the search over ``space``; ``None`` makes a detached
+        one (no program, no records), so :attr:`context` is always set.
+
+        Raises:
+            ValueError: ``context`` is about another search space.
+        """
+        if context is None:
+            context = TuneContext.detached(space)
+        elif context.space is not space:
+            raise ValueError("the context describes another search space than the strategy's")
         self.space = space
         self.seed = seed
+        self.context = context
         self._seen: set[str] = set()
 
     def is_seen(self, candidate: Candidate) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.space import SearchSpace
 from autotune.strategies._base import BaseStrategy
 
@@ -16,8 +17,10 @@ class ExhaustiveStrategy(BaseStrategy):
     is still a uniform sample of the space.
     """
 
-    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
-        super().__init__(space, seed)
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, *, context: TuneContext | None = None
+    ) -> None:
+        super().__init__(space, seed, context)
         configs = [c for c in space.enumerate() if space.violation(c) is None]
         order = np.random.default_rng(seed).permutation(len(configs))
         self._queue = [Candidate.from_config(configs[i]) for i in order]

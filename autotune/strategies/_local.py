@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -20,12 +21,19 @@ MAX_FUTILE_NEIGHBOURS = 50
 class _FromElite(BaseStrategy):
     """Keeps the best configs told so far; subclasses derive proposals from them."""
 
-    def __init__(self, space: SearchSpace, seed: int = 0, elite_size: int = 8) -> None:
-        super().__init__(space, seed)
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        elite_size: int = 8,
+        *,
+        context: TuneContext | None = None,
+    ) -> None:
+        super().__init__(space, seed, context)
         self._rng = np.random.default_rng(seed)
         self._elite: list[tuple[float, Config]] = []
         self._elite_size = elite_size
-        self._random = RandomStrategy(space, seed + 1)
+        self._random = RandomStrategy(space, seed + 1, context=self.context)
         self._random.share_seen(self._seen)  # one memory: nothing is proposed twice
 
     def share_seen(self, seen: set[str]) -> None:
@@ -68,8 +76,10 @@ class _FromElite(BaseStrategy):
 class MutationStrategy(_FromElite):
     """Greedy local search: mutate one or two settings of the best config so far."""
 
-    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
-        super().__init__(space, seed, elite_size=1)
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, *, context: TuneContext | None = None
+    ) -> None:
+        super().__init__(space, seed, elite_size=1, context=context)
 
     def _derive(self) -> Config:
         changes = 1 + int(self._rng.random() < 0.3)

@@ -33,6 +33,7 @@ from scipy.stats import norm
 from threadpoolctl import ThreadpoolController
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.cost_model._encoding import param_of_column, run_features
 from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
@@ -110,10 +111,12 @@ class _Encoder:
 class ModelStrategy(BaseStrategy):
     """Proposes the unmeasured config with the highest expected improvement."""
 
-    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
-        super().__init__(space, seed)
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, *, context: TuneContext | None = None
+    ) -> None:
+        super().__init__(space, seed, context)
         self._rng = np.random.default_rng(seed)
-        self._random = RandomStrategy(space, seed + 1)
+        self._random = RandomStrategy(space, seed + 1, context=self.context)
         self._random.share_seen(self._seen)
         self._configs: list[Config] = []
         self._values: list[float | None] = []  # log speedup; None for a failure

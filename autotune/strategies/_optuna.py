@@ -31,6 +31,7 @@ from optuna.distributions import (
 from optuna.trial import TrialState
 
 from autotune.candidate import Candidate, canonical_json
+from autotune.context import TuneContext
 from autotune.db import open_optuna_storage
 from autotune.records import MeasureResult, Status
 from autotune.space import (
@@ -201,8 +202,10 @@ class OptunaStrategy(BaseStrategy):
         sampler: optuna.samplers.BaseSampler | None = None,
         storage: str | None = None,
         study_name: str | None = None,
+        *,
+        context: TuneContext | None = None,
     ) -> None:
-        super().__init__(space, seed)
+        super().__init__(space, seed, context)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._codec = _Codec(space)
         self._rng = np.random.default_rng(seed)
@@ -253,7 +256,7 @@ class OptunaStrategy(BaseStrategy):
     def _random_unseen(self) -> Candidate | None:
         from autotune.strategies._random import RandomStrategy
 
-        fallback = RandomStrategy(self.space, int(self._rng.integers(2**31)))
+        fallback = RandomStrategy(self.space, int(self._rng.integers(2**31)), context=self.context)
         fallback.share_seen(self._seen)  # so nothing repeats
         found = fallback.ask(1)
         return found[0] if found else None
@@ -297,6 +300,8 @@ class GPStrategy(OptunaStrategy):
         seed: int = 0,
         storage: str | None = None,
         study_name: str | None = None,
+        *,
+        context: TuneContext | None = None,
     ) -> None:
         if not gp_available():
             raise RuntimeError(
@@ -306,4 +311,11 @@ class GPStrategy(OptunaStrategy):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             sampler = optuna.samplers.GPSampler(seed=seed, deterministic_objective=False)
-        super().__init__(space, seed, sampler=sampler, storage=storage, study_name=study_name)
+        super().__init__(
+            space,
+            seed,
+            sampler=sampler,
+            storage=storage,
+            study_name=study_name,
+            context=context,
+        )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.records import MeasureResult, PortfolioArm, Status
 from autotune.space import Config, SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -49,9 +50,14 @@ class PortfolioStrategy(BaseStrategy):
     """Proposes portfolio arms in Thompson-sampling order; empty once all are tried."""
 
     def __init__(
-        self, space: SearchSpace, seed: int = 0, arms: Sequence[PortfolioArm] = ()
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        arms: Sequence[PortfolioArm] = (),
+        *,
+        context: TuneContext | None = None,
     ) -> None:
-        super().__init__(space, seed)
+        super().__init__(space, seed, context)
         self._rng = np.random.default_rng(seed)
         self._arms: dict[str, tuple[Candidate, list[float]]] = {}
         for arm in arms:

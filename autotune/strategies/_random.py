@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.space import ENUMERATION_LIMIT, SearchSpace
 from autotune.strategies._base import BaseStrategy
 
@@ -21,8 +22,10 @@ class RandomStrategy(BaseStrategy):
     that still yields nothing after that many draws is treated as exhausted.
     """
 
-    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
-        super().__init__(space, seed)
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, *, context: TuneContext | None = None
+    ) -> None:
+        super().__init__(space, seed, context)
         self._rng = np.random.default_rng(seed)
         self._remaining: list[Candidate] | None = None
 

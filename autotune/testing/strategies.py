@@ -1,17 +1,19 @@
 """Conformance suite for search strategies (:class:`autotune.strategies.BaseStrategy`).
 
 A strategy's test module subclasses :class:`StrategyConformance` and says how to build
-the strategy::
+the strategy from a space, a seed and a :class:`autotune.context.TuneContext`::
 
     from autotune.testing.strategies import StrategyConformance
 
     class TestMyStrategy(StrategyConformance):
-        def make_strategy(self, space, seed):
-            return MyStrategy(space, seed)
+        def make_strategy(self, space, seed, context=None):
+            return MyStrategy(space, seed, context=context)
 
 Every test runs on several small and medium spaces with conditional parameters,
 sequences, permutations and constraints that make part of the space invalid. The seed
-is the ``global_random_seed`` fixture when the test session defines one, else 0.
+is the ``global_random_seed`` fixture when the test session defines one, else 0. Every
+strategy is built with a context as the tuner gives one: a program, a target, and
+records of earlier trials in a real SQLite database (:func:`conformance_context`).
 
 The replay tests run the strategy against exhaustively recorded measurements of real
 kernels (``corpora/spaces/cpu`` in the source tree, or ``AUTOTUNE_REPLAY_SPACES``), with
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,8 +33,11 @@ import numpy as np
 import pytest
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
+from autotune.db import BaseDatabase, open_database
 from autotune.measure._timing import summarize
-from autotune.records import MeasureResult, Status
+from autotune.program import Target, Workload
+from autotune.records import MeasureResult, Status, TrialRecord
 from autotune.space import (
     Bool,
     Choice,
@@ -55,6 +60,9 @@ FAILURE_STATUSES = (
     Status.WRONG_RESULT,
     Status.INVALID,
 )
+
+#: Builds a strategy from a space and a seed (the ``new_strategy`` fixture).
+StrategyFactory = Callable[[SearchSpace, int], BaseStrategy]
 
 #: Upper bound on proposals drawn in one test, so a broken strategy cannot loop forever.
 MAX_PROPOSALS = 400
@@ -197,6 +205,73 @@ def drain(
     return proposed, False
 
 
+#: The program of :func:`conformance_context`: a loop summing an array (LLVM IR).
+CONFORMANCE_WORKLOAD = Workload(
+    kernel="conformance_sum",
+    arg_types="(array(float64, 1d, C),)",
+    ir_text="""; ModuleID = 'conformance'
+define double @conformance_sum(double* %a, i64 %n) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %next, %loop ]
+  %acc = phi double [ 0.0, %entry ], [ %sum, %loop ]
+  %p = getelementptr double, double* %a, i64 %i
+  %x = load double, double* %p
+  %sum = fadd double %acc, %x
+  %next = add i64 %i, 1
+  %done = icmp eq i64 %next, 1024
+  br i1 %done, label %exit, label %loop
+exit:
+  ret double %sum
+}
+""",
+    inputs="1024",
+)
+#: Another program with records on the same target: what transfers across programs.
+OTHER_WORKLOAD = Workload("conformance_other", "(int64,)", "define void @other()", "7")
+#: The target of :func:`conformance_context` (a made-up CPU, never this host).
+CONFORMANCE_TARGET = Target("conformance-cpu", "+sse2", "0.0.0", "0.0.0")
+#: Another target, whose records a context of :data:`CONFORMANCE_TARGET` never shows.
+OTHER_TARGET = Target("other-cpu", "+neon", "0.0.0", "0.0.0")
+
+
+def add_conformance_records(db: BaseDatabase) -> list[TrialRecord]:
+    """Store a few trials of tiny-space configs (some failed) for the workloads and
+    targets above, and return them in the order stored."""
+    stored: list[TrialRecord] = []
+    configs = valid_configs(tiny_space())
+    places = [
+        (CONFORMANCE_WORKLOAD, CONFORMANCE_TARGET),
+        (OTHER_WORKLOAD, CONFORMANCE_TARGET),
+        (CONFORMANCE_WORKLOAD, OTHER_TARGET),
+    ]
+    for workload in (CONFORMANCE_WORKLOAD, OTHER_WORKLOAD):
+        db.add_workload(workload, "conformance records")
+    for workload, target in places:
+        candidates = [Candidate.from_config(c) for c in configs[:3]]
+        for candidate, result in zip(candidates, mixed_results(candidates), strict=True):
+            record = TrialRecord(
+                kernel=workload.kernel,
+                workload_key=workload.key,
+                target_key=target.key,
+                config_key=candidate.key,
+                config=candidate.config,
+                phase="search",
+                result=result,
+                run_id="conformance",
+            )
+            db.add_trial(record)
+            stored.append(record)
+    return stored
+
+
+def conformance_context(space: SearchSpace, db: BaseDatabase) -> TuneContext:
+    """The context of a search over ``space`` for :data:`CONFORMANCE_WORKLOAD` on
+    :data:`CONFORMANCE_TARGET`, reading the records in ``db``."""
+    return TuneContext.from_database(db, CONFORMANCE_WORKLOAD, CONFORMANCE_TARGET, space, "numba")
+
+
 #: Unique evaluations per replay run: a budget well below each recorded space's size.
 REPLAY_BUDGET = 40
 
@@ -284,12 +359,38 @@ class StrategyConformance:
     """Tests that every :class:`BaseStrategy` implementation must pass.
 
     Subclasses implement :meth:`make_strategy`; the class name must start with ``Test``
-    for pytest to collect it.
+    for pytest to collect it. The tests build strategies through the ``new_strategy``
+    fixture, which gives each one a context with records (see :func:`conformance_context`).
     """
 
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        """A fresh strategy over ``space`` seeded with ``seed``."""
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        """A fresh strategy over ``space`` seeded with ``seed``, given ``context``."""
         raise NotImplementedError("subclasses of StrategyConformance implement make_strategy")
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def conformance_database(
+        cls, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[BaseDatabase]:
+        """A SQLite database holding :func:`add_conformance_records`, shared by a class."""
+        path = tmp_path_factory.mktemp("conformance") / "records.db"
+        db = open_database(f"sqlite:///{path}")
+        add_conformance_records(db)
+        yield db
+        db.close()
+
+    @pytest.fixture
+    def new_strategy(self, conformance_database: BaseDatabase) -> StrategyFactory:
+        """Builds a strategy over a space with a seed, as the tuner does: with the
+        context of that space, whose records come from ``conformance_database``."""
+
+        def new(space: SearchSpace, seed: int) -> BaseStrategy:
+            context = conformance_context(space, conformance_database)
+            return self.make_strategy(space, seed, context)
+
+        return new
 
     @pytest.fixture
     def conformance_seed(self, request: pytest.FixtureRequest) -> int:
@@ -303,46 +404,61 @@ class StrategyConformance:
     max_proposals: ClassVar[int] = MAX_PROPOSALS
     conformance_space = space_fixture()
 
-    def test_ask_returns_at_most_n_candidates(
-        self, conformance_space: SearchSpace, conformance_seed: int
+    def test_keeps_the_context_it_was_given(
+        self, conformance_database: BaseDatabase, conformance_seed: int
     ) -> None:
-        strategy = self.make_strategy(conformance_space, conformance_seed)
+        space = conditional_space()
+        context = conformance_context(space, conformance_database)
+        strategy = self.make_strategy(space, conformance_seed, context)
+        assert strategy.context is context
+        before = len(context.records.trials())
+        drain(strategy, batch=4, limit=min(20, self.max_proposals))
+        assert len(context.records.trials()) == before  # a strategy never writes records
+        detached = self.make_strategy(space, conformance_seed)
+        assert detached.context.space is space and detached.context.records.trials() == []
+
+    def test_ask_returns_at_most_n_candidates(
+        self, new_strategy: StrategyFactory, conformance_space: SearchSpace, conformance_seed: int
+    ) -> None:
+        strategy = new_strategy(conformance_space, conformance_seed)
         assert strategy.ask(0) == []
         for n in (1, 2, 5, 13):
             batch = strategy.ask(n)
             assert len(batch) <= n
             assert all(isinstance(c, Candidate) for c in batch)
 
-    def test_ask_fills_the_batch_while_the_space_lasts(self, conformance_seed: int) -> None:
+    def test_ask_fills_the_batch_while_the_space_lasts(
+        self, new_strategy: StrategyFactory, conformance_seed: int
+    ) -> None:
         space = medium_space()
-        strategy = self.make_strategy(space, conformance_seed)
+        strategy = new_strategy(space, conformance_seed)
         for n in (1, 4, 16, 32):
             assert len(strategy.ask(n)) == n
 
     def test_never_proposes_a_candidate_twice(
-        self, conformance_space: SearchSpace, conformance_seed: int
+        self, new_strategy: StrategyFactory, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
-        strategy = self.make_strategy(conformance_space, conformance_seed)
+        strategy = new_strategy(conformance_space, conformance_seed)
         proposed, _ = drain(strategy, batch=7, limit=self.max_proposals)
         keys = [c.key for c in proposed]
         assert len(keys) == len(set(keys))
 
     def test_every_proposal_satisfies_the_space(
-        self, conformance_space: SearchSpace, conformance_seed: int
+        self, new_strategy: StrategyFactory, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
-        strategy = self.make_strategy(conformance_space, conformance_seed)
+        strategy = new_strategy(conformance_space, conformance_seed)
         proposed, _ = drain(strategy, batch=5, limit=self.max_proposals)
         assert proposed, "a space with valid configs must yield proposals"
         for candidate in proposed:
             assert conformance_space.violation(candidate.config) is None, candidate.config
 
     def test_never_proposes_a_candidate_told_before(
-        self, conformance_space: SearchSpace, conformance_seed: int
+        self, new_strategy: StrategyFactory, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
         # Records of an earlier run reach the strategy before it proposes anything.
         configs = valid_configs(conformance_space)
         previous = [Candidate.from_config(c) for c in configs[:: max(1, len(configs) // 40)]]
-        strategy = self.make_strategy(conformance_space, conformance_seed)
+        strategy = new_strategy(conformance_space, conformance_seed)
         strategy.tell(previous, mixed_results(previous))
         proposed, exhausted = drain(strategy, batch=6, limit=self.max_proposals)
         told = {c.key for c in previous}
@@ -352,10 +468,12 @@ class StrategyConformance:
                 Candidate.from_config(c).key for c in configs
             }
 
-    def test_candidates_told_between_asks_are_not_proposed(self, conformance_seed: int) -> None:
+    def test_candidates_told_between_asks_are_not_proposed(
+        self, new_strategy: StrategyFactory, conformance_seed: int
+    ) -> None:
         space = conditional_space()
         configs = valid_configs(space)
-        strategy = self.make_strategy(space, conformance_seed)
+        strategy = new_strategy(space, conformance_seed)
         first = strategy.ask(4)
         foreign = [Candidate.from_config(c) for c in configs[1::3]]
         strategy.tell(first + foreign, mixed_results(first + foreign))
@@ -363,7 +481,7 @@ class StrategyConformance:
         assert {c.key for c in foreign + first}.isdisjoint(c.key for c in later)
 
     def test_same_seed_gives_same_proposals(
-        self, conformance_space: SearchSpace, conformance_seed: int
+        self, new_strategy: StrategyFactory, conformance_space: SearchSpace, conformance_seed: int
     ) -> None:
         def script(strategy: BaseStrategy) -> list[list[str]]:
             batches = []
@@ -373,16 +491,16 @@ class StrategyConformance:
                 strategy.tell(batch, mixed_results(batch))
             return batches
 
-        first = script(self.make_strategy(conformance_space, conformance_seed))
-        second = script(self.make_strategy(conformance_space, conformance_seed))
+        first = script(new_strategy(conformance_space, conformance_seed))
+        second = script(new_strategy(conformance_space, conformance_seed))
         assert first == second
 
     @pytest.mark.parametrize("status", [Status.BUILD_FAILED, Status.RUN_FAILED, Status.TIMEOUT])
     def test_keeps_proposing_after_failed_trials(
-        self, status: Status, conformance_seed: int
+        self, new_strategy: StrategyFactory, status: Status, conformance_seed: int
     ) -> None:
         space = medium_space()
-        strategy = self.make_strategy(space, conformance_seed)
+        strategy = new_strategy(space, conformance_seed)
         proposed, exhausted = drain(
             strategy,
             batch=4,
@@ -395,40 +513,46 @@ class StrategyConformance:
         assert all(space.violation(c.config) is None for c in proposed)
 
     @pytest.mark.timeout(60)
-    def test_exhausts_a_tiny_space_with_an_empty_list(self, conformance_seed: int) -> None:
+    def test_exhausts_a_tiny_space_with_an_empty_list(
+        self, new_strategy: StrategyFactory, conformance_seed: int
+    ) -> None:
         space = tiny_space()
         valid = {Candidate.from_config(c).key for c in valid_configs(space)}
-        strategy = self.make_strategy(space, conformance_seed)
+        strategy = new_strategy(space, conformance_seed)
         proposed, exhausted = drain(strategy, batch=2, limit=len(valid) + 10)
         assert exhausted
         assert sorted(c.key for c in proposed) == sorted(valid)
         assert strategy.ask(3) == []
 
     @pytest.mark.timeout(60)
-    def test_empty_list_means_the_space_is_exhausted(self, conformance_seed: int) -> None:
+    def test_empty_list_means_the_space_is_exhausted(
+        self, new_strategy: StrategyFactory, conformance_seed: int
+    ) -> None:
         # Giving up after a run of invalid draws is not exhaustion: the few valid
         # configs of a constraint-heavy space must all be proposed first.
         space = needle_space()
         valid = {Candidate.from_config(c).key for c in valid_configs(space)}
         for seed in range(conformance_seed, conformance_seed + 3):
-            strategy = self.make_strategy(space, seed)
+            strategy = new_strategy(space, seed)
             proposed, exhausted = drain(strategy, batch=2, limit=len(valid) + 1)
             assert exhausted
             missing = valid - {c.key for c in proposed}
             assert not missing, f"seed {seed}: {len(missing)} of {len(valid)} valid configs missed"
 
     @pytest.mark.timeout(60)
-    def test_space_without_valid_configs_yields_nothing(self, conformance_seed: int) -> None:
-        strategy = self.make_strategy(all_invalid_space(), conformance_seed)
+    def test_space_without_valid_configs_yields_nothing(
+        self, new_strategy: StrategyFactory, conformance_seed: int
+    ) -> None:
+        strategy = new_strategy(all_invalid_space(), conformance_seed)
         assert strategy.ask(4) == []
 
     replay_file = replay_fixture()
 
     def test_replay_spends_the_budget_on_distinct_valid_recorded_configs(
-        self, replay_file: Path, conformance_seed: int
+        self, new_strategy: StrategyFactory, replay_file: Path, conformance_seed: int
     ) -> None:
         space, proposed, answers = replay_run(
-            self.make_strategy, replay_file, conformance_seed, REPLAY_BUDGET
+            new_strategy, replay_file, conformance_seed, REPLAY_BUDGET
         )
         assert len(proposed) == REPLAY_BUDGET  # each space is far larger than the budget
         assert len({c.key for c in proposed}) == len(proposed)
@@ -437,10 +561,10 @@ class StrategyConformance:
         assert any(a.status is not Status.OK for a in answers)  # failures were survived
 
     def test_replay_is_deterministic_for_a_seed(
-        self, replay_file: Path, conformance_seed: int
+        self, new_strategy: StrategyFactory, replay_file: Path, conformance_seed: int
     ) -> None:
         runs = [
-            [c.key for c in replay_run(self.make_strategy, replay_file, conformance_seed, 15)[1]]
+            [c.key for c in replay_run(new_strategy, replay_file, conformance_seed, 15)[1]]
             for _ in range(2)
         ]
         assert runs[0] == runs[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from autotune.context import TuneContext
 from autotune.space import Choice, Int, SearchSpace
 from autotune.strategies import STRATEGIES, BaseStrategy, make_strategy
 from autotune.strategies._exhaustive import ExhaustiveStrategy
@@ -12,8 +13,10 @@ from autotune.testing.strategies import StrategyConformance, tiny_space
 
 
 class TestExhaustiveStrategy(StrategyConformance):
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return ExhaustiveStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return ExhaustiveStrategy(space, seed, context=context)
 
 
 def test_exhaustive_refuses_a_space_too_large_to_enumerate() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.measure._timing import summarize
 from autotune.records import MeasureResult, Status
 from autotune.space import Condition, Int, Permutation, SearchSpace, Seq
@@ -16,18 +17,26 @@ from autotune.testing.strategies import StrategyConformance
 
 
 class TestMutationStrategy(StrategyConformance):
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return MutationStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return MutationStrategy(space, seed, context=context)
 
 
 class TestEvolutionStrategy(StrategyConformance):
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return EvolutionStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return EvolutionStrategy(space, seed, context=context)
 
 
 class TestAUCBanditWithoutTPE(StrategyConformance):
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return AUCBanditStrategy(space, seed, techniques=("random", "mutation", "evolution"))
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return AUCBanditStrategy(
+            space, seed, techniques=("random", "mutation", "evolution"), context=context
+        )
 
 
 def _ok(speedup: float) -> MeasureResult:

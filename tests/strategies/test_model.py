@@ -8,6 +8,7 @@ import statistics
 import numpy as np
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.measure._timing import summarize
 from autotune.records import MeasureResult, Status
 from autotune.space import Choice, Int, Pow2, SearchSpace, Seq
@@ -21,8 +22,10 @@ class TestModelStrategy(StrategyConformance):
     # A model is fitted at every ask: draining the medium space takes a few seconds.
     conformance_space = space_fixture(slow=("medium",))
 
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return ModelStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return ModelStrategy(space, seed, context=context)
 
 
 def _ok(speedup: float) -> MeasureResult:

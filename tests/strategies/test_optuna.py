@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autotune.candidate import Candidate
+from autotune.context import TuneContext
 from autotune.records import MeasureResult, Status
 from autotune.space import Choice, Int, Permutation, Pow2, SearchSpace, Seq, Subset
 from autotune.strategies import BaseStrategy
@@ -19,8 +20,10 @@ class TestOptunaStrategy(StrategyConformance):
     max_proposals = 40
     conformance_space = space_fixture(slow=("conditional", "sequence"))
 
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return OptunaStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return OptunaStrategy(space, seed, context=context)
 
 
 def _space() -> SearchSpace:

@@ -35,11 +35,11 @@ class TestPortfolioInsideTheBandit(StrategyConformance):
     # Each ask costs more as trials accumulate: 100 proposals check the same contract.
     max_proposals = 100
 
-    def make_strategy(self, space, seed):
+    def make_strategy(self, space, seed, context=None):
         arms = [
             _arm(space.sample(__import__("numpy").random.default_rng(i)), 0.2) for i in range(3)
         ]
-        return make_strategy("auto", space, seed, 50, portfolio=arms)
+        return make_strategy("auto", space, seed, 50, portfolio=arms, context=context)
 
 
 def test_arms_with_a_good_record_come_first() -> None:

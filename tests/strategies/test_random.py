@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from autotune.context import TuneContext
 from autotune.space import SearchSpace
 from autotune.strategies import BaseStrategy
 from autotune.strategies._random import RandomStrategy
@@ -9,5 +10,7 @@ from autotune.testing.strategies import StrategyConformance
 
 
 class TestRandomStrategy(StrategyConformance):
-    def make_strategy(self, space: SearchSpace, seed: int) -> BaseStrategy:
-        return RandomStrategy(space, seed)
+    def make_strategy(
+        self, space: SearchSpace, seed: int, context: TuneContext | None = None
+    ) -> BaseStrategy:
+        return RandomStrategy(space, seed, context=context)
