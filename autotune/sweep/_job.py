@@ -52,9 +52,7 @@ def tune_job(
     unavailable = backend_for(decl).unavailable_reason()
     if unavailable is not None:
         return JobOutcome(job, skipped(job, f"it cannot be measured here: {unavailable}"))
-    tuner = Tuner(
-        runner, db, None, plan.options, [_Progress(job.label, on_event)], plan.run_id
-    )
+    tuner = Tuner(runner, db, None, plan.options, [_Progress(job.label, on_event)], plan.run_id)
     result = tuner.tune(decl, job.spec)
     return JobOutcome(job, replace(result, source=job.source, source_digest=job.digest))
 
