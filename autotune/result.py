@@ -258,7 +258,10 @@ class TuningResult:
     def compile(
         self, *, njit_options: Mapping[str, Any] | None = None, cache: bool = False
     ) -> TunedDispatcher:
-        """The kernel compiled with its best config: a callable like a Numba dispatcher.
+        """The kernel compiled with its best config: a callable like a Numba dispatcher
+        (a CUDA kernel: a :class:`~autotune.backends._cupy.CudaArtifact` for the tuned
+        problem size, called with NumPy arrays or launched on device arrays with
+        ``on_device``).
 
         Without a winner that is the baseline's build. Delegates to
         :func:`autotune.deploy.compile_config` (see there for ``njit_options`` and
@@ -272,12 +275,17 @@ class TuningResult:
 
         if not self.tuned:
             raise InputError(f"kernel {self.kernel!r} was not tuned: {self.reason}")
+        decl = self.declaration()
+        if getattr(decl, "backend", "numba") == "cuda":
+            from autotune.backends._cupy import compile_tuned
+
+            return compile_tuned(decl, dict(self.best_config or {}), self.size)  # type: ignore[return-value]
         from autotune.deploy import compile_config  # the deploy package loads Numba
 
         if njit_options is None and self.baseline:
             njit_options = self.baseline_options
         return compile_config(
-            self.declaration(), dict(self.best_config or {}), njit_options=njit_options, cache=cache
+            decl, dict(self.best_config or {}), njit_options=njit_options, cache=cache
         )
 
 

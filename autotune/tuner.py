@@ -206,7 +206,7 @@ class Tuner:
         it was timed against (``decl`` is the declaration as tuned: see
         :meth:`KernelDecl.as_baseline`)."""
         return {
-            "source": decl.source,
+            "source": getattr(decl, "loaded_from", decl.source),
             "spec": spec,
             "target_key": self.target.key,
             "size": self.options.size or decl.default_size,

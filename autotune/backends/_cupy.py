@@ -355,6 +355,23 @@ class CudaArtifact:
             np.copyto(args[i], cupy.asnumpy(device_args[i]))
 
 
+def compile_tuned(decl: Any, config: Mapping[str, Any], size: str | None) -> CudaArtifact:
+    """``decl`` built with ``config`` for problem size ``size``: the tuned kernel, ready
+    to launch (compiled now, or taken from the binary cache). Needs NVRTC, not a GPU;
+    running it needs one. Raises :class:`~autotune.errors.InputError` when it does not
+    build."""
+    from autotune.errors import InputError
+
+    builder = CudaBuilder(processes=0)
+    try:
+        built = builder.build(decl, dict(config), decl.make_inputs(0, size))
+    finally:
+        builder.close()
+    if not isinstance(built.artifact, CudaArtifact):
+        raise InputError(f"kernel {decl.name!r} does not build with {dict(config)}: {built.error}")
+    return built.artifact
+
+
 def to_device(args: Sequence[Any]) -> list[Any]:
     """``args`` with every NumPy array copied to the device; scalars stay as they are
     (NumPy scalars keep their dtype, which the kernel's signature needs)."""

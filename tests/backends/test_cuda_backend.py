@@ -128,3 +128,22 @@ def test_tuning_a_cuda_kernel_without_a_gpu_says_so_in_one_line() -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot be measured here" in lines[0] and "GPU" in lines[0]
+
+
+@needs_nvrtc
+def test_a_tuned_cuda_result_compiles_to_a_launchable_kernel(
+    python_declared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autotune.backends._cupy import CudaArtifact
+    from autotune.result import ResultStatus, TuningResult
+
+    monkeypatch.setenv("AUTOTUNE_CUBIN_CACHE", str(tmp_path / "cubins"))
+    result = TuningResult(
+        "scale",
+        ResultStatus.TUNED,
+        source=str(python_declared),
+        best_config={"kernel.BLOCK": 128},
+    )
+    kernel = result.compile()
+    assert isinstance(kernel, CudaArtifact)
+    assert kernel.block == (128, 1, 1) and kernel.grid == (4096 // 128, 1, 1)
