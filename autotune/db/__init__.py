@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from autotune.db._location import ENV_VAR, default_url, normalize_url, user_default_url
 
 if TYPE_CHECKING:
-    from autotune.db._base import BaseDatabase
+    from autotune.db._base import BaseDatabase, ModelRecord
     from autotune.db._claims import CLAIM_STALE_S
     from autotune.db._engine import display_url
     from autotune.db._optuna import open_optuna_storage
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 #: Name -> module, for the names imported on first use.
 _LAZY = {
     "BaseDatabase": "autotune.db._base",
+    "ModelRecord": "autotune.db._base",
     "CLAIM_STALE_S": "autotune.db._claims",
     "display_url": "autotune.db._engine",
     "open_optuna_storage": "autotune.db._optuna",
@@ -35,6 +36,7 @@ __all__ = [
     "ENV_VAR",
     "SCHEMA_VERSION",
     "BaseDatabase",
+    "ModelRecord",
     "SQLDatabase",
     "default_url",
     "display_url",

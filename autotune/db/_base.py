@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from autotune.db._claims import CLAIM_STALE_S
 from autotune.program import Workload
 from autotune.records import PortfolioArm, TrialRecord, TunedRow
 from autotune.result import TuningResult
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A stored cost model, without its bytes (see :meth:`BaseDatabase.model_bytes`).
+
+    Attributes:
+        id: The database's id of the model.
+        name: The kind of model, e.g. ``"boosted"``.
+        family: The targets it was trained for, e.g. ``"cpu:<target key>"``.
+        schema: The hash of the feature names its rows hold (``schema_hash``).
+        format_version: The format of its bytes.
+        toolchain: The versions a loader must share with the trainer.
+        trained_on: What it was trained on (rows, programs, workloads, ...).
+        created_at: When it was stored (seconds since the epoch).
+    """
+
+    id: int
+    name: str
+    family: str
+    schema: str
+    format_version: int
+    toolchain: dict[str, str]
+    trained_on: dict[str, Any]
+    created_at: float
 
 
 class BaseDatabase(ABC):
@@ -30,6 +56,8 @@ class BaseDatabase(ABC):
           once, exactly one gets it. A process that measures a search candidate claims
           it first, and releases it once its trial is stored, so that no other process
           measures it meanwhile (see :meth:`claim`).
+        * Program features are unique per (IR hash, schema): the first add stores them
+          and later ones, also from other processes at once, store nothing.
     """
 
     @property
@@ -128,6 +156,47 @@ class BaseDatabase(ABC):
         """The config-cache entries under ``digest`` (all when ``None``), oldest first.
         A database without a config cache has none."""
         return []
+
+    @abstractmethod
+    def program_features(self, ir_hash: str, schema: str) -> dict[str, float] | None:
+        """The features stored for a program under the feature ``schema`` hash (a
+        copy), or ``None``. A database too old to hold features has none."""
+
+    @abstractmethod
+    def add_program_features(
+        self, ir_hash: str, schema: str, features: Mapping[str, float]
+    ) -> None:
+        """Store a program's features (name -> value) under its IR hash and the
+        ``schema`` hash of their names. Features of the IR alone belong here: the
+        problem's sizes are cheap to read again. If features are stored for the same
+        (``ir_hash``, ``schema``) already, nothing changes."""
+
+    @abstractmethod
+    def add_model(
+        self,
+        name: str,
+        family: str,
+        schema: str,
+        fmt: int,
+        toolchain: Mapping[str, str],
+        trained_on: Mapping[str, Any],
+        data: bytes,
+    ) -> int:
+        """Store a trained model's ``data`` with what loading it requires (see
+        :class:`ModelRecord`); returns its id. Every call stores a new model."""
+
+    @abstractmethod
+    def models(self, name: str | None = None, family: str | None = None) -> list[ModelRecord]:
+        """The stored models, newest first, optionally only those with this ``name``
+        and ``family``. A database too old to hold models has none."""
+
+    @abstractmethod
+    def model_bytes(self, model_id: int) -> bytes:
+        """The bytes stored by :meth:`add_model` under ``model_id``.
+
+        Raises:
+            KeyError: no model has that id.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -8,6 +8,8 @@ Version history:
        sharing a workload do not measure the same config twice.
     4. Tuned configs: the config cache that builds and imports read (one entry per
        cheap kernel key, size bucket and target).
+    5. Cost-model state: program features per IR hash and feature schema, and trained
+       cost models with the schema, format and toolchain they need.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from autotune.errors import DatabaseError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: The oldest schema this release reads without migrating it (readers never migrate).
 OLDEST_READABLE_VERSION = 1
 
@@ -142,6 +144,35 @@ tuned_table = sa.Table(
 )
 
 
+# One row per (IR hash, feature schema): a program's features, which are costly to
+# compute (the IR is parsed), as a JSON object of name -> float. The first row stays.
+features_table = sa.Table(
+    "autotune_features",
+    metadata,
+    sa.Column("ir_hash", sa.String(64), primary_key=True),
+    sa.Column("schema_hash", sa.String(64), primary_key=True),
+    sa.Column("features_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# One row per trained cost model: its bytes, and what a loader must match to use them
+# (feature schema, format, toolchain). Models are never replaced; the newest is read.
+models_table = sa.Table(
+    "autotune_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("family", sa.String(255), nullable=False),
+    sa.Column("schema_hash", sa.String(64), nullable=False),
+    sa.Column("format", sa.Integer, nullable=False),
+    sa.Column("toolchain_json", sa.Text, nullable=False),
+    sa.Column("trained_on_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+sa.Index("ix_models_lookup", models_table.c.name, models_table.c.family)
+
+
 def _add_portfolio(conn: sa.Connection) -> None:
     """v1 -> v2: the portfolio table is new; nothing else changes."""
     portfolio_table.create(conn, checkfirst=True)
@@ -157,11 +188,18 @@ def _add_tuned(conn: sa.Connection) -> None:
     tuned_table.create(conn, checkfirst=True)
 
 
+def _add_cost_model_tables(conn: sa.Connection) -> None:
+    """v4 -> v5: the features and models tables are new; nothing else changes."""
+    features_table.create(conn, checkfirst=True)
+    models_table.create(conn, checkfirst=True)
+
+
 #: version -> function migrating a database from that version to the next.
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _add_portfolio,
     2: _add_claims,
     3: _add_tuned,
+    4: _add_cost_model_tables,
 }
 
 

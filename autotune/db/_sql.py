@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from autotune.candidate import Candidate, canonical_json
 from autotune.db import _claims
-from autotune.db._base import BaseDatabase
+from autotune.db._base import BaseDatabase, ModelRecord
 from autotune.db._engine import (
     WRITES,
     create_engine,
@@ -42,6 +42,8 @@ from autotune.db._engine import (
 from autotune.db._location import default_url
 from autotune.db._schema import (
     SCHEMA_VERSION,
+    features_table,
+    models_table,
     portfolio_table,
     prepare,
     readable_version,
@@ -61,6 +63,8 @@ from autotune.result import TuningResult
 _PORTFOLIO_SINCE = 2
 #: The first schema version with a tuned-config table.
 _TUNED_SINCE = 4
+#: The first schema version with program features and cost models.
+_COST_MODELS_SINCE = 5
 
 
 class SQLDatabase(BaseDatabase):
@@ -323,6 +327,80 @@ class SQLDatabase(BaseDatabase):
             for r in rows
         ]
 
+    def program_features(self, ir_hash: str, schema: str) -> dict[str, float] | None:
+        if self.schema_version < _COST_MODELS_SINCE:
+            return None  # an older database read as it is: it stores no features yet
+        query = sa.select(features_table.c.features_json).where(
+            features_table.c.ir_hash == ir_hash, features_table.c.schema_hash == schema
+        )
+        with self._read() as conn:
+            text = conn.execute(query).scalar()
+        return None if text is None else json.loads(text)
+
+    def add_program_features(
+        self, ir_hash: str, schema: str, features: Mapping[str, float]
+    ) -> None:
+        row = {
+            "ir_hash": ir_hash,
+            "schema_hash": schema,
+            "features_json": json.dumps({k: float(v) for k, v in features.items()}),
+            "created_at": time.time(),
+        }
+        # Another process may compute the same program's features first; one copy is enough.
+        with self._write() as conn:
+            insert_unless_present(conn, features_table, row)
+
+    def add_model(
+        self,
+        name: str,
+        family: str,
+        schema: str,
+        fmt: int,
+        toolchain: Mapping[str, str],
+        trained_on: Mapping[str, Any],
+        data: bytes,
+    ) -> int:
+        row = {
+            "name": name,
+            "family": family,
+            "schema_hash": schema,
+            "format": int(fmt),
+            "toolchain_json": json.dumps(dict(toolchain), sort_keys=True),
+            "trained_on_json": json.dumps(dict(trained_on), sort_keys=True),
+            "created_at": time.time(),
+            "data": bytes(data),
+        }
+        with self._write() as conn:
+            # Not RETURNING: SQLite before 3.35 lacks it.
+            key = conn.execute(models_table.insert().values(**row)).inserted_primary_key
+        assert key is not None, "an autoincrement insert always has a key"
+        return int(key[0])
+
+    def models(self, name: str | None = None, family: str | None = None) -> list[ModelRecord]:
+        if self.schema_version < _COST_MODELS_SINCE:
+            return []  # an older database read as it is: it stores no models yet
+        columns = [c for c in models_table.c if c.name != "data"]
+        query = sa.select(*columns).order_by(
+            models_table.c.created_at.desc(), models_table.c.id.desc()
+        )
+        if name is not None:
+            query = query.where(models_table.c.name == name)
+        if family is not None:
+            query = query.where(models_table.c.family == family)
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_model_from_row(r) for r in rows]
+
+    def model_bytes(self, model_id: int) -> bytes:
+        data = None
+        if self.schema_version >= _COST_MODELS_SINCE:
+            query = sa.select(models_table.c.data).where(models_table.c.id == model_id)
+            with self._read() as conn:
+                data = conn.execute(query).scalar()
+        if data is None:
+            raise KeyError(f"no cost model with id {model_id}")
+        return bytes(data)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -377,6 +455,19 @@ def _record_from_row(row: Any) -> TrialRecord:
         phase=row["phase"],
         result=result,
         run_id=row["run_id"],
+        created_at=row["created_at"],
+    )
+
+
+def _model_from_row(row: Any) -> ModelRecord:
+    return ModelRecord(
+        id=row["id"],
+        name=row["name"],
+        family=row["family"],
+        schema=row["schema_hash"],
+        format_version=row["format"],
+        toolchain=json.loads(row["toolchain_json"]),
+        trained_on=json.loads(row["trained_on_json"]),
         created_at=row["created_at"],
     )
 

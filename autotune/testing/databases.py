@@ -430,6 +430,70 @@ class DatabaseConformance:
         rows[0].entry["speedup"] = 99.0  # a copy: nothing stored changes
         assert database.tuned("d1")[0].entry["speedup"] == 1.5
 
+    def test_program_features_round_trip_per_ir_hash_and_schema(
+        self, database: BaseDatabase
+    ) -> None:
+        features = {"instructions": 12.0, "loads": 3.0, "loop_depth": 2.0}
+        assert database.program_features("ir-1", "schema-a") is None
+        database.add_program_features("ir-1", "schema-a", features)
+        database.add_program_features("ir-1", "schema-b", {"instructions": 1.0})
+        database.add_program_features("ir-2", "schema-a", {"instructions": 5.0})
+        assert database.program_features("ir-1", "schema-a") == features
+        assert database.program_features("ir-1", "schema-b") == {"instructions": 1.0}
+        assert database.program_features("ir-2", "schema-a") == {"instructions": 5.0}
+        assert database.program_features("ir-2", "schema-b") is None
+        stored = database.program_features("ir-1", "schema-a")
+        assert stored is not None
+        stored["loads"] = 99.0  # a copy: nothing stored changes
+        assert database.program_features("ir-1", "schema-a") == features
+
+    def test_program_features_are_stored_once(self, tmp_path: Path) -> None:
+        db = self.make_database(tmp_path)
+        db.add_program_features("ir-1", "schema-a", {"loads": 3.0})
+        db.add_program_features("ir-1", "schema-a", {"loads": 3.0})  # harmless
+        db.add_program_features("ir-1", "schema-a", {"loads": 4.0})  # the first stays
+        db.close()
+        reopened = self.make_database(tmp_path)
+        try:
+            assert reopened.program_features("ir-1", "schema-a") == {"loads": 3.0}
+        finally:
+            reopened.close()
+
+    def test_models_round_trip_without_their_bytes(self, database: BaseDatabase) -> None:
+        data = bytes(range(256)) * 4  # every byte value, NUL included
+        toolchain = {"numba": "0.60.0", "llvmlite": "0.43.0", "scikit-learn": "1.5.0"}
+        trained_on = {"rows": 120, "programs": 7, "workloads": 9}
+        model_id = database.add_model(
+            "boosted", "cpu:" + TARGET, "s" * 64, 1, toolchain, trained_on, data
+        )
+        [record] = database.models()
+        assert record.id == model_id
+        assert (record.name, record.family, record.schema) == ("boosted", "cpu:" + TARGET, "s" * 64)
+        assert record.format_version == 1
+        assert record.toolchain == toolchain and record.trained_on == trained_on
+        assert record.created_at > 0
+        assert database.model_bytes(model_id) == data
+        record.trained_on["rows"] = 0  # a copy: nothing stored changes
+        assert database.models()[0].trained_on == trained_on
+        with pytest.raises(KeyError):
+            database.model_bytes(model_id + 1000)
+
+    def test_models_come_newest_first_and_filtered(self, database: BaseDatabase) -> None:
+        def add(name: str, family: str) -> int:
+            return database.add_model(name, family, "s", 1, {}, {"rows": 1}, name.encode())
+
+        first = add("boosted", "cpu:a")
+        second = add("boosted", "cpu:b")
+        third = add("linear", "cpu:a")
+        fourth = add("boosted", "cpu:a")  # the same again is another model
+        assert len({first, second, third, fourth}) == 4
+        assert [m.id for m in database.models()] == [fourth, third, second, first]
+        assert [m.id for m in database.models(name="boosted")] == [fourth, second, first]
+        assert [m.id for m in database.models(family="cpu:a")] == [fourth, third, first]
+        assert [m.id for m in database.models("boosted", "cpu:b")] == [second]
+        assert database.models(name="none") == []
+        assert database.model_bytes(third) == b"linear"
+
     def _claim_in_child(self, tmp_path: Path, claimed: Any, finish: Any) -> None:
         """Claim CONFIG, say so, and exit without releasing it once told to."""
         db = self.make_database(tmp_path)

@@ -67,6 +67,8 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
         conn.execute("DROP TABLE autotune_portfolio")
         conn.execute("DROP TABLE autotune_claims")
         conn.execute("DROP TABLE autotune_tuned")
+        conn.execute("DROP TABLE autotune_features")
+        conn.execute("DROP TABLE autotune_models")
     _set_schema_version(path, 1)
     migrated = SQLDatabase(str(path))
     assert [r.config for r in migrated.trials(WORKLOAD, TARGET)] == [{"x": 1}]
@@ -76,7 +78,7 @@ def test_version_1_database_is_migrated_with_its_trials_kept(tmp_path: Path) -> 
         [(value,)] = conn.execute(
             "SELECT value FROM autotune_meta WHERE key = 'schema_version'"
         ).fetchall()
-    assert int(value) == SCHEMA_VERSION == 4
+    assert int(value) == SCHEMA_VERSION == 5
 
 
 @pytest.mark.parametrize(
@@ -173,6 +175,8 @@ def _version_2_database(path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE autotune_claims")
         conn.execute("DROP TABLE autotune_tuned")
+        conn.execute("DROP TABLE autotune_features")
+        conn.execute("DROP TABLE autotune_models")
     _set_schema_version(path, 2)
 
 
@@ -183,7 +187,8 @@ def test_an_older_database_is_read_without_being_migrated(tmp_path: Path) -> Non
     db = open_database(str(path), must_exist=True)
     assert [r.config for r in db.trials(WORKLOAD, TARGET)] == [{"x": 1}]
     assert db.latest_summaries() == [] and db.portfolio(TARGET) == []
-    assert db.tuned() == []
+    assert db.tuned() == [] and db.models() == []
+    assert db.program_features("ir", "schema") is None
     db.close()
     assert _fingerprint(path) == before
     # A writer migrates it.
@@ -191,7 +196,8 @@ def test_an_older_database_is_read_without_being_migrated(tmp_path: Path) -> Non
     with sqlite3.connect(path) as conn:
         [(value,)] = conn.execute("SELECT value FROM autotune_meta").fetchall()
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-    assert int(value) == SCHEMA_VERSION and {"autotune_claims", "autotune_tuned"} <= tables
+    new_tables = {"autotune_claims", "autotune_tuned", "autotune_features", "autotune_models"}
+    assert int(value) == SCHEMA_VERSION and new_tables <= tables
 
 
 def test_a_version_1_database_is_read_with_an_empty_portfolio(tmp_path: Path) -> None:
