@@ -739,5 +739,73 @@ def build(
     return report.exit_code
 
 
+@main.group()
+def model() -> None:
+    """Train and list the cross-program cost models stored in a database."""
+
+
+@model.command("train")
+@_db_option
+@_guarded
+def model_train(db_url: str) -> int:
+    """Train one cost model per target from the database's measured trials."""
+    from autotune.cost_model._train import train
+    from autotune.db import open_database
+
+    open_database(db_url, must_exist=True).close()  # a missing database is an error
+    db = open_database(db_url)
+    try:
+        outcomes = train(db)
+    finally:
+        db.close()
+    if not outcomes:
+        click.echo(f"no usable trials in {_shown(db_url)}: nothing to train")
+        return EXIT_OK
+    for done in outcomes:
+        what = f"target {done.target_key[:12]}: {done.rows} rows, {done.programs} programs"
+        if done.model is None:
+            click.echo(f"{what}; not trained ({done.reason})")
+        else:
+            click.echo(f"{what}; trained in {done.seconds:.1f} s, model id {done.model.id}")
+    return EXIT_OK
+
+
+@model.command("show")
+@_db_option
+@_guarded
+def model_show(db_url: str) -> int:
+    """List the cost models stored in the database."""
+    import datetime
+
+    from autotune.db import open_database
+
+    db = open_database(db_url, must_exist=True)
+    try:
+        models = db.models()
+    finally:
+        db.close()
+    if not models:
+        click.echo(f"no models in {_shown(db_url)}")
+        return EXIT_OK
+    table = Table(title=f"Cost models ({_shown(db_url)})")
+    for column in ("id", "name", "family", "schema", "rows", "programs", "created", "toolchain"):
+        right = column in ("id", "rows", "programs")
+        table.add_column(column, justify="right" if right else "left")
+    for record in models:
+        created = datetime.datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            str(record.id),
+            record.name,
+            record.family,
+            record.schema[:12],
+            str(record.trained_on.get("rows", "")),
+            str(record.trained_on.get("programs", "")),
+            created,
+            " ".join(f"{k} {v}" for k, v in sorted(record.toolchain.items())),
+        )
+    out.print(table)
+    return EXIT_OK
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,230 @@
+"""Training the cross-program cost model from a tuning database.
+
+Each row is one measured config of one workload: the workload's program features
+followed by the config's transferable features, and its speedup over the workload's
+own baseline. One model is trained per target, since a speedup measured on one
+machine says little about another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from autotune.cost_model._boosted import FORMAT_VERSION, BoostedCostModel, toolchain
+from autotune.cost_model._encoding import (
+    TRANSFERABLE_SCHEMA,
+    schema_hash,
+    transferable_features,
+)
+from autotune.cost_model._program import (
+    PROBLEM_FEATURES,
+    PROGRAM_FEATURES,
+    _ir_features,
+    _merged,
+    problem_features,
+)
+from autotune.db._base import BaseDatabase, ModelRecord
+from autotune.program import Workload
+from autotune.records import Status, TrialRecord
+
+#: The name models trained here are stored under.
+MODEL_NAME = "boosted"
+#: Fewer rows than this for a target train no model.
+MIN_ROWS = 20
+#: Phases whose speedup is against the workload's own baseline. ``simplify`` trials
+#: are timed against another config and ``baseline`` trials are the baseline itself.
+TRAINED_PHASES = frozenset({"search", "refine", "confirm"})
+#: The column names of every row: program features, then config features.
+FEATURE_NAMES: tuple[str, ...] = (*PROGRAM_FEATURES, *TRANSFERABLE_SCHEMA)
+#: The program features stored in the database: those of the IR alone.
+IR_FEATURES: tuple[str, ...] = tuple(n for n in PROGRAM_FEATURES if n not in PROBLEM_FEATURES)
+
+
+def family_of(target_key: str) -> str:
+    """The family string a model trained for ``target_key`` is stored under."""
+    return f"target:{target_key}"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSet:
+    """Rows for training: ``X`` (one row per trial, columns ``names``), ``y`` the
+    speedups, ``groups`` the IR hash of each row's program, ``workloads`` the keys of
+    the workloads seen, ``unparsed`` how many workloads were skipped because their IR
+    does not parse (CUDA source, for one)."""
+
+    target_key: str | None
+    X: np.ndarray
+    y: np.ndarray
+    groups: tuple[str, ...]
+    names: tuple[str, ...]
+    workloads: tuple[str, ...]
+    unparsed: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.y)
+
+    @property
+    def programs(self) -> int:
+        return len(set(self.groups))
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedTarget:
+    """What training did for one target: the stored ``model``, or ``None`` and the
+    ``reason`` no model was trained."""
+
+    target_key: str
+    rows: int
+    programs: int
+    workloads: int
+    seconds: float
+    model: ModelRecord | None
+    reason: str = ""
+
+
+def training_rows(db: BaseDatabase, target_key: str | None = None) -> TrainingSet:
+    """The training rows of every usable trial in ``db`` (of ``target_key`` only,
+    when given): ok trials of :data:`TRAINED_PHASES` with a timing, whose workload's
+    IR parses. Program features are read from, or stored into, the database."""
+    trials = [t for t in db.all_trials() if _usable(t, target_key)]
+    workloads = {w.key: w for w in db.workloads()}
+    features: dict[str, dict[str, float] | None] = {}
+    rows: list[list[float]] = []
+    speedups: list[float] = []
+    groups: list[str] = []
+    seen: list[str] = []
+    for trial in trials:
+        workload = workloads.get(trial.workload_key)
+        if workload is None:
+            continue
+        if workload.key not in features:
+            features[workload.key] = _program_features(db, workload)
+        program = features[workload.key]
+        if program is None:
+            continue
+        config = transferable_features(trial.config)
+        rows.append(
+            [program[n] for n in PROGRAM_FEATURES] + [config[n] for n in TRANSFERABLE_SCHEMA]
+        )
+        speedups.append(float(trial.result.speedup or 0.0))  # _usable checked it is > 0
+        groups.append(workload.ir_hash)
+        if workload.key not in seen:
+            seen.append(workload.key)
+    return TrainingSet(
+        target_key=target_key,
+        X=np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES)),
+        y=np.array(speedups, dtype=float),
+        groups=tuple(groups),
+        names=FEATURE_NAMES,
+        workloads=tuple(seen),
+        unparsed=sum(1 for f in features.values() if f is None),
+    )
+
+
+def target_keys(db: BaseDatabase) -> list[str]:
+    """The target keys of the usable trials in ``db``, sorted."""
+    return sorted({t.target_key for t in db.all_trials() if _usable(t, None)})
+
+
+def train(
+    db: BaseDatabase, min_rows: int = MIN_ROWS, model: BoostedCostModel | None = None
+) -> list[TrainedTarget]:
+    """Fit one :class:`BoostedCostModel` (a copy of ``model`` when given) per target
+    with at least ``min_rows`` rows, and store each in ``db``."""
+    done = []
+    for target in target_keys(db):
+        rows = training_rows(db, target)
+        if rows.rows < min_rows:
+            reason = f"{rows.rows} usable rows, {min_rows} needed"
+            done.append(_outcome(target, rows, 0.0, None, reason))
+            continue
+        started = time.perf_counter()
+        fitted = _fresh(model).fit(rows.X, rows.y)
+        seconds = time.perf_counter() - started
+        done.append(_outcome(target, rows, seconds, _store(db, target, rows, fitted)))
+    return done
+
+
+def _usable(trial: TrialRecord, target_key: str | None) -> bool:
+    speedup = trial.result.speedup
+    return (
+        trial.phase in TRAINED_PHASES
+        and trial.result.status is Status.OK
+        and speedup is not None
+        and np.isfinite(speedup)
+        and speedup > 0
+        and (target_key is None or trial.target_key == target_key)
+    )
+
+
+def _program_features(db: BaseDatabase, workload: Workload) -> dict[str, float] | None:
+    """The program features of ``workload``, or ``None`` when its IR does not parse.
+    The IR part is cached in ``db`` by IR hash; the sizes are read again each time."""
+    schema = schema_hash(IR_FEATURES)
+    ir_part = db.program_features(workload.ir_hash, schema)
+    if ir_part is None or set(ir_part) != set(IR_FEATURES):
+        try:
+            ir_part = _ir_features(workload.ir_text)
+        except ValueError:
+            return None
+        db.add_program_features(workload.ir_hash, schema, ir_part)
+    return _merged(ir_part, problem_features(workload.arg_types, workload.inputs))
+
+
+def _fresh(model: BoostedCostModel | None) -> BoostedCostModel:
+    if model is None:
+        return BoostedCostModel()
+    from sklearn.base import clone
+
+    fresh: BoostedCostModel = clone(model)
+    return fresh
+
+
+def _store(
+    db: BaseDatabase, target: str, rows: TrainingSet, model: BoostedCostModel
+) -> ModelRecord:
+    schema = schema_hash(rows.names)
+    family = family_of(target)
+    model_id = db.add_model(
+        name=MODEL_NAME,
+        family=family,
+        schema=schema,
+        fmt=FORMAT_VERSION,
+        toolchain=toolchain(),
+        trained_on={"rows": rows.rows, "programs": rows.programs, "workloads": len(rows.workloads)},
+        data=model.to_bytes(schema),
+    )
+    return next(m for m in db.models(MODEL_NAME, family) if m.id == model_id)
+
+
+def _outcome(
+    target: str, rows: TrainingSet, seconds: float, model: ModelRecord | None, reason: str = ""
+) -> TrainedTarget:
+    return TrainedTarget(
+        target_key=target,
+        rows=rows.rows,
+        programs=rows.programs,
+        workloads=len(rows.workloads),
+        seconds=seconds,
+        model=model,
+        reason=reason,
+    )
+
+
+__all__: Sequence[str] = [
+    "FEATURE_NAMES",
+    "MIN_ROWS",
+    "MODEL_NAME",
+    "TRAINED_PHASES",
+    "TrainedTarget",
+    "TrainingSet",
+    "family_of",
+    "target_keys",
+    "train",
+    "training_rows",
+]

@@ -1,0 +1,131 @@
+"""Training cost models from a database's trials, and the ``autotune model`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autotune.backends._numba import NumbaBuilder
+from autotune.cli import main
+from autotune.cost_model import BoostedCostModel, schema_hash
+from autotune.cost_model._train import FEATURE_NAMES, MODEL_NAME, family_of, train, training_rows
+from autotune.db import SQLDatabase, open_database
+from autotune.measure._timing import summarize
+from autotune.program import Workload
+from autotune.records import MeasureResult, Status
+from autotune.testing.builders import scaled_copy
+from autotune.testing.databases import TARGET, make_trial
+
+TRIALS = 30
+BASELINE = [[2.0e-3, 2.1e-3, 1.9e-3], [2.2e-3, 2.0e-3, 2.05e-3], [1.95e-3, 2.0e-3, 2.1e-3]]
+
+
+def _result(speedup: float) -> MeasureResult:
+    candidate = [[t / speedup for t in row] for row in BASELINE]
+    return MeasureResult(Status.OK, timing=summarize(BASELINE, candidate, 7))
+
+
+def _fill(db: SQLDatabase) -> Workload:
+    """A real Numba workload with :data:`TRIALS` search trials, plus trials training
+    must ignore: a baseline, a simplify trial, a failure and a CUDA workload's."""
+    workload = NumbaBuilder().lower(scaled_copy, scaled_copy.make_inputs(0))
+    db.add_workload(workload, "builders.py")
+    for i in range(TRIALS):
+        config = {"kernel.B": 2 ** (i % 6), "fastmath": "all" if i % 2 else "off", "i": i}
+        record = make_trial(config, workload_key=workload.key, result=_result(0.5 + (i % 6) * 0.3))
+        db.add_trial(record)
+    ignored = _result(9.0)
+    db.add_trial(
+        make_trial({"i": 100}, phase="baseline", workload_key=workload.key, result=ignored)
+    )
+    db.add_trial(
+        make_trial({"i": 101}, phase="simplify", workload_key=workload.key, result=ignored)
+    )
+    failed = MeasureResult(Status.BUILD_FAILED, error="no")
+    db.add_trial(make_trial({"i": 102}, workload_key=workload.key, result=failed))
+    cuda = Workload("gpu", "(float32[::1],)", "__global__ void k(float* x) { x[0] = 1; }")
+    db.add_workload(cuda, "gpu.py")
+    db.add_trial(make_trial({"i": 103}, workload_key=cuda.key, result=ignored))
+    return workload
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    db = open_database(url)
+    try:
+        _fill(db)
+    finally:
+        db.close()
+    return url
+
+
+def test_training_rows_keep_only_trials_against_the_baseline(filled: str) -> None:
+    db = open_database(filled)
+    try:
+        rows = training_rows(db)
+        again = training_rows(db, TARGET)  # program features now come from the database
+    finally:
+        db.close()
+    assert rows.X.shape == (TRIALS, len(FEATURE_NAMES)) and rows.rows == TRIALS
+    assert rows.programs == 1 and len(rows.workloads) == 1 and rows.unparsed == 1
+    assert np.all(rows.y < 9.0) and np.all(rows.y > 0)
+    np.testing.assert_array_equal(rows.X, again.X)
+
+
+def test_train_stores_a_model_that_loads_and_predicts(filled: str) -> None:
+    db = open_database(filled)
+    try:
+        [done] = train(db)
+        assert done.model is not None and done.rows == TRIALS
+        assert done.model.family == family_of(TARGET) and done.model.name == MODEL_NAME
+        assert done.model.trained_on == {"rows": TRIALS, "programs": 1, "workloads": 1}
+        data = db.model_bytes(done.model.id)
+        X = training_rows(db).X
+    finally:
+        db.close()
+    model = BoostedCostModel.from_bytes(data, schema_hash(FEATURE_NAMES))
+    predicted = model.predict(X)
+    assert predicted.shape == (TRIALS,) and np.all(np.isfinite(predicted))
+
+
+def test_too_few_rows_train_nothing(filled: str) -> None:
+    db = open_database(filled)
+    try:
+        [done] = train(db, min_rows=TRIALS + 1)
+        assert done.model is None and "needed" in done.reason
+        assert db.models() == []
+    finally:
+        db.close()
+
+
+def test_model_train_and_show(filled: str) -> None:
+    runner = CliRunner()
+    trained = runner.invoke(main, ["model", "train", "--db", filled])
+    assert trained.exit_code == 0, trained.output
+    assert f"{TRIALS} rows" in trained.output and "model id 1" in trained.output
+    shown = runner.invoke(main, ["model", "show", "--db", filled])
+    assert shown.exit_code == 0, shown.output
+    assert MODEL_NAME in shown.output and family_of(TARGET)[:10] in shown.output
+
+
+def test_model_commands_on_an_empty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_database(url).close()
+    runner = CliRunner()
+    trained = runner.invoke(main, ["model", "train", "--db", url])
+    assert trained.exit_code == 0 and "nothing to train" in trained.output
+    shown = runner.invoke(main, ["model", "show", "--db", url])
+    assert shown.exit_code == 0 and "no models" in shown.output
+
+
+@pytest.mark.parametrize("command", ["train", "show"])
+def test_a_missing_database_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "missing.db"
+    result = CliRunner().invoke(main, ["model", command, "--db", str(missing)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "error:" in result.output
+    assert not missing.exists()
