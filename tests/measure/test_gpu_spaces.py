@@ -253,10 +253,9 @@ def test_a_search_over_the_replay_file_alone_finds_the_fastest_config(tmp_path: 
     assert best[1] == {f"kernel.{k}": v for k, v in FASTEST.items()}
 
 
-def test_the_tuner_replays_a_converted_file_for_a_cuda_declaration(tmp_path: Path) -> None:
-    source = mock_measured_source()
-    data = _load(tmp_path, source)
-    decl = cuda_kernel(
+def mock_cuda_kernel(source: dict[str, Any]) -> Any:
+    """A CUDA declaration of the mock recording's kernel (``mock_measured_source``)."""
+    return cuda_kernel(
         entry="scale",
         code=source["kernel_source"],
         inputs=[
@@ -270,6 +269,12 @@ def test_the_tuner_replays_a_converted_file_for_a_cuda_declaration(tmp_path: Pat
         params={name: Choice(tuple(values)) for name, values in PARAMS.items()},
         restrictions=["TILE * ROWS <= 128"],
     )
+
+
+def test_the_tuner_replays_a_converted_file_for_a_cuda_declaration(tmp_path: Path) -> None:
+    source = mock_measured_source()
+    data = _load(tmp_path, source)
+    decl = mock_cuda_kernel(source)
     db = open_database("sqlite://")
     try:
         options = TuneOptions(budget=24, strategy="auto", confirm_top=1)

@@ -183,31 +183,16 @@ def test_the_tuner_gives_its_strategy_the_context_of_the_search(
     """A CUDA search replayed from mock data (no GPU): the strategy sees the workload,
     the target, the backend and the database, and the features do not raise."""
     import autotune.tuner
-    from autotune.kernels import cuda_kernel
     from autotune.measure._gpu_spaces import convert, dumps
     from autotune.measure._replay import ReplayData, ReplayRunner
-    from autotune.space import Choice
     from autotune.tuner import TuneOptions, Tuner
-    from tests.measure.test_gpu_spaces import PARAMS, mock_measured_source
+    from tests.measure.test_gpu_spaces import mock_cuda_kernel, mock_measured_source
 
     source = mock_measured_source()
     path = tmp_path / "replay.json"
     path.write_text(dumps(convert(source)))
     data = ReplayData.load(path)
-    decl = cuda_kernel(
-        entry="scale",
-        code=source["kernel_source"],
-        inputs=[
-            {"name": "x", "shape": ["N"], "dtype": "float32"},
-            {"name": "n", "value": "N", "dtype": "int32"},
-        ],
-        outputs=["x"],
-        grid=["ceil_div(N, TILE)"],
-        block=["ROWS * 32"],
-        sizes={"mock": {"N": 4096}},
-        params={name: Choice(tuple(values)) for name, values in PARAMS.items()},
-        restrictions=["TILE * ROWS <= 128"],
-    )
+    decl = mock_cuda_kernel(source)
     built: list[BaseStrategy] = []
 
     def recording(*args: Any, **kwargs: Any) -> BaseStrategy:
