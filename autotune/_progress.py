@@ -141,6 +141,9 @@ class _LiveTune(_TuneView):
             note = "confirming winners"
         self.progress.update(self._task, completed=spent, note=note)
 
+    def on_note(self, kernel: str, text: str) -> None:
+        self.progress.console.print(f"{kernel}: {text}", highlight=False)
+
     def on_kernel_end(self, result: TuningResult) -> None:
         note = f"done: {result.speedup:.3f}x" if result.tuned else "skipped"
         self.progress.update(self._task, note=note)
@@ -176,6 +179,9 @@ class _PlainTune(_TuneView):
             self._say(_baseline_text(record))
         elif self._throttle.due(self._kernel):
             self._say(self._stage.text(spent, self._budget))
+
+    def on_note(self, kernel: str, text: str) -> None:
+        self._lines.write(f"{kernel}: {text}")
 
     def _end_stage(self) -> None:
         # The baseline is one trial, already reported as it was measured.
@@ -213,6 +219,9 @@ class ProgressCallback(BaseCallback):
 
     def on_trial(self, record: TrialRecord, spent: int) -> None:
         self._view.on_trial(record, spent)
+
+    def on_note(self, kernel: str, text: str) -> None:
+        self._view.on_note(kernel, text)
 
     def on_kernel_end(self, result: TuningResult) -> None:
         self._view.on_kernel_end(result)

@@ -19,6 +19,9 @@ class BaseCallback:
     def on_trial(self, record: TrialRecord, spent: int) -> None:
         """``record`` was measured (or answered); ``spent`` of the budget is used."""
 
+    def on_note(self, kernel: str, text: str) -> None:
+        """A line about how the tuning of ``kernel`` goes (e.g. the cost model it uses)."""
+
     def on_kernel_end(self, result: TuningResult) -> None:
         """Tuning of the kernel ended with ``result``."""
 

@@ -22,6 +22,7 @@ from autotune.records import PortfolioArm, TrialRecord
 from autotune.space import SearchSpace
 
 if TYPE_CHECKING:
+    from autotune.cost_model._scoring import LoadedModel, ProgramScorer
     from autotune.db._base import BaseDatabase
 
 __all__ = ["LLVM_BACKENDS", "RecordsView", "TargetLike", "TuneContext"]
@@ -111,6 +112,15 @@ class RecordsView:
         """The workloads the database knows (of ``kernel`` only, when given)."""
         return [] if self._database is None else self._database.workloads(kernel)
 
+    def cost_model(self) -> LoadedModel:
+        """The newest usable cross-program model stored for this target, or the reason
+        there is none (see :func:`autotune.cost_model._scoring.load_target_model`)."""
+        from autotune.cost_model._scoring import LoadedModel, load_target_model
+
+        if self._database is None or self._target_key is None:
+            return LoadedModel(None, None, "no database")
+        return load_target_model(self._database, self._target_key)
+
     def portfolio(self) -> list[PortfolioArm]:
         """Known-good configs of earlier workloads on this target, best first."""
         if self._database is None or self._target_key is None:
@@ -140,6 +150,11 @@ class TuneContext:
     space: SearchSpace
     backend: str = "numba"
     records: RecordsView = field(default_factory=RecordsView.empty)
+    #: A model to use instead of the one stored for the target (replays, evaluation).
+    model: LoadedModel | None = None
+    #: Program features to use instead of computing them (a program known only from
+    #: exported records).
+    features: Mapping[str, float] | None = None
 
     @classmethod
     def detached(
@@ -149,9 +164,12 @@ class TuneContext:
         *,
         target: TargetLike | None = None,
         backend: str = "numba",
+        model: LoadedModel | None = None,
+        features: Mapping[str, float] | None = None,
     ) -> TuneContext:
-        """A context with no database (its records are empty), for tests and replays."""
-        return cls(workload, target, space, backend)
+        """A context with no database (its records are empty), for tests and replays;
+        ``model`` and ``features`` stand in for a stored model and computed features."""
+        return cls(workload, target, space, backend, RecordsView.empty(), model, features)
 
     @classmethod
     def from_database(
@@ -175,7 +193,48 @@ class TuneContext:
         (CUDA source), or IR that does not parse, only the problem-size part
         (``prog.size.*``). Empty without a workload.
         """
+        if self.features is not None:
+            return MappingProxyType(dict(self.features))
         return MappingProxyType(_program_features(self.workload, self.backend))
+
+    @cached_property
+    def loaded_model(self) -> LoadedModel:
+        """The cross-program model this search may use (``model`` when given, else the
+        newest usable one stored for the target), or the reason there is none. Only
+        LLVM backends have one: the model's program features come from LLVM IR."""
+        from autotune.cost_model._scoring import LoadedModel
+
+        if self.model is not None:
+            return self.model
+        if self.backend not in LLVM_BACKENDS:
+            return LoadedModel(None, None, f"no cost model for the {self.backend} backend")
+        return self.records.cost_model()
+
+    @cached_property
+    def scorer(self) -> ProgramScorer | None:
+        """The loaded model bound to this program and space, or ``None`` (see
+        :attr:`loaded_model` for why). Computed once per context."""
+        from autotune.cost_model._scoring import ProgramScorer
+
+        loaded = self.loaded_model
+        features = self.program_features
+        if loaded.model is None or not features:
+            return None
+        model_id = loaded.record.id if loaded.record is not None else None
+        try:
+            return ProgramScorer(loaded.model, features, self.space, model_id=model_id)
+        except ValueError:
+            return None
+
+    def model_note(self) -> str:
+        """One line on what the search knows across programs: the model it uses, or
+        that it starts cold and why."""
+        scorer = self.scorer
+        if scorer is not None:
+            which = f"model {scorer.model_id}" if scorer.model_id is not None else "a model"
+            return f"cost model: {which} ranks candidates and warm-starts the search"
+        reason = self.loaded_model.reason or "no program features"
+        return f"cost model: none ({reason}); searching without transfer"
 
 
 def _program_features(workload: Workload | None, backend: str) -> dict[str, float]:

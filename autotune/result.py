@@ -43,6 +43,7 @@ _COUNT_KEYS = (
     "resumed",
     "simplify_trials",
     "refine_trials",
+    "confirm_trials",
 )
 #: Keys of a tuned kernel's measurements, in the order its JSON lists them.
 _TUNED_KEYS = (
@@ -94,8 +95,9 @@ class TuningResult:
     (``loop_legality_bugs`` of these through a loop transformation the legality
     checks allowed), and ``invalid`` configs broke a constraint and were never built.
     ``measured_this_run`` counts this run's measurements, ``resumed`` the search
-    trials taken from the database; ``refine_trials`` and ``simplify_trials`` are
-    re-measurements outside the budget.
+    trials taken from the database; ``refine_trials``, ``simplify_trials`` and
+    ``confirm_trials`` are re-measurements outside the budget. The JSON adds
+    ``search_measurements`` (this run's) and ``compilations`` (:attr:`compilations`).
 
     Identity: ``source`` and ``spec`` rebuild the kernel (see :meth:`declaration`);
     ``ir_hash``, ``workload_key`` and ``target_key`` name what was measured where;
@@ -138,6 +140,7 @@ class TuningResult:
     resumed: int = 0
     simplify_trials: int = 0
     refine_trials: int = 0
+    confirm_trials: int = 0
     warnings: tuple[str, ...] = ()
     source: str | None = None
     spec: str | None = None
@@ -196,6 +199,18 @@ class TuningResult:
 
         return describe_baseline(self.baseline_kind, self.baseline_options)
 
+    @property
+    def compilations(self) -> int:
+        """Candidate builds this run made: each search measurement, refine and simplify
+        trial once, each confirmed candidate twice (two fresh processes). The baseline's
+        own build is not counted."""
+        return (
+            self.measured_this_run
+            + self.refine_trials
+            + self.simplify_trials
+            + 2 * self.confirm_trials
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result (a fresh copy, safe to change).
 
@@ -209,6 +224,9 @@ class TuningResult:
         measured = _TUNED_KEYS if self.tuned else ("ir_hash", "workload_key", "target_key")
         for key in (*measured, *_COMMON_KEYS):
             data[key] = _json_value(getattr(self, key))
+            if key == "confirm_trials":
+                data["search_measurements"] = self.measured_this_run
+                data["compilations"] = self.compilations
         for key, value in self.extra.items():
             data.setdefault(key, copy.deepcopy(value))
         return data
@@ -224,6 +242,8 @@ class TuningResult:
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
+            if key in _DERIVED_KEYS:
+                continue  # recomputed from the counts
             convert = _READERS.get(key)
             if convert is None:
                 extra[key] = value
@@ -394,6 +414,8 @@ _OPTIONAL_STRING_KEYS = (
     "space_digest",
     "size",
 )
+#: Keys ``to_dict`` writes that are computed from others, skipped when reading.
+_DERIVED_KEYS = frozenset({"search_measurements", "compilations"})
 #: How each known key of a stored dict is read; a reader raises for a value it refuses.
 _READERS: dict[str, Callable[[Any], Any]] = {
     "status": ResultStatus,

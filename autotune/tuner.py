@@ -119,6 +119,8 @@ class _Search:
     resumed: int = 0
     simplify_trials: int = 0
     refine_trials: int = 0
+    confirm_trials: int = 0
+    notes: list[str] = field(default_factory=list)
     portfolio: list[PortfolioArm] = field(default_factory=list)
     #: Latest (most repeated) measurement of each contender, by config key.
     refined: dict[str, MeasureResult] = field(default_factory=dict)
@@ -301,6 +303,9 @@ class Tuner:
 
     def _search(self, decl: KernelDecl, ref: KernelRef, search: _Search, timeout: float) -> None:
         opts = self.options
+        context = TuneContext.from_database(
+            self.db, search.workload, self.target, search.space, backend_for(decl).name
+        )
         strategy = make_strategy(
             opts.strategy,
             search.space,
@@ -309,10 +314,9 @@ class Tuner:
             storage=self.db.optuna_storage,
             study_name=f"autotune:{decl.name}:{search.workload.key}:{self.run_id}",
             portfolio=search.portfolio,
-            context=TuneContext.from_database(
-                self.db, search.workload, self.target, search.space, backend_for(decl).name
-            ),
+            context=context,
         )
+        self._note(decl.name, search, context.model_note())
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate
         prior = [
@@ -331,6 +335,8 @@ class Tuner:
             search.spent_before = sum(1 for r in prior if r.result.status.counts_against_budget)
         deadline = None if opts.time_limit_s is None else time.monotonic() + opts.time_limit_s
         landmarks = [Candidate.from_config(c) for c in search.space.landmarks()]
+        if not strategy.measures_landmarks:
+            landmarks = []
         ahead = backend_for(decl).ask_ahead
         queued: list[Candidate] = []
         while search.budget_used < opts.budget and (
@@ -356,7 +362,15 @@ class Tuner:
                 continue  # another process is measuring it; its record is picked up below
             search.records[candidate.key] = trial
             strategy.tell([candidate], [trial.result])
+        for note in strategy.notes():
+            self._note(decl.name, search, note)
         self._pick_up_others(search)
+
+    def _note(self, kernel: str, search: _Search, text: str) -> None:
+        """Tell the callbacks ``text`` and keep it for the result's provenance."""
+        search.notes.append(text)
+        for cb in self.callbacks:
+            cb.on_note(kernel, text)
 
     def _search_trial(
         self,
@@ -455,6 +469,7 @@ class Tuner:
                 "confirm",
                 partial(self.runner.confirm, ref, request),
             ).result
+            search.confirm_trials += 1
             if result.status is Status.OK and result.timing is not None:
                 confirmed.append((record, result))
         winner = choose_winner(confirmed, search.space, self.options.tie_tolerance)
@@ -529,6 +544,7 @@ class Tuner:
         record = self._once(
             decl.name, search, candidate, "confirm", partial(self.runner.confirm, ref, request)
         )
+        search.confirm_trials += 1
         final = record.result
         if choose_winner([(record, final)], space, self.options.tie_tolerance) is None:
             return winner  # the simpler config does not hold up on its own
@@ -608,8 +624,18 @@ class Tuner:
             resumed=search.resumed,
             simplify_trials=search.simplify_trials,
             refine_trials=search.refine_trials,
-            provenance={"winner": jsonable(extras)} if extras else {},
+            confirm_trials=search.confirm_trials,
+            provenance=_result_provenance(extras, search.notes),
         )
+
+
+def _result_provenance(winner: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    provenance: dict[str, Any] = {}
+    if winner:
+        provenance["winner"] = jsonable(winner)
+    if notes:
+        provenance["notes"] = list(notes)
+    return provenance
 
 
 def choose_winner(

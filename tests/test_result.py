@@ -49,6 +49,9 @@ TUNED_KEYS = [
 SKIPPED_KEYS = ["kernel", "status", "reason", "ir_hash", "workload_key", "source", "spec"]
 #: What this version adds.
 NEW_KEYS = {
+    "confirm_trials",
+    "search_measurements",
+    "compilations",
     "finished",
     "arg_types",
     "inputs",

@@ -27,26 +27,17 @@ from autotune.cost_model._program import (
     _merged,
     problem_features,
 )
+from autotune.cost_model._scoring import MODEL_NAME, TRAINED_PHASES, target_family
 from autotune.db._base import BaseDatabase, ModelRecord
 from autotune.program import Workload
 from autotune.records import Status, TrialRecord
 
-#: The name models trained here are stored under.
-MODEL_NAME = "boosted"
 #: Fewer rows than this for a target train no model.
 MIN_ROWS = 20
-#: Phases whose speedup is against the workload's own baseline. ``simplify`` trials
-#: are timed against another config and ``baseline`` trials are the baseline itself.
-TRAINED_PHASES = frozenset({"search", "refine", "confirm"})
 #: The column names of every row: program features, then config features.
 FEATURE_NAMES: tuple[str, ...] = (*PROGRAM_FEATURES, *TRANSFERABLE_SCHEMA)
 #: The program features stored in the database: those of the IR alone.
 IR_FEATURES: tuple[str, ...] = tuple(n for n in PROGRAM_FEATURES if n not in PROBLEM_FEATURES)
-
-
-def family_of(target_key: str) -> str:
-    """The family string a model trained for ``target_key`` is stored under."""
-    return f"target:{target_key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +180,7 @@ def _store(
     db: BaseDatabase, target: str, rows: TrainingSet, model: BoostedCostModel
 ) -> ModelRecord:
     schema = schema_hash(rows.names)
-    family = family_of(target)
+    family = target_family(target)
     model_id = db.add_model(
         name=MODEL_NAME,
         family=family,
@@ -223,7 +214,6 @@ __all__: Sequence[str] = [
     "TRAINED_PHASES",
     "TrainedTarget",
     "TrainingSet",
-    "family_of",
     "target_keys",
     "train",
     "training_rows",

@@ -22,6 +22,7 @@ STRATEGIES = {
     "evolution": "autotune.strategies._local:EvolutionStrategy",
     "model": "autotune.strategies._model:ModelStrategy",
     "bandit": "autotune.strategies._bandit:AUCBanditStrategy",
+    "zero-shot": "autotune.strategies._zero_shot:ZeroShotStrategy",
 }
 
 
@@ -58,5 +59,7 @@ def make_strategy(
         kwargs.update(storage=storage, study_name=study_name)
     if name == "bandit" and portfolio:
         kwargs["portfolio"] = portfolio
+    if name == "zero-shot":
+        kwargs["budget"] = budget
     strategy: BaseStrategy = factory(space, seed, **kwargs)
     return strategy

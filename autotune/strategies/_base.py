@@ -27,6 +27,10 @@ class BaseStrategy(ABC):
           must work with a detached context, whose records are empty.
     """
 
+    #: Whether the tuner measures the space's landmarks (see ``SearchSpace.landmarks``)
+    #: before this strategy's first proposal.
+    measures_landmarks = True
+
     def __init__(
         self, space: SearchSpace, seed: int = 0, context: TuneContext | None = None
     ) -> None:
@@ -55,6 +59,11 @@ class BaseStrategy(ABC):
         """Use ``seen`` as the memory of proposed configs, shared with other strategies
         (a meta-strategy's techniques must never propose what another one did)."""
         self._seen = seen
+
+    def notes(self) -> list[str]:
+        """Lines on how the search went that a user should see (e.g. what it transferred
+        from other programs); none by default."""
+        return []
 
     @abstractmethod
     def ask(self, n: int = 1) -> list[Candidate]: ...

@@ -17,6 +17,14 @@ config (what the user gets without tuning); random configs follow until the mode
 :data:`TRUNCATE` below the best, and a failed, wrong or invalid config counts as that
 floor, so the model learns to avoid bad regions without their depth dominating the fit.
 Expected improvement counts gains from :data:`MIN_GAIN` up.
+
+With a cross-program cost model for the target (``context.scorer``), the search
+screens: the model's prediction for each candidate is the prior, and the Bayesian
+ridge fits only what this run's measurements say the model got wrong (the residuals).
+Until the run has its own measurements the model's top picks come first, and the pool
+also holds the configs that did best on other programs (the coreset of
+:mod:`autotune.cost_model._coreset`, instantiated on this space). Scoring a candidate
+costs one model row; only the few best are ever measured.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from threadpoolctl import ThreadpoolController
 
 from autotune.candidate import Candidate
 from autotune.context import TuneContext
+from autotune.cost_model._coreset import build_coreset, instantiate_all, results_from_records
 from autotune.cost_model._encoding import param_of_column, run_features
 from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
@@ -64,6 +73,11 @@ MIN_GAIN = 0.05
 #: Above this many features the pairwise products are left out (the fit and the
 #: predictive variance grow with the square of the feature count).
 MAX_FEATURES = 400
+#: Coreset recipes added to the pool when a cross-program model screens it.
+PRIOR_CORESET = 30
+#: Measurements after which the model's own uncertainty has halved in the combined
+#: prediction: this run's residual fit takes over as evidence accumulates.
+PRIOR_HALF_LIFE = 4
 
 
 @functools.cache
@@ -125,6 +139,9 @@ class ModelStrategy(BaseStrategy):
         self._large = space.size() > POOL_LIMIT
         #: This ask's scored candidates, best expected improvement last.
         self._ranking: list[Candidate] | None = None
+        self._scorer = self.context.scorer
+        self._prior: dict[str, tuple[float, float]] = {}  # config key -> (mean, std)
+        self._transfer: list[Config] | None = None
 
     def share_seen(self, seen: set[str]) -> None:
         super().share_seen(seen)
@@ -156,7 +173,7 @@ class ModelStrategy(BaseStrategy):
             candidate = Candidate.from_config(default)
             if not self.is_seen(candidate) and self.space.violation(default) is None:
                 return candidate
-        if sum(v is not None for v in self._values) < MIN_OBSERVATIONS:
+        if sum(v is not None for v in self._values) < MIN_OBSERVATIONS and self._scorer is None:
             return self._random_unseen()
         if self._ranking is None:
             self._ranking = self._rank()
@@ -175,7 +192,10 @@ class ModelStrategy(BaseStrategy):
             return []
         if len(unseen) > MAX_SCORED:  # the predictive variance costs features^2 each
             unseen = sorted(self._rng.choice(unseen, MAX_SCORED, replace=False).tolist())
-        scores = self._expected_improvement(matrix[unseen], encode)
+        if self._scorer is not None:
+            scores = self._screened(pool, unseen, matrix[unseen], encode)
+        else:
+            scores = self._expected_improvement(matrix[unseen], encode)
         order = np.argsort(-scores, kind="stable")[::-1]
         return [pool[unseen[int(i)]] for i in order]
 
@@ -188,7 +208,8 @@ class ModelStrategy(BaseStrategy):
         if self._pool is not None:
             return self._pool
         if self._large:
-            configs = [self.space.sample(self._rng) for _ in range(RANDOM_POOL)]
+            configs = self._transferred()
+            configs += [self.space.sample(self._rng) for _ in range(RANDOM_POOL)]
             configs += self._neighbours_of_best()
             configs = [c for c in configs if self.space.violation(c) is None]
         else:
@@ -199,6 +220,31 @@ class ModelStrategy(BaseStrategy):
         if not self._large:  # the whole space never changes: encode it once
             self._pool = pool
         return pool
+
+    def _transferred(self) -> list[Config]:
+        """Coreset configs of other programs on this space (only with a model to screen
+        them; computed once)."""
+        if self._scorer is None:
+            return []
+        if self._transfer is None:
+            context = self.context
+            exclude = context.workload.ir_hash if context.workload is not None else None
+            recipes = build_coreset(results_from_records(context.records, exclude), PRIOR_CORESET)
+            self._transfer = [c for _, c in instantiate_all(recipes, self.space, self.seed)]
+        return list(self._transfer)
+
+    def _prior_of(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
+        """The cross-program model's mean and std of each config's log speedup
+        (cached by config)."""
+        assert self._scorer is not None
+        keys = [Candidate.from_config(c).key for c in configs]
+        missing = [i for i, k in enumerate(keys) if k not in self._prior]
+        if missing:
+            mean, std = self._scorer.score([configs[i] for i in missing])
+            for j, i in enumerate(missing):
+                self._prior[keys[i]] = (float(mean[j]), float(std[j]))
+        pairs = np.array([self._prior[k] for k in keys]).reshape(len(keys), 2)
+        return pairs[:, 0], pairs[:, 1]
 
     def _neighbours_of_best(self) -> list[Config]:
         measured = [i for i, v in enumerate(self._values) if v is not None]
@@ -226,3 +272,40 @@ class ModelStrategy(BaseStrategy):
         gain = mean - max(successes) - MIN_GAIN
         z = gain / std
         return np.asarray(gain * norm.cdf(z) + std * norm.pdf(z))
+
+    def _screened(
+        self, pool: list[Candidate], unseen: list[int], rows: np.ndarray, encode: _Encoder
+    ) -> np.ndarray:
+        """Expected improvement with the cross-program model as the prior: mean =
+        model + this run's residual fit; the model's uncertainty fades as the run
+        measures (:data:`PRIOR_HALF_LIFE`)."""
+        prior_mean, prior_std = self._prior_of([pool[i].config for i in unseen])
+        successes = [v for v in self._values if v is not None]
+        best = max([0.0, *successes])  # the default config is the baseline: log 1 = 0
+        if len(successes) < MIN_OBSERVATIONS:
+            mean, std = prior_mean, prior_std
+        else:
+            residual_mean, residual_std = self._residual_fit(rows, encode)
+            weight = 1 / (1 + len(successes) / PRIOR_HALF_LIFE)
+            mean = prior_mean + residual_mean
+            std = np.sqrt(residual_std**2 + (weight * prior_std) ** 2)
+        std = np.maximum(std, 1e-9)
+        gain = mean - best - MIN_GAIN
+        z = gain / std
+        return np.asarray(gain * norm.cdf(z) + std * norm.pdf(z))
+
+    def _residual_fit(self, rows: np.ndarray, encode: _Encoder) -> tuple[np.ndarray, np.ndarray]:
+        """A Bayesian ridge of this run's (truncated) log speedups less the model's
+        prediction, evaluated on ``rows``."""
+        from sklearn.linear_model import BayesianRidge
+
+        successes = [v for v in self._values if v is not None]
+        floor = max(successes) - TRUNCATE
+        y = np.array([floor if v is None else max(v, floor) for v in self._values])
+        measured_prior, _ = self._prior_of(self._configs)
+        model = BayesianRidge()
+        with warnings.catch_warnings(), _blas().limit(limits=1, user_api="blas"):
+            warnings.simplefilter("ignore")
+            model.fit(encode(self._configs), y - measured_prior)
+            mean, std = model.predict(rows, return_std=True)
+        return np.asarray(mean), np.asarray(std)

@@ -227,6 +227,7 @@ class OptunaStrategy(BaseStrategy):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             self.study.set_metric_names([OBJECTIVE_NAME])
         self._pending: dict[str, optuna.Trial] = {}
+        self._warm: list[Candidate] | None = None
         # A study resumed from storage already holds what earlier runs told it.
         self._in_study = {
             canonical_json(t.params)
@@ -236,7 +237,20 @@ class OptunaStrategy(BaseStrategy):
     def ask(self, n: int = 1) -> list[Candidate]:
         return self._fill(n, self._propose)
 
+    def _warm_start(self) -> list[Candidate]:
+        """The cross-program model's top picks for this program, proposed before the
+        sampler's own (none without a model). Computed once."""
+        if self._warm is None:
+            self._warm = [Candidate.from_config(c) for c in warm_start_picks(self.context)]
+        return self._warm
+
     def _propose(self) -> Candidate | None:
+        warm = self._warm_start()
+        while warm:
+            candidate = warm.pop(0)
+            if not self.is_seen(candidate) and self.space.violation(candidate.config) is None:
+                self.mark_seen(candidate)
+                return candidate
         for _ in range(MAX_REJECTED_PROPOSALS):
             trial = self.study.ask()
             config = self._codec.decode(trial)
@@ -274,6 +288,33 @@ class OptunaStrategy(BaseStrategy):
                         optuna.trial.create_trial(params=params, distributions=dists, value=value)
                     )
             self.mark_seen(candidate)
+
+
+#: Model picks a warm-started sampler proposes before its own.
+WARM_START_PICKS = 5
+#: Random configs scored with the coreset configs when choosing the warm-start picks.
+WARM_START_SAMPLES = 500
+
+
+def warm_start_picks(context: TuneContext, n: int = WARM_START_PICKS) -> list[dict[str, Any]]:
+    """The ``n`` configs of the context's space the cross-program model rates best
+    (among other programs' coreset configs, the landmarks and random samples), or none
+    without a model."""
+    scorer = context.scorer
+    if scorer is None:
+        return []
+    from autotune.cost_model._coreset import (
+        build_coreset,
+        instantiate_all,
+        model_picks,
+        results_from_records,
+    )
+
+    space = context.space
+    exclude = context.workload.ir_hash if context.workload is not None else None
+    recipes = build_coreset(results_from_records(context.records, exclude))
+    candidates = [c for _, c in instantiate_all(recipes, space, 0)] + space.landmarks()
+    return model_picks(scorer, space, candidates, n, samples=WARM_START_SAMPLES)
 
 
 def gp_available() -> bool:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from autotune.backends._numba import NumbaBuilder
 from autotune.cli import main
 from autotune.cost_model import BoostedCostModel, schema_hash
-from autotune.cost_model._train import FEATURE_NAMES, MODEL_NAME, family_of, train, training_rows
+from autotune.cost_model._scoring import target_family as family_of
+from autotune.cost_model._train import FEATURE_NAMES, MODEL_NAME, train, training_rows
 from autotune.db import SQLDatabase, open_database
 from autotune.measure._timing import summarize
 from autotune.program import Workload

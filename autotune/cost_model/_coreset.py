@@ -1,0 +1,268 @@
+"""Configs that carry across programs: recipes, a greedy coreset of them, and picks.
+
+A config of one kernel names that kernel's nests (``loops.n2.b1.order = i,k,j``) and
+parameters, which mean nothing in another kernel. A :class:`Recipe` keeps what does
+carry: the compiler options, flags and pass sequence under their own keys, and the loop
+transformations by kind (the innermost loop changed, the largest tile, the unroll-and-
+jam factor, scalarized, fused), as :func:`~autotune.cost_model.transferable_features`
+summarizes them. :meth:`Recipe.instantiate` turns a recipe back into a config of a new
+program's space: its compiler settings where the space has them, and, among sampled
+loop choices of the new program's own nests, the one closest to the recipe's.
+
+:func:`build_coreset` chooses, greedily, recipes that together come close to the best
+result measured on each training program (the coreset of Liang et al., ICML 2023, with
+recipes for pass sequences); :func:`model_picks` ranks a space's candidates (coreset
+instantiations, landmarks, samples) by a cost model for warm starts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autotune.cost_model._encoding import _LOOP_SUMMARY, transferable_features
+from autotune.records import Status
+from autotune.space import Config, SearchSpace
+
+if TYPE_CHECKING:
+    from autotune.context import RecordsView
+    from autotune.cost_model._scoring import ProgramScorer
+
+#: Recipes in a coreset at most (the size the ICML 2023 coreset found enough).
+CORESET_SIZE = 50
+#: Loop choices sampled per recipe when instantiating one on a space with loop nests.
+INSTANTIATION_SAMPLES = 64
+#: Key prefixes of settings that mean the same in every program.
+TRANSFERABLE_PREFIXES = ("passes.", "pipeline.", "flags.")
+#: A program whose best measured log speedup is below this teaches the coreset nothing
+#: (any config is as good as another within noise).
+MIN_LOG_GAIN = math.log(1.05)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """A config in transferable terms.
+
+    ``compiler`` holds the settings under :data:`TRANSFERABLE_PREFIXES` (as sorted
+    ``(key, json value)`` pairs), ``loops`` the non-zero loop-summary features
+    (``loops.innermost_changed``, ``loops.tile_log2_max``, ...), rounded.
+    """
+
+    compiler: tuple[tuple[str, str], ...]
+    loops: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], space: SearchSpace | None = None) -> Recipe:
+        """The recipe of ``config`` (``space``: the config's own, for loop orders)."""
+        compiler = tuple(
+            sorted(
+                (k, _canonical(v))
+                for k, v in config.items()
+                if isinstance(k, str) and k.startswith(TRANSFERABLE_PREFIXES)
+            )
+        )
+        summary = transferable_features(config, space)
+        loops = tuple(
+            (name, round(summary[name], 1)) for name in _LOOP_SUMMARY if summary[name] != 0.0
+        )
+        return cls(compiler, loops)
+
+    @property
+    def key(self) -> str:
+        return _canonical([self.compiler, self.loops])
+
+    def settings(self) -> dict[str, Any]:
+        """The compiler settings as a config fragment."""
+        return {k: json.loads(v) for k, v in self.compiler}
+
+    def describe(self) -> str:
+        """The recipe in words, e.g. ``flags.fastmath=all; loops: tile_log2_max 6``."""
+        parts = [f"{k}={v}" for k, v in self.compiler]
+        if self.loops:
+            parts.append("loops: " + ", ".join(f"{k[6:]} {v:g}" for k, v in self.loops))
+        return "; ".join(parts) or "the default"
+
+    def instantiate(self, space: SearchSpace, rng: np.random.Generator) -> Config | None:
+        """A config of ``space`` that follows this recipe, or ``None`` when none does.
+
+        Compiler settings the space lacks are dropped and the rest are kept; a setting
+        the space forbids makes the recipe unusable there. Without loop changes in the
+        recipe the loops stay as written; with them, the config whose loop summary is
+        closest (L1) to the recipe's among :data:`INSTANTIATION_SAMPLES` samples of the
+        space's loop choices (and the loops as written) is taken, ties to the first.
+        """
+        settings = {k: v for k, v in self.settings().items() if k in space.names}
+        base = space.with_defaults(settings)
+        if space.violation(base) is not None:
+            return None
+        loop_names = [n for n in space.names if n.startswith("loops.")]
+        if not self.loops or not loop_names:
+            return base
+        wanted = dict(self.loops)
+        best, best_distance = base, self._distance(base, space, wanted)
+        for _ in range(INSTANTIATION_SAMPLES):
+            sample = space.sample(rng)
+            merged = space.with_defaults(
+                {**{k: sample[k] for k in loop_names if k in sample}, **settings}
+            )
+            if space.violation(merged) is not None:
+                continue
+            distance = self._distance(merged, space, wanted)
+            if distance < best_distance:
+                best, best_distance = merged, distance
+        return best
+
+    @staticmethod
+    def _distance(config: Config, space: SearchSpace, wanted: Mapping[str, float]) -> float:
+        summary = transferable_features(config, space)
+        return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in _LOOP_SUMMARY)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramResults:
+    """What was measured on one program: ``program`` (its IR hash) and the best log
+    speedup measured for each recipe (a recipe measured several times, or at several
+    problem sizes, keeps its mean per size and its best size)."""
+
+    program: str
+    gains: Mapping[str, float]
+    recipes: Mapping[str, Recipe]
+
+    @property
+    def best(self) -> float:
+        return max(self.gains.values(), default=0.0)
+
+
+def program_results(
+    measured: Iterable[tuple[str, Mapping[str, Any], float]],
+) -> list[ProgramResults]:
+    """Group ``(program, config, speedup)`` triples by program into
+    :class:`ProgramResults`; non-positive or non-finite speedups are left out."""
+    sums: dict[str, dict[str, list[float]]] = {}
+    recipes: dict[str, dict[str, Recipe]] = {}
+    for program, config, speedup in measured:
+        if not (speedup > 0 and math.isfinite(speedup)):
+            continue
+        recipe = Recipe.of(config)
+        sums.setdefault(program, {}).setdefault(recipe.key, []).append(math.log(speedup))
+        recipes.setdefault(program, {})[recipe.key] = recipe
+    return [
+        ProgramResults(p, {k: float(np.mean(v)) for k, v in gains.items()}, recipes[p])
+        for p, gains in sorted(sums.items())
+    ]
+
+
+def results_from_records(
+    records: RecordsView, exclude_program: str | None = None
+) -> list[ProgramResults]:
+    """:func:`program_results` of every workload on the records' target: the ok
+    trials whose speedup is against their own baseline (search, refine, confirm),
+    grouped by IR hash; ``exclude_program`` (an IR hash) is left out."""
+    from autotune.cost_model._scoring import TRAINED_PHASES
+
+    programs = {w.key: w.ir_hash for w in records.workloads()}
+    measured = (
+        (programs[t.workload_key], t.config, float(t.result.speedup or 0.0))
+        for t in records.target_trials(phase=None)
+        if t.phase in TRAINED_PHASES
+        and t.result.status is Status.OK
+        and t.workload_key in programs
+        and programs[t.workload_key] != exclude_program
+    )
+    return program_results(measured)
+
+
+def build_coreset(programs: Sequence[ProgramResults], size: int = CORESET_SIZE) -> list[Recipe]:
+    """Up to ``size`` recipes chosen greedily to cover the programs' best results.
+
+    A program is covered by a set of recipes to the share of its best log speedup that
+    the best of them reached on it (0 for recipes not measured there, capped at 1).
+    Each step adds the recipe that raises the summed coverage most; ties go to the
+    higher summed log speedup, then to the recipe's key, so the result is deterministic.
+    Programs whose best gain is below :data:`MIN_LOG_GAIN` count nothing. Stops when no
+    recipe adds coverage.
+    """
+    useful = [p for p in programs if p.best >= MIN_LOG_GAIN]
+    catalog: dict[str, Recipe] = {}
+    for p in useful:
+        catalog.update(p.recipes)
+    totals = {k: sum(p.gains.get(k, 0.0) for p in useful) for k in catalog}
+    covered = dict.fromkeys((p.program for p in useful), 0.0)
+    chosen: list[Recipe] = []
+    while len(chosen) < size and catalog:
+        best_key, best_gain = None, 0.0
+        for key in sorted(catalog, key=lambda k: (-totals[k], k)):
+            gain = sum(
+                max(0.0, min(1.0, p.gains.get(key, 0.0) / p.best) - covered[p.program])
+                for p in useful
+            )
+            if gain > best_gain + 1e-12:
+                best_key, best_gain = key, gain
+        if best_key is None:
+            break
+        chosen.append(catalog.pop(best_key))
+        for p in useful:
+            share = min(1.0, max(0.0, p.gains.get(best_key, 0.0) / p.best))
+            covered[p.program] = max(covered[p.program], share)
+    return chosen
+
+
+def instantiate_all(
+    recipes: Sequence[Recipe], space: SearchSpace, seed: int
+) -> list[tuple[Recipe, Config]]:
+    """Each recipe's config in ``space`` (in order; recipes with none are left out)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for recipe in recipes:
+        config = recipe.instantiate(space, rng)
+        if config is not None:
+            out.append((recipe, config))
+    return out
+
+
+def model_picks(
+    scorer: ProgramScorer,
+    space: SearchSpace,
+    candidates: Sequence[Config],
+    n: int,
+    samples: int = 0,
+    seed: int = 0,
+) -> list[Config]:
+    """The ``n`` configs with the highest predicted log speedup among ``candidates``
+    plus ``samples`` random valid configs of ``space``, best first (ties keep order;
+    duplicates and the default config are left out)."""
+    rng = np.random.default_rng(seed)
+    pool = list(candidates)
+    pool += [c for c in (space.sample(rng) for _ in range(samples)) if space.violation(c) is None]
+    default = _canonical(space.default_config())
+    unique: dict[str, Config] = {}
+    for config in pool:
+        unique.setdefault(_canonical(config), config)
+    unique.pop(default, None)
+    configs = list(unique.values())
+    if not configs:
+        return []
+    mean, _ = scorer.score(configs)
+    order = np.argsort(-mean, kind="stable")
+    return [configs[int(i)] for i in order[:n]]
+
+
+__all__ = [
+    "CORESET_SIZE",
+    "ProgramResults",
+    "Recipe",
+    "build_coreset",
+    "instantiate_all",
+    "model_picks",
+    "program_results",
+    "results_from_records",
+]

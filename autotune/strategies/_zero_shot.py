@@ -1,0 +1,178 @@
+"""Zero-shot search: measure only the few configs that transfer best to this program.
+
+From the records of other programs on the same target, a coreset of recipes is built
+greedily (:func:`autotune.cost_model._coreset.build_coreset`): configs in transferable
+terms that together come close to each program's best result. Each recipe is
+instantiated on this program's own space (its compiler settings, and loop choices of
+its own nests nearest to the recipe's), and the instantiations are ranked for this
+program by the cross-program cost model when the target has one, else in the
+coreset's order. The strategy proposes at most ``budget - 1`` of them: with the default
+config, measured as the baseline, that is ``budget`` measurements in all.
+
+Without records of other programs there is nothing to transfer: the strategy then
+searches as ``auto`` does, within the same cap, and the context's note says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autotune.candidate import Candidate
+from autotune.context import TuneContext
+from autotune.cost_model._coreset import (
+    CORESET_SIZE,
+    Recipe,
+    build_coreset,
+    instantiate_all,
+    results_from_records,
+)
+from autotune.records import MeasureResult
+from autotune.space import Config, SearchSpace
+from autotune.strategies._base import BaseStrategy
+
+#: Measurements of a zero-shot search when no budget is given, the default included.
+DEFAULT_K = 10
+
+
+class ZeroShotStrategy(BaseStrategy):
+    """Proposes the best-ranked coreset instantiations, at most ``budget - 1``.
+
+    Args:
+        budget: measurements in all, the default config (the baseline) included.
+            ``0`` or less means :data:`DEFAULT_K`.
+        coreset: recipes to use instead of building them from the context's records
+            (replays and evaluation, where the records are not in a database).
+        coreset_size: recipes in a coreset built from the records.
+    """
+
+    #: The tuner measures a space's landmarks first only for strategies that want them:
+    #: here they compete with the coreset for the few measurements.
+    measures_landmarks = False
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        budget: int = DEFAULT_K,
+        *,
+        context: TuneContext | None = None,
+        coreset: Sequence[Recipe] | None = None,
+        coreset_size: int = CORESET_SIZE,
+    ) -> None:
+        super().__init__(space, seed, context)
+        self.budget = budget if budget > 0 else DEFAULT_K
+        self._given = None if coreset is None else list(coreset)
+        self._coreset_size = coreset_size
+        self._plan: list[Candidate] | None = None
+        self._fallback: BaseStrategy | None = None
+        self._proposed = 0
+        self._filled = 0  # proposals of the fallback search
+        #: How the plan was ranked: "model", "coreset" or "cold" (set on first ask).
+        self.ranking = ""
+
+    @property
+    def cap(self) -> int:
+        """Proposals at most: the budget less the default config."""
+        return max(0, self.budget - 1)
+
+    def coreset(self) -> list[Recipe]:
+        """The recipes this search draws from (built from the records on first use)."""
+        if self._given is not None:
+            return self._given
+        workload = self.context.workload
+        exclude = workload.ir_hash if workload is not None else None
+        results = results_from_records(self.context.records, exclude_program=exclude)
+        self._given = build_coreset(results, self._coreset_size)
+        return self._given
+
+    def plan(self) -> list[Candidate]:
+        """The candidates in the order they will be proposed (computed once)."""
+        if self._plan is None:
+            self._plan = self._make_plan()
+        return self._plan
+
+    def _make_plan(self) -> list[Candidate]:
+        recipes = self.coreset()
+        if not recipes:
+            self.ranking = "cold"
+            return []
+        configs = [config for _, config in instantiate_all(recipes, self.space, self.seed)]
+        configs += [c for c in self.space.landmarks() if self.space.violation(c) is None]
+        configs = _unique(configs, self.space.default_config())
+        scorer = self.context.scorer
+        if scorer is not None and configs:
+            mean, _ = scorer.score(configs)
+            order = sorted(range(len(configs)), key=lambda i: (-float(mean[i]), i))
+            configs = [configs[i] for i in order]
+            self.ranking = "model"
+        else:
+            self.ranking = "coreset"
+        return [Candidate.from_config(c) for c in configs]
+
+    def notes(self) -> list[str]:
+        if self.ranking == "cold":
+            return [
+                "zero-shot: no records of other programs on this target to transfer "
+                "from; searched as auto does"
+            ]
+        if not self.ranking:
+            return []
+        how = "by the cost model" if self.ranking == "model" else "in coreset order (no model)"
+        note = (
+            f"zero-shot: {self._proposed - self._filled} of {len(self.coreset())} coreset "
+            f"recipes proposed, ranked {how}"
+        )
+        if self._filled:
+            note += f"; {self._filled} more from auto's search"
+        return [note]
+
+    def ask(self, n: int = 1) -> list[Candidate]:
+        plan = self.plan()
+        out: list[Candidate] = []
+        while plan and len(out) < n and self._proposed < self.cap:
+            candidate = plan.pop(0)
+            if self.is_seen(candidate):
+                continue
+            self.mark_seen(candidate)
+            self._proposed += 1
+            out.append(candidate)
+        left = min(n - len(out), self.cap - self._proposed)
+        if left > 0 and not plan:
+            # Fewer transferable configs than the budget (or none: a cold start): the
+            # rest of the budget goes to auto's search.
+            more = self._cold().ask(left)
+            self._proposed += len(more)
+            self._filled += len(more)
+            out += more
+        return out
+
+    def _cold(self) -> BaseStrategy:
+        """``auto``'s search, for a target with no records to transfer from."""
+        if self._fallback is None:
+            from autotune.strategies._bandit import AUCBanditStrategy
+
+            self._fallback = AUCBanditStrategy(self.space, self.seed, context=self.context)
+            self._fallback.share_seen(self._seen)
+        return self._fallback
+
+    def share_seen(self, seen: set[str]) -> None:
+        super().share_seen(seen)
+        if self._fallback is not None:
+            self._fallback.share_seen(seen)
+
+    def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
+        super().tell(candidates, results)
+        if self._fallback is not None:
+            self._fallback.tell(candidates, results)
+
+
+def _unique(configs: Sequence[Config], default: Config) -> list[Config]:
+    """``configs`` without repeats and without ``default``, in order."""
+    seen = {Candidate.from_config(default).key}
+    out = []
+    for config in configs:
+        key = Candidate.from_config(config).key
+        if key not in seen:
+            seen.add(key)
+            out.append(config)
+    return out
