@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from autotune.cost_model._scoring import MODEL_NAME, TRAINED_PHASES, target_fami
 from autotune.db._base import BaseDatabase, ModelRecord
 from autotune.program import Workload
 from autotune.records import Status, TrialRecord
+
+if TYPE_CHECKING:
+    from autotune.cost_model._dataset import Dataset
 
 #: Fewer rows than this for a target train no model.
 MIN_ROWS = 20
@@ -126,19 +130,86 @@ def train(
     db: BaseDatabase, min_rows: int = MIN_ROWS, model: BoostedCostModel | None = None
 ) -> list[TrainedTarget]:
     """Fit one :class:`BoostedCostModel` (a copy of ``model`` when given) per target
-    with at least ``min_rows`` rows, and store each in ``db``."""
-    done = []
-    for target in target_keys(db):
-        rows = training_rows(db, target)
-        if rows.rows < min_rows:
-            reason = f"{rows.rows} usable rows, {min_rows} needed"
-            done.append(_outcome(target, rows, 0.0, None, reason))
-            continue
-        started = time.perf_counter()
-        fitted = _fresh(model).fit(rows.X, rows.y)
-        seconds = time.perf_counter() - started
-        done.append(_outcome(target, rows, seconds, _store(db, target, rows, fitted)))
-    return done
+    with at least ``min_rows`` rows, and store each in ``db`` with its coreset."""
+    from autotune.cost_model._dataset import Dataset
+
+    return [
+        train_on(db, target, Dataset.from_database(db, target), min_rows=min_rows, model=model)
+        for target in target_keys(db)
+    ]
+
+
+def train_on(
+    db: BaseDatabase,
+    target_key: str,
+    dataset: Dataset,
+    *,
+    exclude_families: Sequence[str] = (),
+    min_rows: int = MIN_ROWS,
+    model: BoostedCostModel | None = None,
+    source: str = "database",
+) -> TrainedTarget:
+    """Fit a model on ``dataset`` (less the workloads of ``exclude_families``) and
+    store it in ``db`` as the model of ``target_key``, with the coreset of recipes
+    zero-shot search draws from and the features that mattered most.
+
+    ``dataset`` may come from another database or an export (``source`` says which):
+    storing it for ``target_key`` says that its speedups hold on that target."""
+    from autotune.cost_model._coreset import build_coreset, program_results
+
+    excluded = set(exclude_families)
+    workloads = [w for w in dataset.workloads if w.family not in excluded]
+    X, y, groups = dataset.rows(workloads)
+    info = {
+        "rows": len(y),
+        "programs": len(set(groups)),
+        "workloads": sum(1 for w in workloads if w.usable()),
+        "source": source,
+        "excluded_families": sorted(excluded),
+    }
+    if len(y) < min_rows:
+        reason = f"{len(y)} usable rows, {min_rows} needed"
+        return TrainedTarget(
+            target_key, len(y), info["programs"], info["workloads"], 0.0, None, reason
+        )
+    started = time.perf_counter()
+    fitted = _fresh(model).fit(X, y)
+    seconds = time.perf_counter() - started
+    results = program_results(
+        (w.ir_hash, t.config, t.speedup or 0.0) for w in workloads for t in w.usable()
+    )
+    info["coreset"] = [
+        [list(map(list, r.compiler)), list(map(list, r.loops))] for r in build_coreset(results)
+    ]
+    info["importances"] = importances(fitted, X)
+    info["seconds"] = round(seconds, 2)
+    record = _store(db, target_key, fitted, info)
+    return TrainedTarget(target_key, len(y), info["programs"], info["workloads"], seconds, record)
+
+
+#: Rows the permutation importances are measured on, at most.
+IMPORTANCE_ROWS = 2000
+#: Features reported by :func:`importances`.
+TOP_FEATURES = 15
+
+
+def importances(model: BoostedCostModel, X: np.ndarray, seed: int = 0) -> list[list[Any]]:
+    """The :data:`TOP_FEATURES` features whose permutation raises the model's mean
+    squared error (in log speedup) most, as ``[name, increase]`` pairs, largest first,
+    measured on up to :data:`IMPORTANCE_ROWS` of the training rows."""
+    rng = np.random.default_rng(seed)
+    rows = X[rng.choice(len(X), min(len(X), IMPORTANCE_ROWS), replace=False)]
+    reference, _ = model.predict_with_uncertainty(rows)
+    gains = []
+    for j, name in enumerate(FEATURE_NAMES):
+        if np.ptp(rows[:, j]) == 0:
+            continue  # a constant column cannot matter here
+        shuffled = rows.copy()
+        shuffled[:, j] = rng.permutation(shuffled[:, j])
+        mean, _ = model.predict_with_uncertainty(shuffled)
+        gains.append((float(np.mean((mean - reference) ** 2)), name))
+    gains.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [[name, round(gain, 5)] for gain, name in gains[:TOP_FEATURES]]
 
 
 def _usable(trial: TrialRecord, target_key: str | None) -> bool:
@@ -177,9 +248,9 @@ def _fresh(model: BoostedCostModel | None) -> BoostedCostModel:
 
 
 def _store(
-    db: BaseDatabase, target: str, rows: TrainingSet, model: BoostedCostModel
+    db: BaseDatabase, target: str, model: BoostedCostModel, info: dict[str, Any]
 ) -> ModelRecord:
-    schema = schema_hash(rows.names)
+    schema = schema_hash(FEATURE_NAMES)
     family = target_family(target)
     model_id = db.add_model(
         name=MODEL_NAME,
@@ -187,24 +258,10 @@ def _store(
         schema=schema,
         fmt=FORMAT_VERSION,
         toolchain=toolchain(),
-        trained_on={"rows": rows.rows, "programs": rows.programs, "workloads": len(rows.workloads)},
+        trained_on=info,
         data=model.to_bytes(schema),
     )
     return next(m for m in db.models(MODEL_NAME, family) if m.id == model_id)
-
-
-def _outcome(
-    target: str, rows: TrainingSet, seconds: float, model: ModelRecord | None, reason: str = ""
-) -> TrainedTarget:
-    return TrainedTarget(
-        target_key=target,
-        rows=rows.rows,
-        programs=rows.programs,
-        workloads=len(rows.workloads),
-        seconds=seconds,
-        model=model,
-        reason=reason,
-    )
 
 
 __all__: Sequence[str] = [
@@ -214,7 +271,9 @@ __all__: Sequence[str] = [
     "TRAINED_PHASES",
     "TrainedTarget",
     "TrainingSet",
+    "importances",
     "target_keys",
     "train",
+    "train_on",
     "training_rows",
 ]

@@ -83,7 +83,9 @@ def test_train_stores_a_model_that_loads_and_predicts(filled: str) -> None:
         [done] = train(db)
         assert done.model is not None and done.rows == TRIALS
         assert done.model.family == family_of(TARGET) and done.model.name == MODEL_NAME
-        assert done.model.trained_on == {"rows": TRIALS, "programs": 1, "workloads": 1}
+        seen = {k: done.model.trained_on[k] for k in ("rows", "programs", "workloads")}
+        assert seen == {"rows": TRIALS, "programs": 1, "workloads": 1}
+        assert done.model.trained_on["source"] == "database"
         data = db.model_bytes(done.model.id)
         X = training_rows(db).X
     finally:
