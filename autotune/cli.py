@@ -744,18 +744,59 @@ def model() -> None:
     """Train and list the cross-program cost models stored in a database."""
 
 
+def _load_data(paths: tuple[str, ...]) -> Any:
+    """The merged dataset of export files ``paths`` (an error names a bad one)."""
+    from pathlib import Path
+
+    from autotune.cost_model._dataset import merge, read_export
+
+    datasets = []
+    for path in paths:
+        try:
+            datasets.append(read_export(Path(path)))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    return merge(datasets)
+
+
 @model.command("train")
 @_db_option
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Train from these exports (repeatable) instead of the database's trials; the "
+    "model is stored for this machine's target.",
+)
+@click.option(
+    "--exclude-family",
+    multiple=True,
+    help="Leave out the workloads of this kernel family (repeatable; with --data).",
+)
 @_guarded
-def model_train(db_url: str) -> int:
-    """Train one cost model per target from the database's measured trials."""
-    from autotune.cost_model._train import train
+def model_train(db_url: str, data: tuple[str, ...], exclude_family: tuple[str, ...]) -> int:
+    """Train one cost model per target from the database's measured trials (or from
+    exports with --data) and store it in the database."""
+    from autotune.cost_model._train import train, train_on
     from autotune.db import open_database
 
-    open_database(db_url, must_exist=True).close()  # a missing database is an error
+    if exclude_family and not data:
+        raise InputError("--exclude-family needs --data")
+    if not data:
+        open_database(db_url, must_exist=True).close()  # a missing database is an error
+    dataset = _load_data(data) if data else None
     db = open_database(db_url)
     try:
-        outcomes = train(db)
+        if dataset is None:
+            outcomes = train(db)
+        else:
+            from autotune.program import host_target
+
+            target = host_target().key
+            outcomes = [
+                train_on(db, target, dataset, exclude_families=exclude_family, source="export")
+            ]
     finally:
         db.close()
     if not outcomes:
@@ -768,6 +809,133 @@ def model_train(db_url: str) -> int:
         else:
             click.echo(f"{what}; trained in {done.seconds:.1f} s, model id {done.model.id}")
     return EXIT_OK
+
+
+@model.command("export")
+@_db_option
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--note", default="", help="How the data was made (commit, machine, load).")
+@_guarded
+def model_export(db_url: str, out_path: str, note: str) -> int:
+    """Write the database's measured configs, with program features, as a compact
+    export (gzip JSON lines) that `model train --data` and `model eval --data` read."""
+    from pathlib import Path
+
+    from autotune.cost_model._dataset import Dataset, write_export
+    from autotune.db import open_database
+
+    open_database(db_url, must_exist=True).close()  # a missing database is an error
+    db = open_database(db_url)  # program features are cached into it
+    try:
+        dataset = Dataset.from_database(db)
+    finally:
+        db.close()
+    made = {"database": _shown(db_url), "note": note}
+    write_export(dataset, Path(out_path), made)
+    trials = sum(len(w.trials) for w in dataset.workloads)
+    click.echo(
+        f"wrote {len(dataset)} workloads ({len(dataset.programs())} programs, "
+        f"{trials} trials) to {out_path}"
+    )
+    return EXIT_OK
+
+
+@model.command("eval")
+@_db_option
+@click.option(
+    "--data",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Evaluate on these exports (repeatable) instead of the database.",
+)
+@click.option(
+    "--by",
+    "group_by",
+    type=click.Choice(["program", "family", "both"]),
+    default="both",
+    show_default=True,
+    help="Leave out one program (IR hash) or one family at a time.",
+)
+@click.option(
+    "--k",
+    type=click.IntRange(min=2),
+    default=10,
+    show_default=True,
+    help="Measurements of zero-shot and the baselines, the default included.",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the figures as JSON."
+)
+@_guarded
+def model_eval(
+    db_url: str, data: tuple[str, ...], group_by: str, k: int, json_path: str | None
+) -> int:
+    """Leave-one-out evaluation of the cost model on recorded data: Kendall tau,
+    top-1/5 regret, a-peak@10, and the share of the full search's gain that
+    zero-shot with K measurements reaches, against fixed-config, auto, portfolio and
+    random baselines."""
+    import json
+    from pathlib import Path
+
+    from autotune.cost_model._dataset import Dataset
+    from autotune.cost_model._evaluate import evaluate
+    from autotune.db import open_database
+
+    if data:
+        dataset = _load_data(data)
+    else:
+        open_database(db_url, must_exist=True).close()
+        db = open_database(db_url)  # program features are cached into it
+        try:
+            dataset = Dataset.from_database(db)
+        finally:
+            db.close()
+    groupings = ["program", "family"] if group_by == "both" else [group_by]
+    report: dict[str, Any] = {}
+    for grouping in groupings:
+        evaluation = evaluate(dataset, grouping, k=k)
+        summary = evaluation.summary()
+        report[grouping] = summary
+        _print_evaluation(summary)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
+def _print_evaluation(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Leave one {summary['group_by']} out (K = {summary['k']})")
+    columns = (
+        "kernel",
+        "best",
+        "tau",
+        "top-1 regret",
+        "a-peak@10",
+        "zero-shot",
+        "fixed",
+        "auto",
+        "random",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "kernel" else "right")
+    for row in summary["workloads"]:
+        table.add_row(
+            row["kernel"],
+            f"{row['best_speedup']:.2f}x",
+            _figure(row["kendall_tau"]),
+            _figure(row["top1_regret"]),
+            _figure(row["a_peak_at_10"]),
+            _figure(row["zero_shot_share"]),
+            _figure(row["fixed_config_share"]),
+            _figure(row["auto_share"]),
+            _figure(row["random_share"]),
+        )
+    out.print(table)
+    keys = [k for k in summary if k.endswith("_median") or k.startswith("programs")]
+    click.echo(", ".join(f"{k} {summary[k]}" for k in keys))
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 @model.command("show")
@@ -804,6 +972,16 @@ def model_show(db_url: str) -> int:
             " ".join(f"{k} {v}" for k, v in sorted(record.toolchain.items())),
         )
     out.print(table)
+    newest = models[0]
+    importances = newest.trained_on.get("importances") or []
+    if importances:
+        click.echo(
+            f"model {newest.id}: features that matter most (permutation, MSE of log speedup):"
+        )
+        for name, gain in importances:
+            click.echo(f"  {name:<40} {gain}")
+    coreset = newest.trained_on.get("coreset") or []
+    click.echo(f"model {newest.id}: coreset of {len(coreset)} recipes for zero-shot search")
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from autotune.records import PortfolioArm, TrialRecord
 from autotune.space import SearchSpace
 
 if TYPE_CHECKING:
+    from autotune.cost_model._coreset import Recipe
     from autotune.cost_model._scoring import LoadedModel, ProgramScorer
     from autotune.db._base import BaseDatabase
 
@@ -225,6 +226,30 @@ class TuneContext:
             return ProgramScorer(loaded.model, features, self.space, model_id=model_id)
         except ValueError:
             return None
+
+    @cached_property
+    def coreset(self) -> tuple[Recipe, ...]:
+        """Recipes that did best across other programs on this target: the coreset
+        stored with the loaded model, else one built from the records (excluding this
+        program's own); empty when there is neither."""
+        from autotune.cost_model._coreset import (
+            Recipe,
+            build_coreset,
+            results_from_records,
+        )
+
+        record = self.loaded_model.record
+        stored = record.trained_on.get("coreset") if record is not None else None
+        if self.loaded_model.model is not None and isinstance(stored, list) and stored:
+            return tuple(
+                Recipe(
+                    tuple((str(k), str(v)) for k, v in compiler),
+                    tuple((str(k), float(v)) for k, v in loops),
+                )
+                for compiler, loops in stored
+            )
+        exclude = self.workload.ir_hash if self.workload is not None else None
+        return tuple(build_coreset(results_from_records(self.records, exclude)))
 
     def model_note(self) -> str:
         """One line on what the search knows across programs: the model it uses, or

@@ -127,8 +127,12 @@ def program_features(ir_text: str, arg_types: str = "", inputs: str = "") -> dic
     zeros for its features. Pure and deterministic. A CUDA workload's ``ir_text`` is
     kernel source, not IR, so it raises; :func:`problem_features` still reads its sizes.
 
+    A module after the first that does not parse (some of Numba's array helpers do
+    not, on their own) is left out.
+
     Raises:
-        ValueError: (one line) the IR does not parse or defines no function.
+        ValueError: (one line) the first module does not parse, or none defines a
+            function.
     """
     return _merged(_ir_features(ir_text), problem_features(arg_types, inputs))
 
@@ -191,6 +195,11 @@ def _parsed_modules(ir_text: str) -> Iterator[list[Any]]:
             try:
                 modules.append(llvm.parse_assembly(text, context))
             except (RuntimeError, UnicodeError) as exc:
+                if number > 1:
+                    # A callee's module (Numba's own array helpers) that LLVM cannot read
+                    # on its own: the kernel's features are still those of the modules
+                    # that parse, which a program keeps across runs.
+                    continue
                 detail = " ".join(str(exc).split("\n", 2)[1:2]) or str(exc)
                 raise ValueError(f"LLVM IR module {number} does not parse: {detail}") from None
         yield modules

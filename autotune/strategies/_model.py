@@ -42,7 +42,7 @@ from threadpoolctl import ThreadpoolController
 
 from autotune.candidate import Candidate
 from autotune.context import TuneContext
-from autotune.cost_model._coreset import build_coreset, instantiate_all, results_from_records
+from autotune.cost_model._coreset import instantiate_all
 from autotune.cost_model._encoding import param_of_column, run_features
 from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
@@ -227,9 +227,7 @@ class ModelStrategy(BaseStrategy):
         if self._scorer is None:
             return []
         if self._transfer is None:
-            context = self.context
-            exclude = context.workload.ir_hash if context.workload is not None else None
-            recipes = build_coreset(results_from_records(context.records, exclude), PRIOR_CORESET)
+            recipes = list(self.context.coreset)[:PRIOR_CORESET]
             self._transfer = [c for _, c in instantiate_all(recipes, self.space, self.seed)]
         return list(self._transfer)
 

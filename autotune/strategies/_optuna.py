@@ -303,16 +303,10 @@ def warm_start_picks(context: TuneContext, n: int = WARM_START_PICKS) -> list[di
     scorer = context.scorer
     if scorer is None:
         return []
-    from autotune.cost_model._coreset import (
-        build_coreset,
-        instantiate_all,
-        model_picks,
-        results_from_records,
-    )
+    from autotune.cost_model._coreset import instantiate_all, model_picks
 
     space = context.space
-    exclude = context.workload.ir_hash if context.workload is not None else None
-    recipes = build_coreset(results_from_records(context.records, exclude))
+    recipes = list(context.coreset)
     candidates = [c for _, c in instantiate_all(recipes, space, 0)] + space.landmarks()
     return model_picks(scorer, space, candidates, n, samples=WARM_START_SAMPLES)
 

@@ -1,8 +1,9 @@
 """Zero-shot search: measure only the few configs that transfer best to this program.
 
-From the records of other programs on the same target, a coreset of recipes is built
-greedily (:func:`autotune.cost_model._coreset.build_coreset`): configs in transferable
-terms that together come close to each program's best result. Each recipe is
+The coreset is the one stored with the target's cost model (``autotune model train``),
+else one built greedily from the records of other programs on the same target
+(:func:`autotune.cost_model._coreset.build_coreset`): configs in transferable terms
+that together come close to each program's best result. Each recipe is
 instantiated on this program's own space (its compiler settings, and loop choices of
 its own nests nearest to the recipe's), and the instantiations are ranked for this
 program by the cross-program cost model when the target has one, else in the
@@ -19,13 +20,7 @@ from collections.abc import Sequence
 
 from autotune.candidate import Candidate
 from autotune.context import TuneContext
-from autotune.cost_model._coreset import (
-    CORESET_SIZE,
-    Recipe,
-    build_coreset,
-    instantiate_all,
-    results_from_records,
-)
+from autotune.cost_model._coreset import CORESET_SIZE, Recipe, instantiate_all
 from autotune.records import MeasureResult
 from autotune.space import Config, SearchSpace
 from autotune.strategies._base import BaseStrategy
@@ -76,13 +71,9 @@ class ZeroShotStrategy(BaseStrategy):
         return max(0, self.budget - 1)
 
     def coreset(self) -> list[Recipe]:
-        """The recipes this search draws from (built from the records on first use)."""
-        if self._given is not None:
-            return self._given
-        workload = self.context.workload
-        exclude = workload.ir_hash if workload is not None else None
-        results = results_from_records(self.context.records, exclude_program=exclude)
-        self._given = build_coreset(results, self._coreset_size)
+        """The recipes this search draws from: those given, else the context's."""
+        if self._given is None:
+            self._given = list(self.context.coreset)[: self._coreset_size]
         return self._given
 
     def plan(self) -> list[Candidate]:
