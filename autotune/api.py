@@ -67,7 +67,7 @@ def select_kernels(source: Path, spec: Path | None, names: Sequence[str] = ()) -
 def tune(
     target: str | os.PathLike[str] | KernelDecl | CudaKernelDecl | Callable[..., Any],
     *,
-    budget: int = 60,
+    budget: int | None = None,
     db: str | os.PathLike[str] | BaseDatabase | None = None,
     strategy: str = "auto",
     seed: int = 0,
@@ -137,7 +137,7 @@ def tune(
     if isinstance(timing, str):
         timing = _timing_preset(timing)
     tune_options = TuneOptions(
-        budget=budget,
+        budget=default_budget(budget, strategy),
         time_limit_s=time_limit,
         seed=seed,
         size=size,
@@ -241,6 +241,15 @@ def _declared_by_spec(
         if defined_in and Path(defined_in).resolve() != Path(decl.source).resolve():
             raise InputError(f"{spec}: declares {decl.name!r} of {decl.source}, not {defined_in}")
     return decls
+
+
+def default_budget(budget: int | None, strategy: str) -> int:
+    """``budget``, or the strategy's default when ``None``: 10 for zero-shot, else 60."""
+    if budget is not None:
+        return budget
+    from autotune.strategies._zero_shot import DEFAULT_K
+
+    return DEFAULT_K if strategy == "zero-shot" else 60
 
 
 def check_strategy(strategy: str) -> None:

@@ -157,10 +157,10 @@ _seed_option = click.option(
 )
 @click.option(
     "--budget",
-    default=60,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=0),
-    help="Unique configs to build and measure per kernel.",
+    help="Unique configs to build and measure per kernel. [default: 60; 10 with "
+    "--strategy zero-shot]",
 )
 @_time_limit_option
 @_db_option
@@ -223,7 +223,7 @@ def tune(
     source: Path,
     kernels: tuple[str, ...],
     spec: Path | None,
-    budget: int,
+    budget: int | None,
     time_limit: float | None,
     db_url: str,
     seed: int,
@@ -250,7 +250,7 @@ def tune(
 
     check_toolchain()
     options = TuneOptions(
-        budget=budget,
+        budget=api.default_budget(budget, strategy),
         time_limit_s=time_limit,
         seed=seed,
         size=size,
@@ -312,10 +312,10 @@ def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--budget",
-    default=60,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=0),
-    help="Unique configs to build and measure per kernel, in all runs of this sweep.",
+    help="Unique configs to build and measure per kernel, in all runs of this sweep. "
+    "[default: 60; 10 with --strategy zero-shot]",
 )
 @_time_limit_option
 @_db_option
@@ -353,7 +353,7 @@ def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
 @_guarded
 def sweep(
     corpus: tuple[Path, ...],
-    budget: int,
+    budget: int | None,
     time_limit: float | None,
     db_url: str,
     workers: int | None,
@@ -380,9 +380,11 @@ def sweep(
     check_toolchain()
     check_strategy(strategy)
     check_baseline(baseline)
+    from autotune.api import default_budget
+
     found = find_kernels(corpus)
     options = TuneOptions(
-        budget=budget,
+        budget=default_budget(budget, strategy),
         time_limit_s=time_limit,
         seed=seed,
         size=size,
@@ -774,15 +776,25 @@ def _load_data(paths: tuple[str, ...]) -> Any:
     multiple=True,
     help="Leave out the workloads of this kernel family (repeatable; with --data).",
 )
+@click.option(
+    "--exclude-kernel",
+    multiple=True,
+    help="Leave out the workloads of this kernel (repeatable; with --data).",
+)
 @_guarded
-def model_train(db_url: str, data: tuple[str, ...], exclude_family: tuple[str, ...]) -> int:
+def model_train(
+    db_url: str,
+    data: tuple[str, ...],
+    exclude_family: tuple[str, ...],
+    exclude_kernel: tuple[str, ...],
+) -> int:
     """Train one cost model per target from the database's measured trials (or from
     exports with --data) and store it in the database."""
     from autotune.cost_model._train import train, train_on
     from autotune.db import open_database
 
-    if exclude_family and not data:
-        raise InputError("--exclude-family needs --data")
+    if (exclude_family or exclude_kernel) and not data:
+        raise InputError("--exclude-family and --exclude-kernel need --data")
     if not data:
         open_database(db_url, must_exist=True).close()  # a missing database is an error
     dataset = _load_data(data) if data else None
@@ -795,7 +807,14 @@ def model_train(db_url: str, data: tuple[str, ...], exclude_family: tuple[str, .
 
             target = host_target().key
             outcomes = [
-                train_on(db, target, dataset, exclude_families=exclude_family, source="export")
+                train_on(
+                    db,
+                    target,
+                    dataset,
+                    exclude_families=exclude_family,
+                    exclude_kernels=exclude_kernel,
+                    source="export",
+                )
             ]
     finally:
         db.close()

@@ -133,7 +133,9 @@ class Dataset:
         """Training rows (``ROW_NAMES`` columns), speedups, and each row's IR hash,
         of every usable trial of ``workloads`` (default: all)."""
         chosen = self.workloads if workloads is None else tuple(workloads)
-        blocks, speedups, groups = [], [], []
+        blocks: list[np.ndarray] = []
+        speedups: list[float] = []
+        groups: list[str] = []
         for workload in chosen:
             usable = workload.usable()
             if not usable:
@@ -238,7 +240,12 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
             for t in w.trials:
                 if t.phase not in TRAINED_PHASES:
                     continue
-                trial = {"kind": "trial", "w": w.key, "phase": t.phase, "status": t.status}
+                trial: dict[str, Any] = {
+                    "kind": "trial",
+                    "w": w.key,
+                    "phase": t.phase,
+                    "status": t.status,
+                }
                 trial["config"] = dict(t.config)
                 if t.speedup is not None:
                     trial["speedup"] = _short(t.speedup)

@@ -145,11 +145,13 @@ def train_on(
     dataset: Dataset,
     *,
     exclude_families: Sequence[str] = (),
+    exclude_kernels: Sequence[str] = (),
     min_rows: int = MIN_ROWS,
     model: BoostedCostModel | None = None,
     source: str = "database",
 ) -> TrainedTarget:
-    """Fit a model on ``dataset`` (less the workloads of ``exclude_families``) and
+    """Fit a model on ``dataset`` (less the workloads of ``exclude_families`` and of
+    the kernels named in ``exclude_kernels``) and
     store it in ``db`` as the model of ``target_key``, with the coreset of recipes
     zero-shot search draws from and the features that mattered most.
 
@@ -157,21 +159,23 @@ def train_on(
     storing it for ``target_key`` says that its speedups hold on that target."""
     from autotune.cost_model._coreset import build_coreset, program_results
 
-    excluded = set(exclude_families)
-    workloads = [w for w in dataset.workloads if w.family not in excluded]
+    excluded, kernels = set(exclude_families), set(exclude_kernels)
+    workloads = [
+        w for w in dataset.workloads if w.family not in excluded and w.kernel not in kernels
+    ]
     X, y, groups = dataset.rows(workloads)
-    info = {
+    programs, used = len(set(groups)), sum(1 for w in workloads if w.usable())
+    info: dict[str, Any] = {
         "rows": len(y),
-        "programs": len(set(groups)),
-        "workloads": sum(1 for w in workloads if w.usable()),
+        "programs": programs,
+        "workloads": used,
         "source": source,
         "excluded_families": sorted(excluded),
+        "excluded_kernels": sorted(kernels),
     }
     if len(y) < min_rows:
         reason = f"{len(y)} usable rows, {min_rows} needed"
-        return TrainedTarget(
-            target_key, len(y), info["programs"], info["workloads"], 0.0, None, reason
-        )
+        return TrainedTarget(target_key, len(y), programs, used, 0.0, None, reason)
     started = time.perf_counter()
     fitted = _fresh(model).fit(X, y)
     seconds = time.perf_counter() - started
@@ -184,7 +188,7 @@ def train_on(
     info["importances"] = importances(fitted, X)
     info["seconds"] = round(seconds, 2)
     record = _store(db, target_key, fitted, info)
-    return TrainedTarget(target_key, len(y), info["programs"], info["workloads"], seconds, record)
+    return TrainedTarget(target_key, len(y), programs, used, seconds, record)
 
 
 #: Rows the permutation importances are measured on, at most.

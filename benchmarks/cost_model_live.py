@@ -1,0 +1,168 @@
+"""Real tuning runs with and without the cross-program model (no replay).
+
+For each held-out kernel (none of its workloads is trained on), in fresh databases:
+
+* ``--seeds`` runs of ``autotune tune --budget B`` with a model trained on the exports
+  less the held-out kernels, and as many without any model (an empty database);
+* one run of ``autotune tune --strategy zero-shot`` (``--k`` measurements) with the model.
+
+Prints, per kernel and overall, the share of runs reaching at least ``--within`` of the
+best log speedup known for the kernel (the exports' confirmed best and every run here),
+and the zero-shot share of that best. Writes everything to ``--json``.
+
+    python benchmarks/cost_model_live.py --data corpora/training/*.jsonl.gz \
+        --kernel corpora/cpu/gemm.py ... --json out/cost_model_live.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from autotune.cost_model._dataset import merge, read_export
+
+
+def run(command: list[str], log: Path) -> None:
+    with log.open("a") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
+
+
+def tune(kernel: Path, db: Path, out: Path, log: Path, *extra: str) -> float | None:
+    """One tuning run; its confirmed speedup (1.0 when nothing won), or None if it
+    produced no result."""
+    command = ["autotune", "tune", str(kernel), "--db", str(db), "--json", str(out), *extra]
+    run(command, log)
+    if not out.exists():
+        return None
+    results = json.loads(out.read_text())
+    results = results if isinstance(results, list) else results.get("results", [results])
+    tuned = [r for r in results if r.get("status") == "tuned"]
+    return float(tuned[0]["speedup"]) if tuned else None
+
+
+def known_best(data: list[Path], kernel: str, size_inputs: set[str] | None = None) -> float:
+    """The best confirmed speedup of ``kernel`` in the exports (1.0 if none)."""
+    dataset = merge([read_export(p) for p in data])
+    best = 0.0
+    for workload in dataset.workloads:
+        if workload.kernel == kernel:
+            best = max(best, workload.confirmed_best())
+    return math.exp(best)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, nargs="+", required=True)
+    parser.add_argument("--kernel", type=Path, nargs="+", required=True)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=40)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--size", default="small")
+    parser.add_argument("--within", type=float, default=0.9)
+    parser.add_argument("--json", type=Path, required=True)
+    parser.add_argument("--work", type=Path, default=None, help="keep databases and logs here")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="cost-model-live-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "runs.log"
+    names = [k.stem for k in args.kernel]
+    model_db = work / "model.db"
+    started = time.time()
+    if not model_db.exists():
+        command = ["autotune", "model", "train", "--db", str(model_db)]
+        for path in args.data:
+            command += ["--data", str(path)]
+        for name in names:
+            command += ["--exclude-kernel", name]
+        run(command, log)
+    common = ["--size", args.size, "--timing", "lean", "--loops", "serial"]
+    report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "kernels": {}}
+    if args.json.exists():
+        report = json.loads(args.json.read_text())
+    for kernel in args.kernel:
+        entry = report["kernels"].setdefault(kernel.stem, {"with": [], "without": []})
+        for seed in range(args.seeds):
+            for arm in ("with", "without"):
+                if len(entry[arm]) > seed:
+                    continue  # done in an earlier, interrupted run of this script
+                db = work / f"{kernel.stem}-{arm}-{seed}.db"
+                db.unlink(missing_ok=True)
+                if arm == "with":
+                    shutil.copy(model_db, db)
+                out = work / f"{kernel.stem}-{arm}-{seed}.json"
+                out.unlink(missing_ok=True)
+                speedup = tune(
+                    kernel, db, out, log, "--budget", str(args.budget), "--seed", str(seed), *common
+                )
+                entry[arm].append(speedup)
+                args.json.write_text(json.dumps(report, indent=1))
+        if "zero_shot" not in entry:
+            db = work / f"{kernel.stem}-zero-shot.db"
+            db.unlink(missing_ok=True)
+            shutil.copy(model_db, db)
+            out = work / f"{kernel.stem}-zero-shot.json"
+            out.unlink(missing_ok=True)
+            entry["zero_shot"] = tune(
+                kernel, db, out, log, "--strategy", "zero-shot", "--budget", str(args.k), *common
+            )
+            if out.exists():
+                data = json.loads(out.read_text())
+                first = data[0] if isinstance(data, list) else data
+                entry["zero_shot_compilations"] = first.get("compilations")
+                entry["zero_shot_search_measurements"] = first.get("search_measurements")
+        args.json.write_text(json.dumps(report, indent=1))
+    summarize(report, args, names)
+    report["seconds"] = round(time.time() - started)
+    args.json.write_text(json.dumps(report, indent=1))
+
+
+def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]) -> None:
+    reached = {"with": [], "without": []}
+    zero_shot_shares = []
+    for name in names:
+        entry = report["kernels"][name]
+        runs = [s for arm in ("with", "without") for s in entry[arm] if s] + [
+            entry.get("zero_shot") or 1.0
+        ]
+        best = max([known_best(args.data, name), *runs])
+        entry["best_known"] = round(best, 4)
+        line = f"{name:<20} best {best:6.2f}x"
+        for arm in ("with", "without"):
+            shares = [share(s, best) for s in entry[arm]]
+            entry[f"{arm}_shares"] = shares
+            reached[arm] += [s >= args.within for s in shares]
+            line += f"  {arm}: " + " ".join(f"{s:.2f}" for s in shares)
+        zs = share(entry.get("zero_shot"), best)
+        entry["zero_shot_share"] = zs
+        zero_shot_shares.append(zs)
+        print(line + f"  zero-shot {zs:.2f}")
+    for arm in ("with", "without"):
+        flags = reached[arm]
+        report[f"reached_{arm}_model"] = round(sum(flags) / len(flags), 4) if flags else None
+    zero_shot_shares.sort()
+    report["zero_shot_share_median"] = zero_shot_shares[len(zero_shot_shares) // 2]
+    print(
+        f"runs reaching {args.within:.0%} of the best log speedup: with the model "
+        f"{report['reached_with_model']}, without {report['reached_without_model']}; "
+        f"zero-shot share median {report['zero_shot_share_median']}"
+    )
+
+
+def share(speedup: float | None, best: float) -> float:
+    if not speedup or best <= 1.0:
+        return 0.0 if not speedup else 1.0
+    return round(max(0.0, min(1.0, math.log(speedup) / math.log(best))), 4)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
