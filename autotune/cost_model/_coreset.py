@@ -136,6 +136,9 @@ class ProgramResults:
     program: str
     gains: Mapping[str, float]
     recipes: Mapping[str, Recipe]
+    #: Recipes of the program's confirmed configs (winners after simplification, and
+    #: the contenders confirmed beside them): the coreset's candidates.
+    confirmed: frozenset[str] = frozenset()
 
     @property
     def best(self) -> float:
@@ -143,20 +146,31 @@ class ProgramResults:
 
 
 def program_results(
-    measured: Iterable[tuple[str, Mapping[str, Any], float]],
+    measured: Iterable[
+        tuple[str, Mapping[str, Any], float] | tuple[str, Mapping[str, Any], float, str]
+    ],
 ) -> list[ProgramResults]:
-    """Group ``(program, config, speedup)`` triples by program into
-    :class:`ProgramResults`; non-positive or non-finite speedups are left out."""
+    """Group ``(program, config, speedup[, phase])`` tuples by program into
+    :class:`ProgramResults`; non-positive or non-finite speedups are left out. A
+    ``confirm`` phase marks the config's recipe as confirmed on its program."""
     sums: dict[str, dict[str, list[float]]] = {}
     recipes: dict[str, dict[str, Recipe]] = {}
-    for program, config, speedup in measured:
+    confirmed: dict[str, set[str]] = {}
+    for program, config, speedup, *phase in measured:
         if not (speedup > 0 and math.isfinite(speedup)):
             continue
         recipe = Recipe.of(config)
         sums.setdefault(program, {}).setdefault(recipe.key, []).append(math.log(speedup))
         recipes.setdefault(program, {})[recipe.key] = recipe
+        if phase and phase[0] == "confirm":
+            confirmed.setdefault(program, set()).add(recipe.key)
     return [
-        ProgramResults(p, {k: float(np.mean(v)) for k, v in gains.items()}, recipes[p])
+        ProgramResults(
+            p,
+            {k: float(np.mean(v)) for k, v in gains.items()},
+            recipes[p],
+            frozenset(confirmed.get(p, ())),
+        )
         for p, gains in sorted(sums.items())
     ]
 
@@ -171,7 +185,7 @@ def results_from_records(
 
     programs = {w.key: w.ir_hash for w in records.workloads()}
     measured = (
-        (programs[t.workload_key], t.config, float(t.result.speedup or 0.0))
+        (programs[t.workload_key], t.config, float(t.result.speedup or 0.0), t.phase)
         for t in records.target_trials(phase=None)
         if t.phase in TRAINED_PHASES
         and t.result.status is Status.OK
@@ -184,6 +198,9 @@ def results_from_records(
 def build_coreset(programs: Sequence[ProgramResults], size: int = CORESET_SIZE) -> list[Recipe]:
     """Up to ``size`` recipes chosen greedily to cover the programs' best results.
 
+    The candidates are the programs' confirmed recipes (all recipes of a program that
+    has none confirmed).
+
     A program is covered by a set of recipes to the share of its best log speedup that
     the best of them reached on it (0 for recipes not measured there, capped at 1).
     Each step adds the recipe that raises the summed coverage most; ties go to the
@@ -194,7 +211,10 @@ def build_coreset(programs: Sequence[ProgramResults], size: int = CORESET_SIZE) 
     useful = [p for p in programs if p.best >= MIN_LOG_GAIN]
     catalog: dict[str, Recipe] = {}
     for p in useful:
-        catalog.update(p.recipes)
+        # Confirmed recipes are simplified winners: settings that matter, which carry
+        # to other programs; a program with none confirmed offers all its recipes.
+        keys = p.confirmed or p.recipes.keys()
+        catalog.update({k: p.recipes[k] for k in keys if k in p.recipes})
     totals = {k: sum(p.gains.get(k, 0.0) for p in useful) for k in catalog}
     covered = dict.fromkeys((p.program for p in useful), 0.0)
     chosen: list[Recipe] = []

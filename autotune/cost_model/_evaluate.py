@@ -151,11 +151,17 @@ def split(dataset: Dataset, held_out: Sequence[WorkloadData], group_by: str) -> 
     nor (``group_by="family"``) a family with it. Raises :class:`LeakError` if the
     result would contain one (it cannot, unless this function is broken: the check is
     what the leak test plants a fault against)."""
-    programs = {w.ir_hash for w in held_out}
-    families = {w.family for w in held_out} if group_by == "family" else set()
-    train = [w for w in dataset.workloads if w.ir_hash not in programs and w.family not in families]
+    train = _others(dataset, held_out, group_by)
     check_no_leak(train, held_out, group_by)
     return train
+
+
+def _others(
+    dataset: Dataset, held_out: Sequence[WorkloadData], group_by: str
+) -> list[WorkloadData]:
+    programs = {w.ir_hash for w in held_out}
+    families = {w.family for w in held_out} if group_by == "family" else set()
+    return [w for w in dataset.workloads if w.ir_hash not in programs and w.family not in families]
 
 
 def check_no_leak(
@@ -244,7 +250,7 @@ class _Trained:
         self.seed = seed
         hand_written = [w for w in train if not w.synthetic]
         results = program_results(
-            (w.ir_hash, t.config, t.speedup or 0.0) for w in train for t in w.usable()
+            (w.ir_hash, t.config, t.speedup or 0.0, t.phase) for w in train for t in w.usable()
         )
         self.coreset = build_coreset(results)
         self.fixed = _best_on_average(hand_written)
