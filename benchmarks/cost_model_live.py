@@ -21,7 +21,6 @@ import json
 import math
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,25 +36,28 @@ def run(command: list[str], log: Path) -> None:
         subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
 
 
-def tune(kernel: Path, db: Path, out: Path, log: Path, *extra: str) -> float | None:
-    """One tuning run; its confirmed speedup (1.0 when nothing won), or None if it
-    produced no result."""
+def tune(kernel: Path, db: Path, out: Path, log: Path, *extra: str) -> dict[str, Any] | None:
+    """One tuning run's JSON result (``None`` if it produced none)."""
     command = ["autotune", "tune", str(kernel), "--db", str(db), "--json", str(out), *extra]
     run(command, log)
     if not out.exists():
         return None
     results = json.loads(out.read_text())
-    results = results if isinstance(results, list) else results.get("results", [results])
     tuned = [r for r in results if r.get("status") == "tuned"]
-    return float(tuned[0]["speedup"]) if tuned else None
+    return tuned[0] if tuned else None
 
 
-def known_best(data: list[Path], kernel: str, size_inputs: set[str] | None = None) -> float:
-    """The best confirmed speedup of ``kernel`` in the exports (1.0 if none)."""
+def speedup_of(result: dict[str, Any] | None) -> float | None:
+    return None if result is None else float(result["speedup"])
+
+
+def known_best(data: list[Path], kernel: str, inputs: set[str]) -> float:
+    """The best confirmed speedup of ``kernel`` at the problem instances ``inputs`` in
+    the exports (1.0 if none)."""
     dataset = merge([read_export(p) for p in data])
     best = 0.0
     for workload in dataset.workloads:
-        if workload.kernel == kernel:
+        if workload.kernel == kernel and workload.inputs in inputs:
             best = max(best, workload.confirmed_best())
     return math.exp(best)
 
@@ -101,10 +103,12 @@ def main() -> None:
                     shutil.copy(model_db, db)
                 out = work / f"{kernel.stem}-{arm}-{seed}.json"
                 out.unlink(missing_ok=True)
-                speedup = tune(
+                result = tune(
                     kernel, db, out, log, "--budget", str(args.budget), "--seed", str(seed), *common
                 )
-                entry[arm].append(speedup)
+                entry[arm].append(speedup_of(result))
+                if result is not None:
+                    entry["inputs"] = result.get("inputs")
                 args.json.write_text(json.dumps(report, indent=1))
         if "zero_shot" not in entry:
             db = work / f"{kernel.stem}-zero-shot.db"
@@ -112,14 +116,14 @@ def main() -> None:
             shutil.copy(model_db, db)
             out = work / f"{kernel.stem}-zero-shot.json"
             out.unlink(missing_ok=True)
-            entry["zero_shot"] = tune(
+            result = tune(
                 kernel, db, out, log, "--strategy", "zero-shot", "--budget", str(args.k), *common
             )
-            if out.exists():
-                data = json.loads(out.read_text())
-                first = data[0] if isinstance(data, list) else data
-                entry["zero_shot_compilations"] = first.get("compilations")
-                entry["zero_shot_search_measurements"] = first.get("search_measurements")
+            entry["zero_shot"] = speedup_of(result)
+            if result is not None:
+                entry["zero_shot_compilations"] = result.get("compilations")
+                entry["zero_shot_search_measurements"] = result.get("search_measurements")
+                entry["zero_shot_notes"] = result.get("provenance", {}).get("notes")
         args.json.write_text(json.dumps(report, indent=1))
     summarize(report, args, names)
     report["seconds"] = round(time.time() - started)
@@ -127,14 +131,14 @@ def main() -> None:
 
 
 def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]) -> None:
-    reached = {"with": [], "without": []}
+    reached: dict[str, list[bool]] = {"with": [], "without": []}
     zero_shot_shares = []
     for name in names:
         entry = report["kernels"][name]
         runs = [s for arm in ("with", "without") for s in entry[arm] if s] + [
             entry.get("zero_shot") or 1.0
         ]
-        best = max([known_best(args.data, name), *runs])
+        best = max([known_best(args.data, name, {entry.get("inputs") or ""}), *runs])
         entry["best_known"] = round(best, 4)
         line = f"{name:<20} best {best:6.2f}x"
         for arm in ("with", "without"):
@@ -165,4 +169,4 @@ def share(speedup: float | None, best: float) -> float:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
