@@ -1,6 +1,7 @@
 """Cost models: program features (from llvmlite's parsed IR), one config encoding for
-the per-run and the cross-program model, the estimator interface, a forest model and a
-gradient-boosted model that learns across programs.
+the per-run and the cross-program model, the estimator interface and a gradient-boosted
+model that learns across programs, with what uses it: scoring a program's configs,
+transferable recipes and their coreset, datasets and leave-one-out evaluation.
 
 Names are imported on first use: the search strategies need only the encoding, and
 scikit-learn's ensembles take a noticeable time to import.
@@ -22,11 +23,14 @@ _WHERE = {
     "transferable_features": "_encoding",
     "transferable_matrix": "_encoding",
     "transferable_vector": "_encoding",
-    "config_features": "_features",
-    "ir_features": "_features",
-    "vectorize": "_features",
-    "ForestCostModel": "_forest",
     "PROGRAM_FEATURES": "_program",
+    "Dataset": "_dataset",
+    "read_export": "_dataset",
+    "write_export": "_dataset",
+    "evaluate": "_evaluate",
+    "ProgramScorer": "_scoring",
+    "Recipe": "_coreset",
+    "build_coreset": "_coreset",
     "cached_program_features": "_program",
     "problem_features": "_program",
     "program_features": "_program",
