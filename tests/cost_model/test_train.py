@@ -132,3 +132,14 @@ def test_a_missing_database_is_one_line_and_exit_2(tmp_path: Path, command: str)
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "error:" in result.output
     assert not missing.exists()
+
+
+def test_a_database_exports_what_training_reads(filled: str, tmp_path: Path) -> None:
+    from autotune.cost_model._dataset import read_export
+
+    path = tmp_path / "e.jsonl.gz"
+    out = CliRunner().invoke(main, ["model", "export", "--db", filled, "--out", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "1 workloads" in out.output  # the CUDA workload has no LLVM IR
+    [workload] = read_export(path).workloads
+    assert len(workload.usable()) == TRIALS
