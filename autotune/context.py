@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from autotune.program import Workload
 from autotune.records import PortfolioArm, TrialRecord
+from autotune.result import TuningResult
 from autotune.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -121,6 +122,12 @@ class RecordsView:
         if self._database is None or self._target_key is None:
             return LoadedModel(None, None, "no database")
         return load_target_model(self._database, self._target_key)
+
+    def results(self) -> list[TuningResult]:
+        """The latest tuning result of every kernel on this target (winners included)."""
+        if self._database is None or self._target_key is None:
+            return []
+        return [r for r in self._database.latest_results() if r.target_key == self._target_key]
 
     def portfolio(self) -> list[PortfolioArm]:
         """Known-good configs of earlier workloads on this target, best first."""

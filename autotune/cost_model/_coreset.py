@@ -136,9 +136,9 @@ class ProgramResults:
     program: str
     gains: Mapping[str, float]
     recipes: Mapping[str, Recipe]
-    #: Recipes of the program's confirmed configs (winners after simplification, and
-    #: the contenders confirmed beside them): the coreset's candidates.
-    confirmed: frozenset[str] = frozenset()
+    #: Recipes of the program's reported winners (after simplification: only the
+    #: settings that mattered): the coreset's candidates.
+    winners: frozenset[str] = frozenset()
 
     @property
     def best(self) -> float:
@@ -151,25 +151,26 @@ def program_results(
     ],
 ) -> list[ProgramResults]:
     """Group ``(program, config, speedup[, phase])`` tuples by program into
-    :class:`ProgramResults`; non-positive or non-finite speedups are left out. A
-    ``confirm`` phase marks the config's recipe as confirmed on its program."""
+    :class:`ProgramResults`; non-positive or non-finite speedups are left out. The
+    phase ``winner`` marks a program's reported winner (its speedup is its confirmed
+    one)."""
     sums: dict[str, dict[str, list[float]]] = {}
     recipes: dict[str, dict[str, Recipe]] = {}
-    confirmed: dict[str, set[str]] = {}
+    winners: dict[str, set[str]] = {}
     for program, config, speedup, *phase in measured:
         if not (speedup > 0 and math.isfinite(speedup)):
             continue
         recipe = Recipe.of(config)
         sums.setdefault(program, {}).setdefault(recipe.key, []).append(math.log(speedup))
         recipes.setdefault(program, {})[recipe.key] = recipe
-        if phase and phase[0] == "confirm":
-            confirmed.setdefault(program, set()).add(recipe.key)
+        if phase and phase[0] == "winner":
+            winners.setdefault(program, set()).add(recipe.key)
     return [
         ProgramResults(
             p,
             {k: float(np.mean(v)) for k, v in gains.items()},
             recipes[p],
-            frozenset(confirmed.get(p, ())),
+            frozenset(winners.get(p, ())),
         )
         for p, gains in sorted(sums.items())
     ]
@@ -184,22 +185,26 @@ def results_from_records(
     from autotune.cost_model._scoring import TRAINED_PHASES
 
     programs = {w.key: w.ir_hash for w in records.workloads()}
-    measured = (
+    measured: list[tuple[str, Mapping[str, Any], float, str]] = [
         (programs[t.workload_key], t.config, float(t.result.speedup or 0.0), t.phase)
         for t in records.target_trials(phase=None)
         if t.phase in TRAINED_PHASES
         and t.result.status is Status.OK
         and t.workload_key in programs
         and programs[t.workload_key] != exclude_program
-    )
+    ]
+    for result in records.results():
+        program = programs.get(result.workload_key or "")
+        if program is not None and program != exclude_program and result.best_config:
+            measured.append((program, result.best_config, result.speedup, "winner"))
     return program_results(measured)
 
 
 def build_coreset(programs: Sequence[ProgramResults], size: int = CORESET_SIZE) -> list[Recipe]:
     """Up to ``size`` recipes chosen greedily to cover the programs' best results.
 
-    The candidates are the programs' confirmed recipes (all recipes of a program that
-    has none confirmed).
+    The candidates are the programs' winners (all recipes of a program with no winner
+    on record).
 
     A program is covered by a set of recipes to the share of its best log speedup that
     the best of them reached on it (0 for recipes not measured there, capped at 1).
@@ -211,9 +216,9 @@ def build_coreset(programs: Sequence[ProgramResults], size: int = CORESET_SIZE) 
     useful = [p for p in programs if p.best >= MIN_LOG_GAIN]
     catalog: dict[str, Recipe] = {}
     for p in useful:
-        # Confirmed recipes are simplified winners: settings that matter, which carry
-        # to other programs; a program with none confirmed offers all its recipes.
-        keys = p.confirmed or p.recipes.keys()
+        # Winners are simplified: only settings that mattered, which is what carries to
+        # other programs. A program with no winner on record offers all its recipes.
+        keys = p.winners or p.recipes.keys()
         catalog.update({k: p.recipes[k] for k in keys if k in p.recipes})
     totals = {k: sum(p.gains.get(k, 0.0) for p in useful) for k in catalog}
     covered = dict.fromkeys((p.program for p in useful), 0.0)

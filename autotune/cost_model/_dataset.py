@@ -82,6 +82,17 @@ class WorkloadData:
     target_key: str
     features: Mapping[str, float]
     trials: tuple[Measured, ...] = field(default=())
+    #: The latest reported winner (simplified best config) and its confirmed speedup.
+    winner: Mapping[str, Any] | None = None
+    winner_speedup: float | None = None
+
+    def coreset_rows(self) -> list[tuple[str, Mapping[str, Any], float, str]]:
+        """``(program, config, speedup, phase)`` of every usable trial and of the
+        winner (phase ``winner``), for :func:`autotune.cost_model._coreset.program_results`."""
+        rows = [(self.ir_hash, t.config, t.speedup or 0.0, t.phase) for t in self.usable()]
+        if self.winner and self.winner_speedup:
+            rows.append((self.ir_hash, self.winner, self.winner_speedup, "winner"))
+        return rows
 
     @property
     def synthetic(self) -> bool:
@@ -168,6 +179,11 @@ class Dataset:
                 Measured(record.config, record.phase, result.status.value, speedup)
             )
             targets[record.workload_key] = record.target_key
+        winners = {
+            r.workload_key: r
+            for r in db.latest_results()
+            if r.best_config and (target_key is None or r.target_key == target_key)
+        }
         workloads = []
         for workload in db.workloads():
             if workload.key not in trials:
@@ -186,6 +202,10 @@ class Dataset:
                     target_key=targets[workload.key],
                     features=features,
                     trials=tuple(trials[workload.key]),
+                    winner=winners[workload.key].best_config if workload.key in winners else None,
+                    winner_speedup=(
+                        winners[workload.key].speedup if workload.key in winners else None
+                    ),
                 )
             )
         return cls(tuple(sorted(workloads, key=lambda w: (w.kernel, w.key))))
@@ -225,7 +245,7 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write(json.dumps(header, sort_keys=True) + "\n")
         for w in dataset.workloads:
-            line = {
+            line: dict[str, Any] = {
                 "kind": "workload",
                 "key": w.key,
                 "kernel": w.kernel,
@@ -236,6 +256,9 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
                 "target": w.target_key,
                 "features": [_short(w.features.get(n, 0.0)) for n in PROGRAM_FEATURES],
             }
+            if w.winner and w.winner_speedup:
+                line["winner"] = dict(w.winner)
+                line["winner_speedup"] = _short(w.winner_speedup)
             out.write(json.dumps(line, sort_keys=True) + "\n")
             for t in w.trials:
                 if t.phase not in TRAINED_PHASES:
@@ -305,6 +328,8 @@ def _read_line(
             "inputs": line["inputs"],
             "target_key": line["target"],
             "features": features,
+            "winner": line.get("winner"),
+            "winner_speedup": line.get("winner_speedup"),
         }
     elif kind == "trial":
         if line["w"] not in workloads:

@@ -249,9 +249,7 @@ class _Trained:
         self.k = k
         self.seed = seed
         hand_written = [w for w in train if not w.synthetic]
-        results = program_results(
-            (w.ir_hash, t.config, t.speedup or 0.0, t.phase) for w in train for t in w.usable()
-        )
+        results = program_results(row for w in train for row in w.coreset_rows())
         self.coreset = build_coreset(results)
         self.fixed = _best_on_average(hand_written)
         self.portfolio = _portfolio_order(results)

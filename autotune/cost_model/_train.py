@@ -179,9 +179,7 @@ def train_on(
     started = time.perf_counter()
     fitted = _fresh(model).fit(X, y)
     seconds = time.perf_counter() - started
-    results = program_results(
-        (w.ir_hash, t.config, t.speedup or 0.0, t.phase) for w in workloads for t in w.usable()
-    )
+    results = program_results(row for w in workloads for row in w.coreset_rows())
     info["coreset"] = [
         [list(map(list, r.compiler)), list(map(list, r.loops))] for r in build_coreset(results)
     ]

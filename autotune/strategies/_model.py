@@ -19,8 +19,9 @@ floor, so the model learns to avoid bad regions without their depth dominating t
 Expected improvement counts gains from :data:`MIN_GAIN` up.
 
 With a cross-program cost model for the target (``context.scorer``), the search
-screens: the model's prediction for each candidate is the prior, and the Bayesian
-ridge fits only what this run's measurements say the model got wrong (the residuals).
+screens: the model's prediction for each candidate is the prior, and then one more
+feature of the Bayesian ridge, which learns from this run's measurements how far to
+trust it on this program.
 Until the run has its own measurements the model's top picks come first, and the pool
 also holds the configs that did best on other programs (the coreset of
 :mod:`autotune.cost_model._coreset`, instantiated on this space). Scoring a candidate
@@ -75,9 +76,10 @@ MIN_GAIN = 0.05
 MAX_FEATURES = 400
 #: Coreset recipes added to the pool when a cross-program model screens it.
 PRIOR_CORESET = 30
-#: Measurements after which the model's own uncertainty has halved in the combined
-#: prediction: this run's residual fit takes over as evidence accumulates.
-PRIOR_HALF_LIFE = 4
+#: The cross-program prediction's column in the run's ridge is scaled by this: a
+#: larger column costs less prior penalty per unit of effect, so the ridge trusts the
+#: model until this run's measurements say otherwise.
+PRIOR_SCALE = 4.0
 
 
 @functools.cache
@@ -274,36 +276,38 @@ class ModelStrategy(BaseStrategy):
     def _screened(
         self, pool: list[Candidate], unseen: list[int], rows: np.ndarray, encode: _Encoder
     ) -> np.ndarray:
-        """Expected improvement with the cross-program model as the prior: mean =
-        model + this run's residual fit; the model's uncertainty fades as the run
-        measures (:data:`PRIOR_HALF_LIFE`)."""
+        """Expected improvement with the cross-program model's prediction as the prior:
+        alone until this run has :data:`MIN_OBSERVATIONS` measurements, then as one
+        more feature of this run's Bayesian ridge, which learns how far to trust it on
+        this program (a model that misleads here gets little weight)."""
         prior_mean, prior_std = self._prior_of([pool[i].config for i in unseen])
         successes = [v for v in self._values if v is not None]
         best = max([0.0, *successes])  # the default config is the baseline: log 1 = 0
         if len(successes) < MIN_OBSERVATIONS:
             mean, std = prior_mean, prior_std
         else:
-            residual_mean, residual_std = self._residual_fit(rows, encode)
-            weight = 1 / (1 + len(successes) / PRIOR_HALF_LIFE)
-            mean = prior_mean + residual_mean
-            std = np.sqrt(residual_std**2 + (weight * prior_std) ** 2)
+            mean, std = self._fit_with_prior(rows, prior_mean, encode)
         std = np.maximum(std, 1e-9)
         gain = mean - best - MIN_GAIN
         z = gain / std
         return np.asarray(gain * norm.cdf(z) + std * norm.pdf(z))
 
-    def _residual_fit(self, rows: np.ndarray, encode: _Encoder) -> tuple[np.ndarray, np.ndarray]:
-        """A Bayesian ridge of this run's (truncated) log speedups less the model's
-        prediction, evaluated on ``rows``."""
+    def _fit_with_prior(
+        self, rows: np.ndarray, prior_mean: np.ndarray, encode: _Encoder
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A Bayesian ridge of this run's (truncated) log speedups on the configs'
+        features plus the model's prediction, evaluated on ``rows``."""
         from sklearn.linear_model import BayesianRidge
 
         successes = [v for v in self._values if v is not None]
         floor = max(successes) - TRUNCATE
         y = np.array([floor if v is None else max(v, floor) for v in self._values])
         measured_prior, _ = self._prior_of(self._configs)
+        X = np.hstack([encode(self._configs), measured_prior[:, None] * PRIOR_SCALE])
+        candidates = np.hstack([rows, prior_mean[:, None] * PRIOR_SCALE])
         model = BayesianRidge()
         with warnings.catch_warnings(), _blas().limit(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
-            model.fit(encode(self._configs), y - measured_prior)
-            mean, std = model.predict(rows, return_std=True)
+            model.fit(X, y)
+            mean, std = model.predict(candidates, return_std=True)
         return np.asarray(mean), np.asarray(std)

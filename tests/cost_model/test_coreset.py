@@ -15,7 +15,7 @@ BOTH = {"flags.fastmath": "all", "pipeline.speed_level": 2}
 
 
 def _measured(rows: list[tuple[str, dict[str, object], float]]) -> list:
-    return program_results([(p, c, s, "confirm") for p, c, s in rows])
+    return program_results([(p, c, s, "winner") for p, c, s in rows])
 
 
 def test_a_recipe_keeps_compiler_settings_and_drops_kernel_parameters() -> None:
@@ -43,8 +43,8 @@ def test_the_coreset_covers_each_program_with_as_few_recipes_as_it_can() -> None
     assert len(build_coreset(programs, size=1)) == 1
 
 
-def test_only_confirmed_recipes_are_candidates_where_a_program_has_any() -> None:
-    rows = [("a", FAST, 2.0, "search"), ("a", BOTH, 1.9, "confirm")]
+def test_only_winners_are_candidates_where_a_program_has_one() -> None:
+    rows = [("a", FAST, 2.0, "search"), ("a", BOTH, 1.9, "winner")]
     [coreset] = [build_coreset(program_results(rows))]
     assert [r.key for r in coreset] == [Recipe.of(BOTH).key]
 

@@ -60,3 +60,16 @@ def test_families_of_hand_written_generated_and_unknown_kernels() -> None:
     assert kernel_family("syn_s1_ew1d_0059") == "synthetic-elementwise"
     assert kernel_family("syn_s0_stencil2d_0001") == "synthetic-stencil"
     assert kernel_family("my_own_kernel") == "other"
+
+
+def test_a_workloads_winner_travels_with_the_export(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    original = dataset(2)
+    first = replace(original.workloads[0], winner={"flags.fastmath": "all"}, winner_speedup=1.5)
+    data = replace(original, workloads=(first, *original.workloads[1:]))
+    path = tmp_path / "d.jsonl.gz"
+    write_export(data, path, {})
+    loaded = read_export(path).workloads[0]
+    assert loaded.winner == {"flags.fastmath": "all"} and loaded.winner_speedup == 1.5
+    assert ("p0", {"flags.fastmath": "all"}, 1.5, "winner") in loaded.coreset_rows()
