@@ -17,6 +17,7 @@ instantiations, landmarks, samples) by a cost model for warm starts.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,12 +49,20 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+@functools.cache
+def _is_default(key: str, value: str) -> bool:
+    """Whether setting ``key`` to ``value`` (JSON) is what Numba does anyway: its
+    transferable features are those of no setting at all."""
+    setting = {key: json.loads(value)}
+    return transferable_features(setting) == transferable_features({})
+
+
 @dataclass(frozen=True, slots=True)
 class Recipe:
     """A config in transferable terms.
 
-    ``compiler`` holds the settings under :data:`TRANSFERABLE_PREFIXES` (as sorted
-    ``(key, json value)`` pairs), ``loops`` the non-zero loop-summary features
+    ``compiler`` holds the settings under :data:`TRANSFERABLE_PREFIXES` that differ
+    from Numba's own (as sorted ``(key, json value)`` pairs), ``loops`` the non-zero loop-summary features
     (``loops.innermost_changed``, ``loops.tile_log2_max``, ...), rounded.
     """
 
@@ -67,7 +76,9 @@ class Recipe:
             sorted(
                 (k, _canonical(v))
                 for k, v in config.items()
-                if isinstance(k, str) and k.startswith(TRANSFERABLE_PREFIXES)
+                if isinstance(k, str)
+                and k.startswith(TRANSFERABLE_PREFIXES)
+                and not _is_default(k, _canonical(v))
             )
         )
         summary = transferable_features(config, space)
