@@ -126,9 +126,8 @@ class Evaluation:
             "zero_shot_beats_fixed": _share(
                 s.zero_shot_share > (s.fixed_config_share or 0.0) for s in fixed
             ),
-            "zero_shot_at_least_fixed": _share(
-                s.zero_shot_share >= (s.fixed_config_share or 0.0) - 1e-9 for s in fixed
-            ),
+            "zero_shot_matched_median": _median(s.zero_shot_matched for s in scores),
+            "fixed_config_scored": len(fixed),
             "fits": self.fits,
             "seconds": round(self.seconds, 1),
             **self.extra,
