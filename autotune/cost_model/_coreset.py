@@ -62,8 +62,9 @@ class Recipe:
     """A config in transferable terms.
 
     ``compiler`` holds the settings under :data:`TRANSFERABLE_PREFIXES` that differ
-    from Numba's own (as sorted ``(key, json value)`` pairs), ``loops`` the non-zero loop-summary features
-    (``loops.innermost_changed``, ``loops.tile_log2_max``, ...), rounded.
+    from Numba's own (as sorted ``(key, json value)`` pairs), ``loops`` the non-zero
+    loop-summary features (``loops.innermost_changed``, ``loops.tile_log2_max``, ...),
+    rounded.
     """
 
     compiler: tuple[tuple[str, str], ...]
