@@ -260,3 +260,36 @@ def test_the_scalarized_kernel_is_measured_before_the_search_proposes(tmp_path):
         k for k, v in trial.config.items() if k.startswith("loops.n") and v not in (0, 1, False)
     ]
     assert trial.result.status is Status.OK
+
+
+class _Notes(BaseCallback):
+    def __init__(self):
+        self.notes = []
+
+    def on_note(self, kernel, text):
+        self.notes.append((kernel, text))
+
+
+def test_zero_shot_transfers_from_other_kernels_within_its_budget(tmp_path):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    _tune(open_database(url), _planted("scale"), budget=4, strategy="exhaustive")
+    notes = _Notes()
+    options = TuneOptions(
+        timing=FAST_TIMING,
+        candidate_timeout_s=30,
+        scope="params",
+        confirm_top=1,
+        strategy="zero-shot",
+        budget=3,
+    )
+    with LocalRunner() as runner:
+        tuner = Tuner(runner, open_database(url), host_target(), options, callbacks=[notes])
+        result = tuner.tune(_planted("scale_with_noise_param"))
+    assert result.measured_this_run <= 3
+    said = [text for _, text in notes.notes]
+    assert any(text.startswith("cost model: none") for text in said)  # no model trained
+    assert any(text.startswith("zero-shot:") for text in said)
+    assert result.provenance["notes"] == said
+    data = result.to_dict()
+    assert data["search_measurements"] == result.measured_this_run
+    assert data["compilations"] >= data["search_measurements"]
