@@ -20,13 +20,13 @@ def _planted(name):
     return next(d for d in load_kernels(FIXTURES / "planted.py") if d.name == name)
 
 
-def _tune(db, decl, **kw):
+def _tune(db, decl, callbacks=(), **kw):
     # One contender confirmed (in two fresh processes) is enough for what these tests
     # check; each more costs two worker start-ups.
     kw.setdefault("confirm_top", 1)
     options = TuneOptions(timing=FAST_TIMING, candidate_timeout_s=30, scope="params", **kw)
     with LocalRunner() as runner:
-        return Tuner(runner, db, host_target(), options).tune(decl)
+        return Tuner(runner, db, host_target(), options, callbacks=callbacks).tune(decl)
 
 
 def test_crashing_and_wrong_candidates_are_recorded_and_the_right_winner_found(tmp_path):
@@ -274,17 +274,8 @@ def test_zero_shot_transfers_from_other_kernels_within_its_budget(tmp_path):
     url = f"sqlite:///{tmp_path / 't.db'}"
     _tune(open_database(url), _planted("scale"), budget=4, strategy="exhaustive")
     notes = _Notes()
-    options = TuneOptions(
-        timing=FAST_TIMING,
-        candidate_timeout_s=30,
-        scope="params",
-        confirm_top=1,
-        strategy="zero-shot",
-        budget=3,
-    )
-    with LocalRunner() as runner:
-        tuner = Tuner(runner, open_database(url), host_target(), options, callbacks=[notes])
-        result = tuner.tune(_planted("scale_with_noise_param"))
+    decl = _planted("scale_with_noise_param")
+    result = _tune(open_database(url), decl, [notes], strategy="zero-shot", budget=3)
     assert result.measured_this_run <= 3
     said = [text for _, text in notes.notes]
     assert any(text.startswith("cost model: none") for text in said)  # no model trained
