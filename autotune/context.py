@@ -248,13 +248,10 @@ class TuneContext:
         record = self.loaded_model.record
         stored = record.trained_on.get("coreset") if record is not None else None
         if self.loaded_model.model is not None and isinstance(stored, list) and stored:
-            return tuple(
-                Recipe(
-                    tuple((str(k), str(v)) for k, v in compiler),
-                    tuple((str(k), float(v)) for k, v in loops),
-                )
-                for compiler, loops in stored
-            )
+            try:
+                return tuple(Recipe.from_json(item) for item in stored)
+            except ValueError:
+                pass  # a damaged record: the records still tell what transfers
         exclude = self.workload.ir_hash if self.workload is not None else None
         return tuple(build_coreset(results_from_records(self.records, exclude)))
 

@@ -92,6 +92,22 @@ class Recipe:
     def key(self) -> str:
         return _canonical([self.compiler, self.loops])
 
+    def to_json(self) -> list[list[list[Any]]]:
+        """The recipe as JSON lists, as a model's record stores its coreset."""
+        return [[list(pair) for pair in self.compiler], [list(pair) for pair in self.loops]]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Recipe:
+        """The recipe :meth:`to_json` wrote. Raises ValueError for anything else."""
+        try:
+            compiler, loops = data
+            return cls(
+                tuple((str(k), str(v)) for k, v in compiler),
+                tuple((str(k), float(v)) for k, v in loops),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"not a stored recipe: {data!r:.80}") from exc
+
     def settings(self) -> dict[str, Any]:
         """The compiler settings as a config fragment."""
         return {k: json.loads(v) for k, v in self.compiler}

@@ -14,6 +14,7 @@ one.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,9 @@ def load_target_model(db: BaseDatabase, target_key: str) -> LoadedModel:
         model = BoostedCostModel.from_bytes(db.model_bytes(newest.id), schema_hash(ROW_NAMES))
     except IncompatibleModelError as exc:
         return LoadedModel(None, newest, f"stored model {newest.id} not used: {exc}")
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as exc:
+        # Damaged bytes must not stop a tuning run: it searches without the model.
+        return LoadedModel(None, newest, f"stored model {newest.id} is damaged: {exc}")
     return LoadedModel(model, newest)
 
 

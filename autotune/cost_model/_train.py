@@ -180,9 +180,7 @@ def train_on(
     fitted = _fresh(model).fit(X, y)
     seconds = time.perf_counter() - started
     results = program_results(row for w in workloads for row in w.coreset_rows())
-    info["coreset"] = [
-        [list(map(list, r.compiler)), list(map(list, r.loops))] for r in build_coreset(results)
-    ]
+    info["coreset"] = [recipe.to_json() for recipe in build_coreset(results)]
     info["importances"] = importances(fitted, X)
     info["seconds"] = round(seconds, 2)
     record = _store(db, target_key, fitted, info)

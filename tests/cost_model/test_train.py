@@ -143,3 +143,29 @@ def test_a_database_exports_what_training_reads(filled: str, tmp_path: Path) -> 
     assert "1 workloads" in out.output  # the CUDA workload has no LLVM IR
     [workload] = read_export(path).workloads
     assert len(workload.usable()) == TRIALS
+
+
+def test_a_damaged_stored_model_is_passed_over_with_the_reason(tmp_path: Path) -> None:
+    from autotune.cost_model._boosted import FORMAT_VERSION, toolchain
+    from autotune.cost_model._scoring import ROW_NAMES, load_target_model
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, len(ROW_NAMES)))
+    model = BoostedCostModel(max_iter=5, n_estimators=2).fit(X, np.exp(X[:, 0]))
+    schema = schema_hash(ROW_NAMES)
+    damaged = model.to_bytes(schema)[:-200]  # the header is whole, the pickle is not
+    db = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        db.add_model(
+            name=MODEL_NAME,
+            family=family_of(TARGET),
+            schema=schema,
+            fmt=FORMAT_VERSION,
+            toolchain=toolchain(),
+            trained_on={},
+            data=damaged,
+        )
+        loaded = load_target_model(db, TARGET)
+    finally:
+        db.close()
+    assert loaded.model is None and "damaged" in loaded.reason
