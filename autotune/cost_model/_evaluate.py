@@ -127,6 +127,10 @@ class Evaluation:
                 s.zero_shot_share > (s.fixed_config_share or 0.0) for s in fixed
             ),
             "zero_shot_matched_median": _median(s.zero_shot_matched for s in scores),
+            "zero_shot_share_median_where_matched": _median(
+                s.zero_shot_share for s in scores if s.zero_shot_matched
+            ),
+            "zero_shot_scored_where_matched": sum(1 for s in scores if s.zero_shot_matched),
             "fixed_config_scored": len(fixed),
             "fits": self.fits,
             "seconds": round(self.seconds, 1),
