@@ -6,6 +6,12 @@ For each held-out kernel (none of its workloads is trained on), in fresh databas
   less the held-out kernels, and as many without any model (an empty database);
 * one run of ``autotune tune --strategy zero-shot`` (``--k`` measurements) with the model.
 
+Every run has ``--size small --timing lean --loops serial`` and ``--tune-args``
+(default ``--no-simplify --confirm-top 1``: the speedup reported is the confirmed one
+either way, and simplifying costs more than the search at this budget). Runs already in
+``--json`` are not run again, so an interrupted benchmark resumes, and kernels can be
+split over several processes whose files are merged and summarized by one more call.
+
 Prints, per kernel and overall, the share of runs reaching at least ``--within`` of the
 best log speedup known for the kernel (the exports' confirmed best and every run here),
 and the zero-shot share of that best. Writes everything to ``--json``.
@@ -73,6 +79,11 @@ def main() -> None:
     parser.add_argument("--within", type=float, default=0.9)
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="keep databases and logs here")
+    parser.add_argument(
+        "--tune-args",
+        default="--no-simplify --confirm-top 1",
+        help="more options for every tuning run (the same for both arms)",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cost-model-live-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -88,6 +99,7 @@ def main() -> None:
             command += ["--exclude-kernel", name]
         run(command, log)
     common = ["--size", args.size, "--timing", "lean", "--loops", "serial"]
+    common += args.tune_args.split()
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "kernels": {}}
     if args.json.exists():
         report = json.loads(args.json.read_text())
