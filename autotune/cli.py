@@ -837,7 +837,7 @@ def model_train(
 @_guarded
 def model_export(db_url: str, out_path: str, note: str) -> int:
     """Write the database's measured configs, with program features, as a compact
-    export (gzip JSON lines) that `model train --data` and `model eval --data` read."""
+    export (gzip JSON lines) that "model train --data" and "model eval --data" read."""
     from pathlib import Path
 
     from autotune.cost_model._dataset import Dataset, write_export
