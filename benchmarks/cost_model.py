@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--by", choices=["family", "program", "both"], default="family")
     parser.add_argument("--skip-screening", action="store_true")
+    parser.add_argument("--skip-eval", action="store_true", help="only screening and cost")
     args = parser.parse_args()
     if not args.data:
         parser.error(f"no exports given and none in {TRAINING}")
@@ -166,7 +167,8 @@ def main() -> None:
         f"{len(dataset)} workloads, {len(dataset.programs())} programs from {len(args.data)} exports"
     )
     report: dict[str, Any] = {"data": [str(p) for p in args.data]}
-    for grouping in ["family", "program"] if args.by == "both" else [args.by]:
+    groupings = ["family", "program"] if args.by == "both" else [args.by]
+    for grouping in [] if args.skip_eval else groupings:
         summary = evaluate(dataset, grouping, k=args.k).summary()
         report[grouping] = summary
         shown = {k: v for k, v in summary.items() if k != "workloads"}
