@@ -28,6 +28,17 @@ console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 110)
 
 
+#: What an interrupted command says by default: tuning commands keep every trial.
+_RESUMES = "every finished trial is saved; run the same command again to resume"
+
+
+def _writes_nothing_partial(func: Callable[..., int]) -> Callable[..., int]:
+    """Mark a command whose interruption leaves nothing half-written to resume (below
+    :func:`_guarded`)."""
+    func.on_interrupt = "no model, export or JSON was written"  # type: ignore[attr-defined]
+    return func
+
+
 def _guarded(func: Callable[..., int]) -> Callable[..., None]:
     """Turn errors into one line and an exit code; ``--debug`` shows the traceback."""
 
@@ -40,10 +51,7 @@ def _guarded(func: Callable[..., int]) -> Callable[..., None]:
             _fail(exc, debug)
             code = EXIT_USAGE
         except KeyboardInterrupt:
-            click.echo(
-                "interrupted: every finished trial is saved; run the same command again to resume",
-                err=True,
-            )
+            click.echo(f"interrupted: {getattr(func, 'on_interrupt', _RESUMES)}", err=True)
             code = EXIT_INTERRUPTED
         except AutotuneError as exc:
             _fail(exc, debug)
@@ -782,6 +790,7 @@ def _load_data(paths: tuple[str, ...]) -> Any:
     help="Leave out the workloads of this kernel (repeatable; with --data).",
 )
 @_guarded
+@_writes_nothing_partial
 def model_train(
     db_url: str,
     data: tuple[str, ...],
@@ -835,6 +844,7 @@ def model_train(
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--note", default="", help="How the data was made (commit, machine, load).")
 @_guarded
+@_writes_nothing_partial
 def model_export(db_url: str, out_path: str, note: str) -> int:
     """Write the database's measured configs, with program features, as a compact
     export (gzip JSON lines) that "model train --data" and "model eval --data" read."""
@@ -886,6 +896,7 @@ def model_export(db_url: str, out_path: str, note: str) -> int:
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the figures as JSON."
 )
 @_guarded
+@_writes_nothing_partial
 def model_eval(
     db_url: str, data: tuple[str, ...], group_by: str, k: int, json_path: str | None
 ) -> int:

@@ -242,7 +242,10 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
         "made": dict(made),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:
+    partial = path.with_name(path.name + ".partial")
+    # Written beside the target and renamed at the end, so an interrupted export never
+    # leaves a truncated file under the name asked for.
+    with gzip.open(partial, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write(json.dumps(header, sort_keys=True) + "\n")
         for w in dataset.workloads:
             line: dict[str, Any] = {
@@ -273,6 +276,7 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
                 if t.speedup is not None:
                     trial["speedup"] = _short(t.speedup)
                 out.write(json.dumps(trial, sort_keys=True) + "\n")
+    partial.replace(path)
 
 
 def read_export(path: Path) -> Dataset:

@@ -73,3 +73,9 @@ def test_a_workloads_winner_travels_with_the_export(tmp_path: Path) -> None:
     loaded = read_export(path).workloads[0]
     assert loaded.winner == {"flags.fastmath": "all"} and loaded.winner_speedup == 1.5
     assert ("p0", {"flags.fastmath": "all"}, 1.5, "winner") in loaded.coreset_rows()
+
+
+def test_an_export_appears_only_when_complete(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl.gz"
+    write_export(dataset(2), path, {})
+    assert path.exists() and not list(tmp_path.glob("*.partial"))
