@@ -60,6 +60,7 @@ def test_a_family_leak_is_caught_even_from_another_program() -> None:
     _evaluate.check_no_leak([sibling], held_out, "program")  # allowed by program
 
 
+@pytest.mark.slow
 def test_the_summary_has_the_keys_model_eval_promises() -> None:
     summary = evaluate(dataset(), "program", k=3, make_model=_small).summary()
     assert set(summary) >= SUMMARY_KEYS
@@ -69,6 +70,7 @@ def test_the_summary_has_the_keys_model_eval_promises() -> None:
     assert 0 < summary["programs_scored"] <= 6
 
 
+@pytest.mark.slow
 def test_a_model_that_learned_the_rule_ranks_and_transfers_well() -> None:
     summary = evaluate(dataset(), "program", k=3, make_model=_small).summary()
     assert summary["a_peak_at_10_median"] == pytest.approx(1.0)
