@@ -131,6 +131,8 @@ class Dataset:
 
     workloads: tuple[WorkloadData, ...]
     made: Mapping[str, Any] = field(default_factory=dict)
+    #: Workloads with trials left out because their IR does not parse (CUDA source).
+    unparsed: int = 0
 
     def __len__(self) -> int:
         return len(self.workloads)
@@ -185,12 +187,14 @@ class Dataset:
             if r.best_config and (target_key is None or r.target_key == target_key)
         }
         workloads = []
+        unparsed = 0
         for workload in db.workloads():
             if workload.key not in trials:
                 continue
             features = _program_features(db, workload)
             if features is None:
-                continue  # not LLVM IR (CUDA source)
+                unparsed += 1  # not LLVM IR (CUDA source)
+                continue
             workloads.append(
                 WorkloadData(
                     key=workload.key,
@@ -208,7 +212,7 @@ class Dataset:
                     ),
                 )
             )
-        return cls(tuple(sorted(workloads, key=lambda w: (w.kernel, w.key))))
+        return cls(tuple(sorted(workloads, key=lambda w: (w.kernel, w.key))), unparsed=unparsed)
 
 
 def merge(datasets: Sequence[Dataset]) -> Dataset:

@@ -17,9 +17,7 @@ import numpy as np
 
 from autotune.cost_model._boosted import FORMAT_VERSION, BoostedCostModel, toolchain
 from autotune.cost_model._encoding import (
-    TRANSFERABLE_SCHEMA,
     schema_hash,
-    transferable_features,
 )
 from autotune.cost_model._program import (
     PROBLEM_FEATURES,
@@ -28,7 +26,7 @@ from autotune.cost_model._program import (
     _merged,
     problem_features,
 )
-from autotune.cost_model._scoring import MODEL_NAME, TRAINED_PHASES, target_family
+from autotune.cost_model._scoring import MODEL_NAME, ROW_NAMES, TRAINED_PHASES, target_family
 from autotune.db._base import BaseDatabase, ModelRecord
 from autotune.program import Workload
 from autotune.records import Status, TrialRecord
@@ -39,7 +37,7 @@ if TYPE_CHECKING:
 #: Fewer rows than this for a target train no model.
 MIN_ROWS = 20
 #: The column names of every row: program features, then config features.
-FEATURE_NAMES: tuple[str, ...] = (*PROGRAM_FEATURES, *TRANSFERABLE_SCHEMA)
+FEATURE_NAMES: tuple[str, ...] = ROW_NAMES
 #: The program features stored in the database: those of the IR alone.
 IR_FEATURES: tuple[str, ...] = tuple(n for n in PROGRAM_FEATURES if n not in PROBLEM_FEATURES)
 
@@ -86,38 +84,18 @@ def training_rows(db: BaseDatabase, target_key: str | None = None) -> TrainingSe
     """The training rows of every usable trial in ``db`` (of ``target_key`` only,
     when given): ok trials of :data:`TRAINED_PHASES` with a timing, whose workload's
     IR parses. Program features are read from, or stored into, the database."""
-    trials = [t for t in db.all_trials() if _usable(t, target_key)]
-    workloads = {w.key: w for w in db.workloads()}
-    features: dict[str, dict[str, float] | None] = {}
-    rows: list[list[float]] = []
-    speedups: list[float] = []
-    groups: list[str] = []
-    seen: list[str] = []
-    for trial in trials:
-        workload = workloads.get(trial.workload_key)
-        if workload is None:
-            continue
-        if workload.key not in features:
-            features[workload.key] = _program_features(db, workload)
-        program = features[workload.key]
-        if program is None:
-            continue
-        config = transferable_features(trial.config)
-        rows.append(
-            [program[n] for n in PROGRAM_FEATURES] + [config[n] for n in TRANSFERABLE_SCHEMA]
-        )
-        speedups.append(float(trial.result.speedup or 0.0))  # _usable checked it is > 0
-        groups.append(workload.ir_hash)
-        if workload.key not in seen:
-            seen.append(workload.key)
+    from autotune.cost_model._dataset import Dataset
+
+    dataset = Dataset.from_database(db, target_key)
+    X, y, groups = dataset.rows()
     return TrainingSet(
         target_key=target_key,
-        X=np.array(rows, dtype=float).reshape(len(rows), len(FEATURE_NAMES)),
-        y=np.array(speedups, dtype=float),
+        X=X,
+        y=y,
         groups=tuple(groups),
         names=FEATURE_NAMES,
-        workloads=tuple(seen),
-        unparsed=sum(1 for f in features.values() if f is None),
+        workloads=tuple(w.key for w in dataset.workloads if w.usable()),
+        unparsed=dataset.unparsed,
     )
 
 
