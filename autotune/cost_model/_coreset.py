@@ -124,9 +124,13 @@ class Recipe:
 
         Compiler settings the space lacks are dropped and the rest are kept; a setting
         the space forbids makes the recipe unusable there. Without loop changes in the
-        recipe the loops stay as written; with them, the config whose loop summary is
-        closest (L1) to the recipe's among :data:`INSTANTIATION_SAMPLES` samples of the
-        space's loop choices (and the loops as written) is taken, ties to the first.
+        recipe the loops stay as written. With them, the config whose loop summary is
+        closest (L1) to the recipe's is taken among, in this order: the recipe built on
+        the loops as written and on each landmark's loop choices (the memory orders:
+        the stride-1 loop innermost), with the recipe's tile sizes and unroll-and-jam
+        factor on every band that offers them (:meth:`shaped`), then
+        :data:`INSTANTIATION_SAMPLES` samples of the space's loop choices; ties go to
+        the first, so a recipe that reorders loops gets the memory order if it fits.
         """
         settings = {k: v for k, v in self.settings().items() if k in space.names}
         base = space.with_defaults(settings)
@@ -137,22 +141,64 @@ class Recipe:
             return base
         wanted = dict(self.loops)
         best, best_distance = base, self._distance(base, space, wanted)
+        for candidate in self._candidates(space, settings, loop_names, rng):
+            distance = self._distance(candidate, space, wanted)
+            if distance < best_distance:
+                best, best_distance = candidate, distance
+        return best
+
+    def shaped(
+        self, space: SearchSpace, settings: Mapping[str, Any], loop_names: Sequence[str]
+    ) -> list[Config]:
+        """Valid configs that follow the recipe by construction: its settings on the
+        loops as written and on each landmark's loop choices, each with and without the
+        recipe's tile, inner tile and unroll-and-jam factor on every band offering it."""
+        wanted = dict(self.loops)
+        sizes = {
+            "tile": _power_of_two(wanted.get("loops.tile_log2_max", 0.0)),
+            "tile_inner": _power_of_two(wanted.get("loops.tile_inner_log2_max", 0.0)),
+            "unroll": int(wanted.get("loops.unroll_max", 0.0)),
+        }
+        blocking: dict[str, Any] = {}
+        for name in loop_names:
+            value = sizes.get(name.rsplit(".", 1)[-1], 0)
+            if value > 1 and value in list(space[name].values()):
+                blocking[name] = value
+        marks: list[dict[str, Any]] = [{}]
+        marks += [{k: v for k, v in m.items() if k in loop_names} for m in space.landmarks()]
+        out: list[Config] = []
+        for mark in marks:
+            for extra in ({**mark, **blocking}, mark) if blocking else (mark,):
+                config = space.with_defaults({**extra, **settings})
+                if space.violation(config) is None:
+                    out.append(config)
+        return out
+
+    def _candidates(
+        self,
+        space: SearchSpace,
+        settings: Mapping[str, Any],
+        loop_names: Sequence[str],
+        rng: np.random.Generator,
+    ) -> Iterable[Config]:
+        yield from self.shaped(space, settings, loop_names)
         for _ in range(INSTANTIATION_SAMPLES):
             sample = space.sample(rng)
             merged = space.with_defaults(
                 {**{k: sample[k] for k in loop_names if k in sample}, **settings}
             )
-            if space.violation(merged) is not None:
-                continue
-            distance = self._distance(merged, space, wanted)
-            if distance < best_distance:
-                best, best_distance = merged, distance
-        return best
+            if space.violation(merged) is None:
+                yield merged
 
     @staticmethod
     def _distance(config: Config, space: SearchSpace, wanted: Mapping[str, float]) -> float:
         summary = transferable_features(config, space)
         return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in _LOOP_SUMMARY)
+
+
+def _power_of_two(log2: float) -> int:
+    """``2 ** round(log2)``, or 0 for no size at all."""
+    return 2 ** round(log2) if log2 > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)

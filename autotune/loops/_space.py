@@ -26,6 +26,7 @@ from typing import Any
 
 from autotune.loops._kernel import BandChoice, LoopAnalysis, Ranks, analyze, apply_choice
 from autotune.loops._schedule import Band, Illegal, is_fully_permutable, make_permutable
+from autotune.loops._stride import memory_order
 from autotune.params import Bool, Choice
 from autotune.space import Condition, SearchSpace
 
@@ -93,6 +94,49 @@ def add_loop_dimensions(
         _add_band(space, band_prefix(index, band.index), band, options, gate)
     if offered or fusible:
         space.add_constraint("legal loop transformations", _legality(analysis))
+    for landmark in _memory_order_landmarks(analysis, offered):
+        space.add_landmark(landmark)
+
+
+def _memory_order_landmarks(
+    analysis: LoopAnalysis, offered: list[tuple[int, Band, _Offer]]
+) -> list[dict[str, Any]]:
+    """Landmarks that put each band in its memory order (the stride-1 loop innermost,
+    :func:`autotune.loops._stride.memory_order`), and in the memory order that also
+    keeps recurrences out of the innermost loop where that differs, wherever such an
+    order is legal and not the written one. Scalarized nests go in a landmark of their
+    own with the kernel scalarized."""
+    out: list[dict[str, Any]] = []
+    for recurrences in (False, True):
+        written: dict[str, Any] = {}
+        scalarized: dict[str, Any] = {}
+        for index, band, offer in offered:
+            order = _legal_memory_order(band, offer, recurrences)
+            if order is not None:
+                key = band_prefix(index, band.index) + "order"
+                (scalarized if index in analysis.kernel.rewritten else written)[key] = order
+        for landmark in ([written] if written else []) + (
+            [{SCALARIZE: True, **written, **scalarized}] if scalarized else []
+        ):
+            if landmark not in out:
+                out.append(landmark)
+    return out
+
+
+def _legal_memory_order(band: Band, offer: _Offer, recurrences: bool) -> str | None:
+    """The legal order nearest the band's memory order with its innermost loop, or
+    ``None`` when that is the written order or no legal order has it innermost."""
+    if len(offer.orders) < 2:
+        return None
+    wanted = memory_order(band, recurrences)
+    same_inner = [o for o in offer.orders if o.rsplit(",", 1)[-1] == wanted[-1]]
+    if not same_inner:
+        return None
+    # Nearest: most loops at the memory order's positions; ties to the first legal order.
+    best = max(
+        same_inner, key=lambda o: sum(a == b for a, b in zip(o.split(","), wanted, strict=True))
+    )
+    return None if best == offer.orders[0] else best
 
 
 def fuse_key(nest: int) -> str:

@@ -66,3 +66,33 @@ def test_a_coreset_is_deterministic_unique_and_never_longer_than_asked(rows: lis
     assert len(first) <= 2 and len({r.key for r in first}) == len(first)
     if any(p.best >= math.log(1.05) for p in programs):
         assert first  # something gained: something covers it
+
+
+def test_a_recipe_that_reorders_loops_gets_the_stride_one_loop_innermost() -> None:
+    import numpy as np
+
+    from autotune.passes import cpu_search_space
+    from tests.loops.test_stride import column_walk
+
+    space = cpu_search_space(column_walk, loops="serial")
+    recipe = Recipe((), (("loops.innermost_changed", 1.0), ("loops.orders_changed", 1.0)))
+    for seed in range(3):
+        config = recipe.instantiate(space, np.random.default_rng(seed))
+        assert config is not None
+        assert config["loops.n1.b0.order"] == "i,j"
+
+
+def test_a_recipe_that_tiles_gets_its_tile_size_on_the_new_kernels_bands() -> None:
+    import numpy as np
+
+    from autotune.passes import cpu_search_space
+    from tests.loops.test_space import triangle
+
+    space = cpu_search_space(triangle, loops="serial")
+    tiles = [n for n in space.names if n.endswith(".tile")]
+    assert tiles
+    recipe = Recipe((), (("loops.tile_log2_max", 6.0), ("loops.tile_log2_mean", 6.0)))
+    config = recipe.instantiate(space, np.random.default_rng(0))
+    assert config is not None
+    assert space.violation(config) is None
+    assert all(config[n] == 64 for n in tiles if n in config)

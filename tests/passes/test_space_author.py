@@ -98,8 +98,14 @@ def test_a_scalarizable_kernel_has_its_scalarized_builds_as_landmarks() -> None:
     from tests._helpers import CORPUS
 
     (decl,) = load_kernels(CORPUS.parent / "numpy" / "atax_np.py")
-    landmarks = cpu_search_space(decl, loops="serial").landmarks()
-    assert [(c["loops.scalarize"], c["flags.fastmath"]) for c in landmarks] == [
+    space = cpu_search_space(decl, loops="serial")
+    # Others reorder loops too (memory order, tested in tests/loops/test_stride.py).
+    plain = [
+        c
+        for c in space.landmarks()
+        if all(c[k] == space[k].default for k in c if k.endswith(".order"))
+    ]
+    assert [(c["loops.scalarize"], c["flags.fastmath"]) for c in plain] == [
         (True, "off"),
         (True, "all"),
     ]
