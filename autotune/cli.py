@@ -779,31 +779,34 @@ def _load_data(paths: tuple[str, ...]) -> Any:
     help="Train from these exports (repeatable) instead of the database's trials; the "
     "model is stored for this machine's target.",
 )
+@click.argument("exports", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--exclude-family",
     multiple=True,
-    help="Leave out the workloads of this kernel family (repeatable; with --data).",
+    help="Leave out the workloads of this kernel family (repeatable; with exports).",
 )
 @click.option(
     "--exclude-kernel",
     multiple=True,
-    help="Leave out the workloads of this kernel (repeatable; with --data).",
+    help="Leave out the workloads of this kernel (repeatable; with exports).",
 )
 @_guarded
 @_writes_nothing_partial
 def model_train(
     db_url: str,
     data: tuple[str, ...],
+    exports: tuple[str, ...],
     exclude_family: tuple[str, ...],
     exclude_kernel: tuple[str, ...],
 ) -> int:
-    """Train one cost model per target from the database's measured trials (or from
-    exports with --data) and store it in the database."""
+    """Train one cost model per target from the database's measured trials, or from
+    EXPORTS (and --data) for this machine's target, and store it in the database."""
     from autotune.cost_model._train import train, train_on
     from autotune.db import open_database
 
+    data = (*data, *exports)
     if (exclude_family or exclude_kernel) and not data:
-        raise InputError("--exclude-family and --exclude-kernel need --data")
+        raise InputError("--exclude-family and --exclude-kernel need exports (EXPORT or --data)")
     if not data:
         open_database(db_url, must_exist=True).close()  # a missing database is an error
     dataset = _load_data(data) if data else None
@@ -877,6 +880,7 @@ def model_export(db_url: str, out_path: str, note: str) -> int:
     type=click.Path(exists=True, dir_okay=False),
     help="Evaluate on these exports (repeatable) instead of the database.",
 )
+@click.argument("exports", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--by",
     "group_by",
@@ -898,9 +902,15 @@ def model_export(db_url: str, out_path: str, note: str) -> int:
 @_guarded
 @_writes_nothing_partial
 def model_eval(
-    db_url: str, data: tuple[str, ...], group_by: str, k: int, json_path: str | None
+    db_url: str,
+    data: tuple[str, ...],
+    exports: tuple[str, ...],
+    group_by: str,
+    k: int,
+    json_path: str | None,
 ) -> int:
-    """Leave-one-out evaluation of the cost model on recorded data: Kendall tau,
+    """Leave-one-out evaluation of the cost model on the database's records, or on
+    EXPORTS (and --data): Kendall tau,
     top-1/5 regret, a-peak@10, and the share of the full search's gain that
     zero-shot with K measurements reaches, against fixed-config, auto, portfolio and
     random baselines."""
@@ -911,6 +921,7 @@ def model_eval(
     from autotune.cost_model._evaluate import evaluate
     from autotune.db import open_database
 
+    data = (*data, *exports)
     if data:
         dataset = _load_data(data)
     else:

@@ -18,6 +18,7 @@ an item of a list): :func:`param_of_column` reads the parameter back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -104,27 +105,48 @@ def transferable_features(
 
     Unknown keys and values of the wrong type are ignored; every value is finite.
     """
+    return _features(config, written_orders(space))
+
+
+def _features(config: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, float]:
     out = dict.fromkeys(TRANSFERABLE_SCHEMA, 0.0)
     _encode_passes(config, out)
     _encode_pipeline(config, out)
     _encode_flags(config, out)
-    _encode_loops(config, space, out)
+    _encode_loops(config, written, out)
     return out
+
+
+def written_orders(space: SearchSpace | None) -> dict[str, str]:
+    """Each loop-order dimension of ``space`` and its default: the band's order as
+    written (the first of the legal orders, which is the identity)."""
+    if space is None:
+        return {}
+    return {
+        name: default
+        for name in space.names
+        if name.startswith("loops.") and isinstance(default := space[name].default, str)
+    }
 
 
 def transferable_vector(config: Mapping[str, Any], space: SearchSpace | None = None) -> np.ndarray:
     """:func:`transferable_features` as an array in :data:`TRANSFERABLE_SCHEMA` order."""
-    features = transferable_features(config, space)
-    return np.fromiter((features[n] for n in TRANSFERABLE_SCHEMA), float, len(_SCHEMA_INDEX))
+    return _vector(config, written_orders(space))
+
+
+def _vector(config: Mapping[str, Any], written: Mapping[str, str]) -> np.ndarray:
+    features = _features(config, written)
+    return np.fromiter(features.values(), float, len(_SCHEMA_INDEX))
 
 
 def transferable_matrix(
     configs: Sequence[Mapping[str, Any]], space: SearchSpace | None = None
 ) -> np.ndarray:
     """One :func:`transferable_vector` per config, as rows of a matrix."""
+    written = written_orders(space)  # once: it is what makes a row cost
     matrix = np.zeros((len(configs), len(TRANSFERABLE_SCHEMA)))
     for row, config in enumerate(configs):
-        matrix[row] = transferable_vector(config, space)
+        matrix[row] = _vector(config, written)
     return matrix
 
 
@@ -182,21 +204,35 @@ def _encode_flags(config: Mapping[str, Any], out: dict[str, float]) -> None:
     out["flags.parallel"] = float(config.get("flags.parallel") is True)
 
 
+@functools.lru_cache(maxsize=4096)
+def _loop_key(key: str) -> tuple[str, str] | None:
+    """``(band, field)`` of a band's key, ``("", "fuse")`` of a fusion's, else None."""
+    if match := _BAND_KEY.match(key):
+        return f"{match.group(1)}.{match.group(2)}", match.group(3)
+    if _FUSE_KEY.match(key):
+        return "", "fuse"
+    return None
+
+
 def _encode_loops(
-    config: Mapping[str, Any], space: SearchSpace | None, out: dict[str, float]
+    config: Mapping[str, Any], written: Mapping[str, str], out: dict[str, float]
 ) -> None:
-    bands: dict[tuple[str, str], dict[str, Any]] = {}
+    bands: dict[str, dict[str, Any]] = {}
     fusions = 0
     for key, value in config.items():
         if not (isinstance(key, str) and key.startswith("loops.n")):
             continue
-        if match := _BAND_KEY.match(key):
-            bands.setdefault((match.group(1), match.group(2)), {})[match.group(3)] = (key, value)
-        elif value is True and _FUSE_KEY.match(key):
+        parsed = _loop_key(key)
+        if parsed is None:
+            continue
+        band, field = parsed
+        if band:
+            bands.setdefault(band, {})[field] = (key, value)
+        elif value is True:
             fusions += 1
     tiles: list[float] = []
-    for band in bands.values():
-        _summarize_band(band, space, out, tiles)
+    for fields_ in bands.values():
+        _summarize_band(fields_, written, out, tiles)
     out["loops.tile_log2_mean"] = sum(tiles) / len(tiles) if tiles else 0.0
     if config.get(PARALLEL) is True:
         out["loops.threads_log2"] = _log2(config.get(THREADS))
@@ -206,7 +242,7 @@ def _encode_loops(
 
 def _summarize_band(
     band: Mapping[str, tuple[str, Any]],
-    space: SearchSpace | None,
+    written_orders: Mapping[str, str],
     out: dict[str, float],
     tiles: list[float],
 ) -> None:
@@ -215,7 +251,7 @@ def _summarize_band(
     out["loops.skewed"] += float(skewed)
     key, order = band.get("order_permutable" if skewed else "order", ("", None))
     if isinstance(order, str) and order:
-        written = _written_order(key, order, space)
+        written = written_orders.get(key) or ",".join(sorted(order.split(",")))
         out["loops.orders_changed"] += float(order != written)
         innermost_changed = order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1]
         out["loops.innermost_changed"] = max(
@@ -232,16 +268,6 @@ def _summarize_band(
     if unroll is not None:
         out["loops.unroll_max"] = max(out["loops.unroll_max"], unroll)
     out["loops.parallel_bands"] += float(band.get("parallel", ("", False))[1] is True)
-
-
-def _written_order(key: str, order: str, space: SearchSpace | None) -> str:
-    """The order a band has in the source: its order dimension's default (the first of
-    the legal orders, which is the identity), else its variables sorted."""
-    if space is not None and key in space.names:
-        default = space[key].default
-        if isinstance(default, str):
-            return default
-    return ",".join(sorted(order.split(",")))
 
 
 # --- the per-run encoding ----------------------------------------------------------------
