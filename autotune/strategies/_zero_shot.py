@@ -7,8 +7,10 @@ that together come close to each program's best result. Each recipe is
 instantiated on this program's own space (its compiler settings, and loop choices of
 its own nests nearest to the recipe's), and the instantiations are ranked for this
 program by the cross-program cost model when the target has one, else in the
-coreset's order. The strategy proposes at most ``budget - 1`` of them: with the default
-config, measured as the baseline, that is ``budget`` measurements in all.
+coreset's order, together with the space's landmarks (memory orders of its loops,
+scalarized builds: what this program's own analysis suggests), of which the best-ranked
+always gets a place. The strategy proposes at most ``budget - 1`` of them: with the
+default config, measured as the baseline, that is ``budget`` measurements in all.
 
 Without records of other programs there is nothing to transfer: the strategy then
 searches as ``auto`` does, within the same cap, and the context's note says so.
@@ -88,8 +90,8 @@ class ZeroShotStrategy(BaseStrategy):
             self.ranking = "cold"
             return []
         configs = [config for _, config in instantiate_all(recipes, self.space, self.seed)]
-        configs += [c for c in self.space.landmarks() if self.space.violation(c) is None]
-        configs = _unique(configs, self.space.default_config())
+        landmarks = [c for c in self.space.landmarks() if self.space.violation(c) is None]
+        configs = _unique(configs + landmarks, self.space.default_config())
         scorer = self.context.scorer
         if scorer is not None and configs:
             mean, _ = scorer.score(configs)
@@ -98,7 +100,7 @@ class ZeroShotStrategy(BaseStrategy):
             self.ranking = "model"
         else:
             self.ranking = "coreset"
-        return [Candidate.from_config(c) for c in configs]
+        return [Candidate.from_config(c) for c in _landmark_in_reach(configs, landmarks, self.cap)]
 
     def notes(self) -> list[str]:
         if self.ranking == "cold":
@@ -155,6 +157,20 @@ class ZeroShotStrategy(BaseStrategy):
         super().tell(candidates, results)
         if self._fallback is not None:
             self._fallback.tell(candidates, results)
+
+
+def _landmark_in_reach(ranked: list[Config], landmarks: Sequence[Config], cap: int) -> list[Config]:
+    """``ranked`` with its best-ranked landmark moved up to the last of the first ``cap``
+    places if none is within them. Landmarks come from this program's own analysis
+    (memory orders, scalarized builds), which recipes and the model, seeing loop
+    changes only by kind, cannot know."""
+    keys = {Candidate.from_config(c).key for c in landmarks}
+    places = [i for i, c in enumerate(ranked) if Candidate.from_config(c).key in keys]
+    if cap < 1 or not places or places[0] < cap:
+        return ranked
+    out = list(ranked)
+    out.insert(cap - 1, out.pop(places[0]))
+    return out
 
 
 def _unique(configs: Sequence[Config], default: Config) -> list[Config]:

@@ -131,3 +131,17 @@ def test_a_recipe_is_instantiated_with_the_settings_the_space_has() -> None:
     assert config is not None
     assert config["flags.fastmath"] == "all" and config["kernel.T"] == 1  # default kept
     assert "passes.mode" not in config
+
+
+def test_zero_shot_keeps_a_landmark_within_its_budget() -> None:
+    space = _space()
+    space.add_landmark({"pipeline.speed_level": 2})
+    # Recipes the coreset ranks first fill the budget; the landmark still gets a place.
+    recipes = [Recipe.of({"kernel.T": 1, "flags.fastmath": "all", "pipeline.speed_level": 1})]
+    recipes += [Recipe.of({"pipeline.speed_level": 1}), Recipe.of({"flags.fastmath": "all"})]
+    strategy = ZeroShotStrategy(space, 0, 3, coreset=recipes)
+    strategy.mark_seen(Candidate.from_config(space.default_config()))
+    proposed = strategy.ask(5)
+    assert len(proposed) == 2
+    assert proposed[0].config == {"flags.fastmath": "all", "pipeline.speed_level": 1, "kernel.T": 1}
+    assert proposed[1].config["pipeline.speed_level"] == 2
