@@ -14,7 +14,8 @@ split over several processes whose files are merged and summarized by one more c
 
 Prints, per kernel and overall, the share of runs reaching at least ``--within`` of the
 best log speedup known for the kernel (the exports' confirmed best and every run here),
-and the zero-shot share of that best. Writes everything to ``--json``.
+and the zero-shot share of that best (``--best-from``: earlier results of this benchmark
+whose runs count toward the best too). Writes everything to ``--json``.
 
     python benchmarks/cost_model_live.py --data corpora/training/*.jsonl.gz \
         --kernel corpora/cpu/gemm.py ... --json out/cost_model_live.json
@@ -79,6 +80,13 @@ def main() -> None:
     parser.add_argument("--within", type=float, default=0.9)
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="keep databases and logs here")
+    parser.add_argument(
+        "--best-from",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="earlier JSON files of this benchmark whose runs count toward the best known",
+    )
     parser.add_argument(
         "--tune-args",
         default="--no-simplify --confirm-top 1",
@@ -150,6 +158,7 @@ def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]
         runs = [s for arm in ("with", "without") for s in entry[arm] if s] + [
             entry.get("zero_shot") or 1.0
         ]
+        runs += earlier_runs(args.best_from, name, entry.get("inputs"))
         best = max([known_best(args.data, name, {entry.get("inputs") or ""}), *runs])
         entry["best_known"] = round(best, 4)
         line = f"{name:<20} best {best:6.2f}x"
@@ -172,6 +181,17 @@ def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]
         f"{report['reached_with_model']}, without {report['reached_without_model']}; "
         f"zero-shot share median {report['zero_shot_share_median']}"
     )
+
+
+def earlier_runs(paths: list[Path], name: str, inputs: str | None) -> list[float]:
+    """The speedups of ``name``'s runs at ``inputs`` in earlier JSON files."""
+    out: list[float] = []
+    for path in paths:
+        entry = json.loads(path.read_text())["kernels"].get(name, {})
+        if entry.get("inputs") == inputs:
+            out += [s for arm in ("with", "without") for s in entry.get(arm, []) if s]
+            out += [entry["zero_shot"]] if entry.get("zero_shot") else []
+    return out
 
 
 def share(speedup: float | None, best: float) -> float:
