@@ -358,6 +358,13 @@ def _write_json(path: Path, results: Sequence[TuningResult]) -> None:
 )
 @_timing_option
 @_baseline_option
+@click.option(
+    "--train-model/--no-train-model",
+    default=True,
+    show_default=True,
+    help="Afterwards, retrain the cost model of each target the sweep measured on from "
+    "the whole database (as 'model train' does; needs 5 programs or more).",
+)
 @_guarded
 def sweep(
     corpus: tuple[Path, ...],
@@ -376,6 +383,7 @@ def sweep(
     no_simplify: bool,
     timing: str,
     baseline: str,
+    train_model: bool,
 ) -> int:
     """Tune every kernel in CORPUS (files and directories); run it again to resume."""
     from autotune._compat import check_toolchain
@@ -411,9 +419,37 @@ def sweep(
     if json_path is not None:
         _write_json(json_path, run.results)
     _say_where_results_are(db_url)
+    if train_model:
+        _refit_models(db_url, [r.target_key for r in run.results if r.measured_this_run])
     if report_dir is not None:
         _write_report(db_url, report_dir, "autotune sweep")
     return run.exit_code
+
+
+def _refit_models(db_url: str, targets: list[str | None]) -> None:
+    """Retrain the cost model of each target a sweep measured something new on."""
+    from autotune.cost_model._train import refit_after_sweep
+    from autotune.db import open_database
+
+    measured = [t for t in targets if t]
+    if not measured:
+        return
+    db = open_database(db_url)
+    try:
+        outcomes = refit_after_sweep(db, measured)
+    finally:
+        db.close()
+    for done in outcomes:
+        what = f"cost model for target {done.target_key[:12]}"
+        if done.model is None:
+            out.print(f"{what}: not retrained ({done.reason})", markup=False, highlight=False)
+        else:
+            out.print(
+                f"{what}: retrained on {done.rows} rows of {done.programs} programs in "
+                f"{done.seconds:.1f} s (model id {done.model.id})",
+                markup=False,
+                highlight=False,
+            )
 
 
 def _write_report(db_url: str, output: Path, title: str) -> Path:

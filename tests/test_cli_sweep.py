@@ -80,6 +80,7 @@ def test_sweep_writes_json_and_a_report_and_reports_a_skipped_kernel(tmp_path, d
     assert by_name["broken"]["status"] == "skipped" and by_name["broken"]["reason"]
     assert "broken: skipped" in output and "Sweep results" in output
     assert (report / "index.html").is_file()
+    assert "not retrained (2 programs on record, 5 needed)" in output
 
 
 # Python started with Dask made unimportable, as on a machine without the dist extra.

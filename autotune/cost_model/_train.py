@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 #: Fewer rows than this for a target train no model.
 MIN_ROWS = 20
+#: A sweep retrains a target's model only from at least this many programs: a model of
+#: fewer would steer the next runs by what suits a handful of kernels.
+SWEEP_MIN_PROGRAMS = 5
 #: The column names of every row: program features, then config features.
 FEATURE_NAMES: tuple[str, ...] = ROW_NAMES
 #: The program features stored in the database: those of the IR alone.
@@ -115,6 +118,27 @@ def train(
         train_on(db, target, Dataset.from_database(db, target), min_rows=min_rows, model=model)
         for target in target_keys(db)
     ]
+
+
+def refit_after_sweep(
+    db: BaseDatabase, targets: Sequence[str], min_programs: int = SWEEP_MIN_PROGRAMS
+) -> list[TrainedTarget]:
+    """Train the models of ``targets`` (those a sweep measured on) again from all of
+    ``db``'s trials, as ``autotune model train`` does, where a target has at least
+    ``min_programs`` programs; the others get no model and say why."""
+    from autotune.cost_model._dataset import Dataset
+
+    out = []
+    for target in sorted(set(targets)):
+        dataset = Dataset.from_database(db, target)
+        programs = len(dataset.programs())
+        if programs < min_programs:
+            noun = "program" if programs == 1 else "programs"
+            reason = f"{programs} {noun} on record, {min_programs} needed"
+            out.append(TrainedTarget(target, 0, programs, len(dataset), 0.0, None, reason))
+            continue
+        out.append(train_on(db, target, dataset))
+    return out
 
 
 def train_on(

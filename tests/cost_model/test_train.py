@@ -169,3 +169,18 @@ def test_a_damaged_stored_model_is_passed_over_with_the_reason(tmp_path: Path) -
     finally:
         db.close()
     assert loaded.model is None and "damaged" in loaded.reason
+
+
+def test_a_sweep_retrains_only_targets_with_enough_programs(filled: str) -> None:
+    from autotune.cost_model._train import refit_after_sweep
+
+    db = open_database(filled)
+    try:
+        [skipped] = refit_after_sweep(db, [TARGET])
+        assert skipped.model is None and "1 program on record, 5 needed" in skipped.reason
+        assert db.models() == []
+        [done] = refit_after_sweep(db, [TARGET, TARGET], min_programs=1)
+        assert done.model is not None and done.rows == TRIALS
+        assert [m.id for m in db.models()] == [done.model.id]
+    finally:
+        db.close()
