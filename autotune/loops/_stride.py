@@ -14,10 +14,11 @@ data locality", ICS 1992), simplified to the band's distinct array references:
 
 A loop that alone carries one of the band's dependences (a recurrence, or a reduction
 LLVM may not reorder) serializes its iterations on the latency of the dependence chain
-and keeps them from being vectorized when it runs innermost. With ``recurrences`` each
-such dependence adds :data:`RECURRENCE` to the loop's cost: a chain through a floating
-add waits 3 to 4 cycles an iteration and one through a division 13 or more, against
-about one line fill for a strided reference that stays in cache.
+and keeps them from being vectorized when it runs innermost. How that compares with
+strided references depends on where the data lives (a strided reference that hits L1
+costs about a cycle, one that misses every cache hundreds), so there are two memory
+orders: by references alone, and, with ``recurrences``, with the innermost loop chosen
+first among the loops that carry fewest dependences alone, then by references.
 
 The cheapest loop goes innermost and the dearest outermost; ties keep the written order,
 so a band already in memory order is left as it is. Whether the order is legal is not
@@ -33,8 +34,6 @@ from autotune.loops._schedule import Band
 
 #: Elements of a cache line, in the cost's units (64-byte lines of float64).
 LINE = 8
-#: What a dependence carried by the innermost loop alone costs, in strided references.
-RECURRENCE = 4.0
 
 
 def references(band: Band) -> list[tuple[str, tuple[Affine, ...]]]:
@@ -59,9 +58,10 @@ def carried_alone(band: Band, var: str) -> int:
     )
 
 
-def innermost_cost(band: Band, var: str, recurrences: bool = False) -> float:
-    """What running loop ``var`` of ``band`` innermost costs (see the module's text)."""
-    cost = RECURRENCE * carried_alone(band, var) if recurrences else 0.0
+def innermost_cost(band: Band, var: str) -> float:
+    """What running loop ``var`` of ``band`` innermost costs its references (see the
+    module's text)."""
+    cost = 0.0
     for _, index in references(band):
         moving = [d for d, sub in enumerate(index) if sub.coeff(var)]
         if not moving:
@@ -78,16 +78,15 @@ def innermost_cost(band: Band, var: str, recurrences: bool = False) -> float:
 def memory_order(band: Band, recurrences: bool = False) -> tuple[str, ...]:
     """The band's loop variables, dearest innermost cost first (outermost): the order
     in which the band's references run most contiguously. With ``recurrences`` the
-    innermost loop is the cheapest counting the dependences it carries alone (they
-    matter only there), and the others keep their memory order. Ties keep the written
-    order."""
+    innermost loop is, among those carrying fewest dependences alone, the cheapest, and
+    the others keep their memory order. Ties keep the written order."""
     memory = {var: innermost_cost(band, var) for var in band.vars}
     order = sorted(band.vars, key=lambda v: -memory[v])
     if recurrences:
-        full = {var: innermost_cost(band, var, True) for var in band.vars}
-        inner = min(reversed(order), key=lambda v: full[v])  # ties: the memory order's
+        # reversed: among equals, the loop the memory order already puts innermost
+        inner = min(reversed(order), key=lambda v: (carried_alone(band, v), memory[v]))
         order = [v for v in order if v != inner] + [inner]
     return tuple(order)
 
 
-__all__ = ["LINE", "RECURRENCE", "carried_alone", "innermost_cost", "memory_order", "references"]
+__all__ = ["LINE", "carried_alone", "innermost_cost", "memory_order", "references"]
