@@ -203,7 +203,7 @@ def importances(model: BoostedCostModel, X: np.ndarray, seed: int = 0) -> list[l
     rng = np.random.default_rng(seed)
     rows = X[rng.choice(len(X), min(len(X), IMPORTANCE_ROWS), replace=False)]
     # One member of the ensemble stands for all: each is a full model of the data, and
-    # permuting 170 columns through all five would cost a minute on two cores.
+    # permuting 170 columns through every member would cost a minute on two cores.
     member = model.members_[0]
     gains = []
     with model._threads():
