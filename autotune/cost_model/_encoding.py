@@ -217,7 +217,8 @@ def _loop_key(key: str) -> tuple[str, str] | None:
 def _encode_loops(
     config: Mapping[str, Any], written: Mapping[str, str], out: dict[str, float]
 ) -> None:
-    bands: dict[str, dict[str, Any]] = {}
+    bands: dict[str, list[tuple[str, Any]]] = {}
+    orders: dict[str, str] = {}
     fusions = 0
     for key, value in config.items():
         if not (isinstance(key, str) and key.startswith("loops.n")):
@@ -227,12 +228,28 @@ def _encode_loops(
             continue
         band, field = parsed
         if band:
-            bands.setdefault(band, {})[field] = (key, value)
+            bands.setdefault(band, []).append((field, value))
+            if field.startswith("order"):
+                orders[band] = written.get(key, "")
         elif value is True:
             fusions += 1
     tiles: list[float] = []
-    for fields_ in bands.values():
-        _summarize_band(fields_, written, out, tiles)
+    for band, items in bands.items():
+        try:
+            summary = _band_summary(tuple(sorted(items)), orders.get(band, ""))
+        except TypeError:  # an unhashable value: not a choice of any loop dimension
+            continue
+        skewed, changed, innermost, tile, inner, unroll, parallel = summary
+        out["loops.skewed"] += skewed
+        out["loops.orders_changed"] += changed
+        out["loops.innermost_changed"] = max(out["loops.innermost_changed"], innermost)
+        if tile is not None:
+            tiles.append(tile)
+            out["loops.tile_log2_max"] = max(out["loops.tile_log2_max"], tile)
+            out["loops.tile_inner_log2_max"] = max(out["loops.tile_inner_log2_max"], inner)
+        if unroll is not None:
+            out["loops.unroll_max"] = max(out["loops.unroll_max"], unroll)
+        out["loops.parallel_bands"] += parallel
     out["loops.tile_log2_mean"] = sum(tiles) / len(tiles) if tiles else 0.0
     if config.get(PARALLEL) is True:
         out["loops.threads_log2"] = _log2(config.get(THREADS))
@@ -240,34 +257,34 @@ def _encode_loops(
     out["loops.fusions"] = float(fusions)
 
 
-def _summarize_band(
-    band: Mapping[str, tuple[str, Any]],
-    written_orders: Mapping[str, str],
-    out: dict[str, float],
-    tiles: list[float],
-) -> None:
-    """Add one band's choices (``field -> (key, value)``) to the loop summary."""
-    skewed = band.get("enable", ("", "none"))[1] == "permutable"
-    out["loops.skewed"] += float(skewed)
-    key, order = band.get("order_permutable" if skewed else "order", ("", None))
+@functools.lru_cache(maxsize=1 << 16)
+def _band_summary(
+    items: tuple[tuple[str, Any], ...], written: str
+) -> tuple[float, float, float, float | None, float, float | None, float]:
+    """One band's choices (sorted ``(field, value)`` pairs) summarized: skewed, order
+    changed, innermost loop changed, tile log2 (``None``: no tile dimension), inner tile
+    log2, unroll factor (``None``: none), run in parallel. ``written`` is the band's
+    order as written (``""``: unknown; the loop variables sorted stand in). Bands
+    repeat across the configs of a pool, hence the cache."""
+    band = dict(items)
+    skewed = band.get("enable", "none") == "permutable"
+    order = band.get("order_permutable" if skewed else "order")
+    changed = innermost = 0.0
     if isinstance(order, str) and order:
-        written = written_orders.get(key) or ",".join(sorted(order.split(",")))
-        out["loops.orders_changed"] += float(order != written)
-        innermost_changed = order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1]
-        out["loops.innermost_changed"] = max(
-            out["loops.innermost_changed"], float(innermost_changed)
-        )
-    if "tile" in band:
-        tile = _log2(band["tile"][1])
-        tiles.append(tile)
-        out["loops.tile_log2_max"] = max(out["loops.tile_log2_max"], tile)
-        if tile and "tile_inner" in band:
-            inner = _log2(band["tile_inner"][1])
-            out["loops.tile_inner_log2_max"] = max(out["loops.tile_inner_log2_max"], inner)
-    unroll = _number(band.get("unroll", ("", None))[1])
-    if unroll is not None:
-        out["loops.unroll_max"] = max(out["loops.unroll_max"], unroll)
-    out["loops.parallel_bands"] += float(band.get("parallel", ("", False))[1] is True)
+        written = written or ",".join(sorted(order.split(",")))
+        changed = float(order != written)
+        innermost = float(order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1])
+    tile = _log2(band["tile"]) if "tile" in band else None
+    inner = _log2(band.get("tile_inner")) if tile else 0.0
+    return (
+        float(skewed),
+        changed,
+        innermost,
+        tile,
+        inner,
+        _number(band.get("unroll")),
+        float(band.get("parallel") is True),
+    )
 
 
 # --- the per-run encoding ----------------------------------------------------------------
