@@ -10,7 +10,10 @@ program by the cross-program cost model when the target has one, else in the
 coreset's order, together with the space's landmarks (memory orders of its loops,
 scalarized builds: what this program's own analysis suggests), of which the best-ranked
 always gets a place. The strategy proposes at most ``budget - 1`` of them: with the
-default config, measured as the baseline, that is ``budget`` measurements in all.
+default config, measured as the baseline, that is ``budget`` measurements in all. The
+last :data:`COMPOSITIONS` of them, once results are in, compose the loop choices of one
+of the two best configs measured with the compiler settings of the other: a recipe's
+loop transformation and another's fastmath often add up.
 
 Without records of other programs there is nothing to transfer: the strategy then
 searches as ``auto`` does, within the same cap, and the context's note says so.
@@ -23,12 +26,16 @@ from collections.abc import Sequence
 from autotune.candidate import Candidate
 from autotune.context import TuneContext
 from autotune.cost_model._coreset import CORESET_SIZE, Recipe, instantiate_all
-from autotune.records import MeasureResult
+from autotune.loops._space import PREFIX as LOOP_PREFIX
+from autotune.records import MeasureResult, Status
 from autotune.space import Config, SearchSpace
 from autotune.strategies._base import BaseStrategy
 
 #: Measurements of a zero-shot search when no budget is given, the default included.
 DEFAULT_K = 10
+#: Proposals, at most, that compose the loop part of one measured config with the
+#: compiler part of another (proposed last, once results are in).
+COMPOSITIONS = 2
 
 
 class ZeroShotStrategy(BaseStrategy):
@@ -64,6 +71,8 @@ class ZeroShotStrategy(BaseStrategy):
         self._fallback: BaseStrategy | None = None
         self._proposed = 0
         self._filled = 0  # proposals of the fallback search
+        self._composed = 0
+        self._measured: list[tuple[float, Config]] = []  # (speedup, config) of ok results
         #: How the plan was ranked: "model", "coreset" or "cold" (set on first ask).
         self.ranking = ""
 
@@ -111,10 +120,12 @@ class ZeroShotStrategy(BaseStrategy):
         if not self.ranking:
             return []
         how = "by the cost model" if self.ranking == "model" else "in coreset order (no model)"
+        recipes = self._proposed - self._filled - self._composed
         note = (
-            f"zero-shot: {self._proposed - self._filled} of {len(self.coreset())} coreset "
-            f"recipes proposed, ranked {how}"
+            f"zero-shot: {recipes} of {len(self.coreset())} coreset recipes proposed, ranked {how}"
         )
+        if self._composed:
+            note += f"; {self._composed} composing the loops of one with the compiler of another"
         if self._filled:
             note += f"; {self._filled} more from auto's search"
         return [note]
@@ -122,7 +133,19 @@ class ZeroShotStrategy(BaseStrategy):
     def ask(self, n: int = 1) -> list[Candidate]:
         plan = self.plan()
         out: list[Candidate] = []
-        while plan and len(out) < n and self._proposed < self.cap:
+        while len(out) < n and self._proposed < self.cap:
+            last_places = self.cap - self._proposed <= COMPOSITIONS - self._composed
+            composing = self.ranking != "cold" and self._composed < COMPOSITIONS
+            if composing and (last_places or not plan):
+                composed = self._composition()
+                if composed is not None:
+                    self.mark_seen(composed)
+                    self._proposed += 1
+                    self._composed += 1
+                    out.append(composed)
+                    continue
+            if not plan:
+                break
             candidate = plan.pop(0)
             if self.is_seen(candidate):
                 continue
@@ -153,8 +176,30 @@ class ZeroShotStrategy(BaseStrategy):
         if self._fallback is not None:
             self._fallback.share_seen(seen)
 
+    def _composition(self) -> Candidate | None:
+        """The loop choices of one of the two best configs measured so far with the
+        compiler settings of the other, where that is new and valid; better first."""
+        ranked = sorted(self._measured, key=lambda pair: -pair[0])[:2]
+        if len(ranked) < 2:
+            return None
+        (_, first), (_, second) = ranked
+        for loops_of, compiler_of in ((first, second), (second, first)):
+            merged = self.space.with_defaults(
+                {
+                    **{k: v for k, v in compiler_of.items() if not k.startswith(LOOP_PREFIX)},
+                    **{k: v for k, v in loops_of.items() if k.startswith(LOOP_PREFIX)},
+                }
+            )
+            candidate = Candidate.from_config(merged)
+            if self.space.violation(merged) is None and not self.is_seen(candidate):
+                return candidate
+        return None
+
     def tell(self, candidates: Sequence[Candidate], results: Sequence[MeasureResult]) -> None:
         super().tell(candidates, results)
+        for candidate, result in zip(candidates, results, strict=True):
+            if result.status is Status.OK and result.speedup:
+                self._measured.append((float(result.speedup), candidate.config))
         if self._fallback is not None:
             self._fallback.tell(candidates, results)
 

@@ -145,3 +145,28 @@ def test_zero_shot_keeps_a_landmark_within_its_budget() -> None:
     assert len(proposed) == 2
     assert proposed[0].config == {"flags.fastmath": "all", "pipeline.speed_level": 1, "kernel.T": 1}
     assert proposed[1].config["pipeline.speed_level"] == 2
+
+
+def test_zero_shot_composes_the_loops_of_one_result_with_the_compiler_of_another() -> None:
+    from autotune.measure._timing import summarize
+
+    space = SearchSpace()
+    space.add("flags.fastmath", Choice(("off", "all")))
+    space.add("loops.n1.b0.order", Choice(("i,j", "j,i")))
+    fast = {"flags.fastmath": "all", "loops.n1.b0.order": "i,j"}
+    reordered = {"flags.fastmath": "off", "loops.n1.b0.order": "j,i"}
+    recipes = [Recipe.of(fast, space), Recipe.of(reordered, space)]
+    strategy = ZeroShotStrategy(space, 0, 4, coreset=recipes)
+    strategy.mark_seen(Candidate.from_config(space.default_config()))
+    base = [[1e-3] * 3] * 3
+    proposed = []
+    for speedup in (1.5, 2.0):
+        [candidate] = strategy.ask(1)
+        timing = summarize(base, [[t / speedup for t in row] for row in base], 5)
+        strategy.tell([candidate], [MeasureResult(Status.OK, timing=timing)])
+        proposed.append(candidate.config)
+    assert proposed == [fast, reordered]
+    [composed] = strategy.ask(1)
+    assert composed.config == {"flags.fastmath": "all", "loops.n1.b0.order": "j,i"}
+    assert strategy.ask(1) == []  # the budget: 3 proposals and the default
+    assert "composing" in strategy.notes()[0]
