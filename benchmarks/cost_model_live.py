@@ -4,7 +4,8 @@ For each held-out kernel (none of its workloads is trained on), in fresh databas
 
 * ``--seeds`` runs of ``autotune tune --budget B`` with a model trained on the exports
   less the held-out kernels, and as many without any model (an empty database);
-* one run of ``autotune tune --strategy zero-shot`` (``--k`` measurements) with the model.
+* ``--zero-shot-seeds`` runs of ``autotune tune --strategy zero-shot`` (``--k``
+  measurements) with the model.
 
 Every run has ``--size small --timing lean --loops serial`` and ``--tune-args``
 (default ``--no-simplify --confirm-top 1``: the speedup reported is the confirmed one
@@ -27,6 +28,7 @@ import argparse
 import json
 import math
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=40)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--zero-shot-seeds", type=int, default=3, help="zero-shot runs per kernel")
     parser.add_argument("--size", default="small")
     parser.add_argument("--within", type=float, default=0.9)
     parser.add_argument("--json", type=Path, required=True)
@@ -130,20 +133,28 @@ def main() -> None:
                 if result is not None:
                     entry["inputs"] = result.get("inputs")
                 args.json.write_text(json.dumps(report, indent=1))
-        if "zero_shot" not in entry:
-            db = work / f"{kernel.stem}-zero-shot.db"
+        runs = entry.setdefault("zero_shot_runs", [])
+        for seed in range(len(runs), args.zero_shot_seeds):
+            db = work / f"{kernel.stem}-zero-shot-{seed}.db"
             db.unlink(missing_ok=True)
             shutil.copy(model_db, db)
-            out = work / f"{kernel.stem}-zero-shot.json"
+            out = work / f"{kernel.stem}-zero-shot-{seed}.json"
             out.unlink(missing_ok=True)
             result = tune(
-                kernel, db, out, log, "--strategy", "zero-shot", "--budget", str(args.k), *common
+                kernel,
+                db,
+                out,
+                log,
+                *("--strategy", "zero-shot", "--budget", str(args.k), "--seed", str(seed)),
+                *common,
             )
-            entry["zero_shot"] = speedup_of(result)
+            runs.append(speedup_of(result))
             if result is not None:
+                entry["inputs"] = result.get("inputs")
                 entry["zero_shot_compilations"] = result.get("compilations")
                 entry["zero_shot_search_measurements"] = result.get("search_measurements")
                 entry["zero_shot_notes"] = result.get("provenance", {}).get("notes")
+            args.json.write_text(json.dumps(report, indent=1))
         args.json.write_text(json.dumps(report, indent=1))
     summarize(report, args, names)
     report["seconds"] = round(time.time() - started)
@@ -152,12 +163,13 @@ def main() -> None:
 
 def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]) -> None:
     reached: dict[str, list[bool]] = {"with": [], "without": []}
-    zero_shot_shares = []
+    zero_shot_shares: list[float] = []
     for name in names:
         entry = report["kernels"][name]
-        runs = [s for arm in ("with", "without") for s in entry[arm] if s] + [
-            entry.get("zero_shot") or 1.0
-        ]
+        zero_shot = entry.get("zero_shot_runs", [])
+        runs = [s for arm in ("with", "without") for s in entry[arm] if s]
+        runs += [s for s in zero_shot if s]
+        runs += [entry["zero_shot"]] if entry.get("zero_shot") else []  # older files
         runs += earlier_runs(args.best_from, name, entry.get("inputs"))
         best = max([known_best(args.data, name, {entry.get("inputs") or ""}), *runs])
         entry["best_known"] = round(best, 4)
@@ -167,19 +179,20 @@ def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]
             entry[f"{arm}_shares"] = shares
             reached[arm] += [s >= args.within for s in shares]
             line += f"  {arm}: " + " ".join(f"{s:.2f}" for s in shares)
-        zs = share(entry.get("zero_shot"), best)
-        entry["zero_shot_share"] = zs
-        zero_shot_shares.append(zs)
-        print(line + f"  zero-shot {zs:.2f}")
+        entry["zero_shot_shares"] = [share(s, best) for s in zero_shot]
+        zero_shot_shares += entry["zero_shot_shares"]
+        print(line + "  zero-shot: " + " ".join(f"{s:.2f}" for s in entry["zero_shot_shares"]))
     for arm in ("with", "without"):
         flags = reached[arm]
         report[f"reached_{arm}_model"] = round(sum(flags) / len(flags), 4) if flags else None
-    zero_shot_shares.sort()
-    report["zero_shot_share_median"] = zero_shot_shares[len(zero_shot_shares) // 2]
+    report["zero_shot_share_median"] = (
+        round(statistics.median(zero_shot_shares), 4) if zero_shot_shares else None
+    )
     print(
         f"runs reaching {args.within:.0%} of the best log speedup: with the model "
         f"{report['reached_with_model']}, without {report['reached_without_model']}; "
-        f"zero-shot share median {report['zero_shot_share_median']}"
+        f"zero-shot share median {report['zero_shot_share_median']} "
+        f"({len(zero_shot_shares)} runs)"
     )
 
 
@@ -191,6 +204,7 @@ def earlier_runs(paths: list[Path], name: str, inputs: str | None) -> list[float
         if entry.get("inputs") == inputs:
             out += [s for arm in ("with", "without") for s in entry.get(arm, []) if s]
             out += [entry["zero_shot"]] if entry.get("zero_shot") else []
+            out += [s for s in entry.get("zero_shot_runs", []) if s]
     return out
 
 
