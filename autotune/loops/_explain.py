@@ -22,6 +22,7 @@ from autotune.loops._schedule import (
     unroll_and_jam,
 )
 from autotune.loops._space import add_loop_dimensions, band_config_keys, band_name
+from autotune.loops._stride import memory_order
 from autotune.space import SearchSpace
 
 #: Bands deeper than this list a sample of orders, not all of them.
@@ -61,6 +62,9 @@ class BandReport:
     keys: tuple[str, ...] = ()
     parallel_keys: tuple[str, ...] = ()
     scalar_reduction: bool = False  # a dependence is a reduction into a scalar
+    #: The memory order (stride-1 loop innermost) and the one whose innermost loop
+    #: carries fewest dependences alone (see autotune.loops._stride), outermost first.
+    memory_orders: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,7 @@ def _band_report(
         keys,
         parallel_keys,
         any(d.reduction for d in band.deps),
+        (memory_order(band), memory_order(band, recurrences=True)) if band.depth > 1 else (),
     )
 
 
@@ -277,6 +282,12 @@ def _band_lines(band: BandReport) -> list[str]:
     lines.append(f"      config keys: {keys}")
     deps = band.dependences or ("none carried by these loops",)
     lines.extend(f"      dependence: {d}" for d in deps)
+    if band.memory_orders:
+        memory, inner_free = band.memory_orders
+        text = f"({', '.join(memory)})"
+        if inner_free != memory:
+            text += f"; with fewest recurrences innermost ({', '.join(inner_free)})"
+        lines.append(f"      memory order: {text}")
     for v in band.verdicts:
         mark = "legal" if v.legal else "illegal"
         lines.append(f"      {mark:8s}{v.transform}" + (f": {v.reason}" if v.reason else ""))

@@ -88,3 +88,10 @@ def test_the_space_measures_each_memory_order_first(
     ]
     assert [c for c in changed if c] == orders
     assert all(space.violation(c) is None for c in space.landmarks())
+
+
+def test_explain_shows_both_memory_orders() -> None:
+    from autotune.loops._explain import explain_kernel, format_report
+
+    lines = format_report(explain_kernel(row_recurrence.pyfunc, name="row_recurrence"))
+    assert "      memory order: (i, j); with fewest recurrences innermost (j, i)" in lines
