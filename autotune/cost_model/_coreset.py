@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autotune.cost_model._encoding import _LOOP_SUMMARY, transferable_features
+from autotune.cost_model._encoding import LOOP_SUMMARY, transferable_features
 from autotune.records import Status
 from autotune.space import Config, SearchSpace
 
@@ -84,7 +84,7 @@ class Recipe:
         )
         summary = transferable_features(config, space)
         loops = tuple(
-            (name, round(summary[name], 1)) for name in _LOOP_SUMMARY if summary[name] != 0.0
+            (name, round(summary[name], 1)) for name in LOOP_SUMMARY if summary[name] != 0.0
         )
         return cls(compiler, loops)
 
@@ -193,7 +193,7 @@ class Recipe:
     @staticmethod
     def _distance(config: Config, space: SearchSpace, wanted: Mapping[str, float]) -> float:
         summary = transferable_features(config, space)
-        return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in _LOOP_SUMMARY)
+        return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in LOOP_SUMMARY)
 
 
 def _power_of_two(log2: float) -> int:

@@ -52,7 +52,8 @@ _FASTMATH_MODES = ("off", "all", "subset")
 # loops.n<nest>.b<band>.<field> and loops.n<nest>.fuse (see autotune.loops._space).
 _BAND_KEY = re.compile(r"^loops\.n(\d+)\.b(\d+)\.(\w+)$")
 _FUSE_KEY = re.compile(r"^loops\.n\d+\.fuse$")
-_LOOP_SUMMARY = (
+#: The loop-transformation features, by kind (a summary over every nest and band).
+LOOP_SUMMARY = (
     "loops.innermost_changed",
     "loops.orders_changed",
     "loops.skewed",
@@ -77,7 +78,7 @@ TRANSFERABLE_SCHEMA: tuple[str, ...] = (
     *(f"flags.fastmath:{flag}" for flag in FASTMATH_FLAGS),
     "flags.error_model=numpy",
     "flags.parallel",
-    *_LOOP_SUMMARY,
+    *LOOP_SUMMARY,
 )
 _SCHEMA_INDEX = {name: i for i, name in enumerate(TRANSFERABLE_SCHEMA)}
 

@@ -46,7 +46,7 @@ import numpy as np
 from autotune.cost_model._boosted import BoostedCostModel
 from autotune.cost_model._coreset import Recipe, build_coreset, program_results
 from autotune.cost_model._dataset import Dataset, WorkloadData
-from autotune.cost_model._encoding import _LOOP_SUMMARY, TRANSFERABLE_SCHEMA, transferable_features
+from autotune.cost_model._encoding import LOOP_SUMMARY, TRANSFERABLE_SCHEMA, transferable_features
 from autotune.cost_model._scoring import ProgramScorer
 
 #: A full search must have confirmed at least this gain for its workload to be scored.
@@ -350,7 +350,7 @@ def _vector(recipe: Recipe) -> np.ndarray:
     known = _VECTORS.get(recipe.key)
     if known is None:
         features = transferable_features(recipe.settings())
-        for name in _LOOP_SUMMARY:
+        for name in LOOP_SUMMARY:
             features[name] = 0.0
         features.update(dict(recipe.loops))
         known = np.fromiter((features[n] for n in TRANSFERABLE_SCHEMA), float)
