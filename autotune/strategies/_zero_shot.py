@@ -11,7 +11,8 @@ coreset's order, together with the space's landmarks (memory orders of its loops
 scalarized builds: what this program's own analysis suggests), of which the best-ranked
 always gets a place. The strategy proposes at most ``budget - 1`` of them: with the
 default config, measured as the baseline, that is ``budget`` measurements in all. The
-last :data:`COMPOSITIONS` of them, once results are in, compose the loop choices of one
+last :data:`COMPOSITIONS` of them (fewer where the budget leaves no room for two other
+results first), once results are in, compose the loop choices of one
 of the two best configs measured with the compiler settings of the other: a recipe's
 loop transformation and another's fastmath often add up.
 
@@ -134,8 +135,10 @@ class ZeroShotStrategy(BaseStrategy):
         plan = self.plan()
         out: list[Candidate] = []
         while len(out) < n and self._proposed < self.cap:
-            last_places = self.cap - self._proposed <= COMPOSITIONS - self._composed
-            composing = self.ranking != "cold" and self._composed < COMPOSITIONS
+            # Compositions need two results first, so a small budget has fewer places.
+            places = max(0, min(COMPOSITIONS, self.cap - 2))
+            last_places = self.cap - self._proposed <= places - self._composed
+            composing = self.ranking != "cold" and self._composed < places
             if composing and (last_places or not plan):
                 composed = self._composition()
                 if composed is not None:
@@ -144,6 +147,8 @@ class ZeroShotStrategy(BaseStrategy):
                     self._composed += 1
                     out.append(composed)
                     continue
+                if out:
+                    break  # compose once this batch's results are in
             if not plan:
                 break
             candidate = plan.pop(0)

@@ -170,3 +170,33 @@ def test_zero_shot_composes_the_loops_of_one_result_with_the_compiler_of_another
     assert composed.config == {"flags.fastmath": "all", "loops.n1.b0.order": "j,i"}
     assert strategy.ask(1) == []  # the budget: 3 proposals and the default
     assert "composing" in strategy.notes()[0]
+
+
+def test_zero_shot_asked_for_a_batch_composes_once_its_results_are_in() -> None:
+    from autotune.measure._timing import summarize
+
+    space = SearchSpace()
+    space.add("flags.fastmath", Choice(("off", "all")))
+    space.add("pipeline.speed_level", Choice((3, 2)))
+    space.add("loops.n1.b0.order", Choice(("i,j", "j,i")))
+    recipes = [
+        Recipe.of({"flags.fastmath": "all"}, space),
+        Recipe.of({"loops.n1.b0.order": "j,i"}, space),
+        Recipe.of({"pipeline.speed_level": 2}, space),
+    ]
+    strategy = ZeroShotStrategy(space, 0, 5, coreset=recipes)  # 4 proposals
+    strategy.mark_seen(Candidate.from_config(space.default_config()))
+    batch = strategy.ask(4)  # as the tuner asks ahead, to compile while it measures
+    assert len(batch) == 2  # the last two places wait for results
+    base = [[1e-3] * 3] * 3
+    for candidate, speedup in zip(batch, (1.5, 2.0), strict=True):
+        timing = summarize(base, [[t / speedup for t in row] for row in base], 5)
+        strategy.tell([candidate], [MeasureResult(Status.OK, timing=timing)])
+    [composed] = strategy.ask(4)  # the other composition is the default config
+    assert composed.config == {
+        "flags.fastmath": "all",
+        "pipeline.speed_level": 3,
+        "loops.n1.b0.order": "j,i",
+    }
+    assert [c.config["pipeline.speed_level"] for c in strategy.ask(4)] == [2]
+    assert strategy.ask(4) == []
