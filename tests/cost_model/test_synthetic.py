@@ -55,12 +55,12 @@ def test_a_generated_kernel_loads_compiles_and_matches_the_uncompiled_function(
     _check_kernel(_generated(global_random_seed, CHECKED)[index], tmp_path)
 
 
-@pytest.mark.slow  # 160 more kernels, each compiled twice (about 50 s in all)
-@pytest.mark.parametrize("chunk", range(4))
+@pytest.mark.slow  # 80 more kernels (every kind 6 times or more), each compiled twice
+@pytest.mark.parametrize("chunk", range(2))
 def test_more_generated_kernels_are_valid_and_run_in_bounds_at_their_small_size(
     chunk: int, global_random_seed: int, tmp_path: Path
 ) -> None:
-    for kernel in _generated(global_random_seed + 1, 160)[chunk * 40 : (chunk + 1) * 40]:
+    for kernel in _generated(global_random_seed + 1, 80)[chunk * 40 : (chunk + 1) * 40]:
         _check_kernel(kernel, tmp_path, size="small")
 
 
