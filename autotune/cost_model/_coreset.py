@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autotune.cost_model._encoding import LOOP_SUMMARY, transferable_features
+from autotune.cost_model._encoding import LOOP_SUMMARY, transferable_features, written_orders
 from autotune.records import Status
 from autotune.space import Config, SearchSpace
 
@@ -140,9 +140,10 @@ class Recipe:
         if not self.loops or not loop_names:
             return base
         wanted = dict(self.loops)
-        best, best_distance = base, self._distance(base, space, wanted)
+        written = written_orders(space)  # once: every candidate is compared with it
+        best, best_distance = base, self._distance(base, written, wanted)
         for candidate in self._candidates(space, settings, loop_names, rng):
-            distance = self._distance(candidate, space, wanted)
+            distance = self._distance(candidate, written, wanted)
             if distance < best_distance:
                 best, best_distance = candidate, distance
         return best
@@ -191,8 +192,8 @@ class Recipe:
                 yield merged
 
     @staticmethod
-    def _distance(config: Config, space: SearchSpace, wanted: Mapping[str, float]) -> float:
-        summary = transferable_features(config, space)
+    def _distance(config: Config, written: Mapping[str, str], wanted: Mapping[str, float]) -> float:
+        summary = transferable_features(config, written=written)
         return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in LOOP_SUMMARY)
 
 

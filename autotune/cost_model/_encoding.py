@@ -92,7 +92,10 @@ def schema_hash(names: Sequence[str] = TRANSFERABLE_SCHEMA) -> str:
 
 
 def transferable_features(
-    config: Mapping[str, Any], space: SearchSpace | None = None
+    config: Mapping[str, Any],
+    space: SearchSpace | None = None,
+    *,
+    written: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
     """The features of ``config`` that mean the same in every program (every name of
     :data:`TRANSFERABLE_SCHEMA`, nothing else).
@@ -102,11 +105,12 @@ def transferable_features(
     A loop order is compared with the band's order as written: the default of the
     band's ``order`` dimension in ``space``. Without ``space`` the loop variables in
     sorted order stand in for it, which is right for most bands but not all (``gemm``
-    is written ``i,k,j``), so pass the space where it is known.
+    is written ``i,k,j``), so pass the space where it is known. ``written``, when
+    given, is :func:`written_orders` of the space, for callers that encode many configs.
 
     Unknown keys and values of the wrong type are ignored; every value is finite.
     """
-    return _features(config, written_orders(space))
+    return _features(config, written_orders(space) if written is None else written)
 
 
 def _features(config: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, float]:
