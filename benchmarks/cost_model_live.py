@@ -297,8 +297,8 @@ def retime(entry: dict[str, Any], kernel: Path, args: argparse.Namespace) -> Non
                 if len(done.get(key, [])) > turn:
                     continue
                 [result] = runner.measure(ref, [MeasureRequest(configs[key], settings)])
-                ok = result.status is Status.OK and result.speedup
-                done.setdefault(key, []).append(float(result.speedup) if ok else None)
+                speedup = result.speedup if result.status is Status.OK else None
+                done.setdefault(key, []).append(float(speedup) if speedup else None)
     entry["retimed"] = {
         key: round(statistics.median(v for v in values if v), 4)
         for key, values in done.items()
