@@ -9,12 +9,15 @@ its own nests nearest to the recipe's), and the instantiations are ranked for th
 program by the cross-program cost model when the target has one, else in the
 coreset's order, together with the space's landmarks (memory orders of its loops,
 scalarized builds: what this program's own analysis suggests), of which the best-ranked
-always gets a place. The strategy proposes at most ``budget - 1`` of them: with the
-default config, measured as the baseline, that is ``budget`` measurements in all. The
-last :data:`COMPOSITIONS` of them (fewer where the budget leaves no room for two other
-results first), once results are in, compose the loop choices of one
-of the two best configs measured with the compiler settings of the other: a recipe's
-loop transformation and another's fastmath often add up.
+always gets a place before those kept for compositions. The first half of those places
+go to distinct choices of loop transformations, each its best-ranked config, so that
+recipes differing only in compiler settings do not fill the budget with one loop
+structure. The strategy proposes at most ``budget - 1`` configs: with the default
+config, measured as the baseline, that is ``budget`` measurements in all. The last
+:data:`COMPOSITIONS` of them (fewer where the budget leaves no room for two other
+results first), once results are in, compose the loop choices of one of the two best
+configs measured with the compiler settings of the other: a recipe's loop
+transformation and another's fastmath often add up.
 
 Without records of other programs there is nothing to transfer: the strategy then
 searches as ``auto`` does, within the same cap, and the context's note says so.
@@ -110,7 +113,16 @@ class ZeroShotStrategy(BaseStrategy):
             self.ranking = "model"
         else:
             self.ranking = "coreset"
-        return [Candidate.from_config(c) for c in _landmark_in_reach(configs, landmarks, self.cap)]
+        # The landmark must come before the places kept for compositions, or they push
+        # it out of the budget.
+        reach = self.cap - self._composition_places()
+        configs = _loops_first(configs, (reach + 1) // 2)
+        return [Candidate.from_config(c) for c in _landmark_in_reach(configs, landmarks, reach)]
+
+    def _composition_places(self) -> int:
+        """Proposals kept for compositions: none for a cold start, and fewer where the
+        budget leaves no room for two other results first."""
+        return 0 if self.ranking == "cold" else max(0, min(COMPOSITIONS, self.cap - 2))
 
     def notes(self) -> list[str]:
         if self.ranking == "cold":
@@ -135,10 +147,9 @@ class ZeroShotStrategy(BaseStrategy):
         plan = self.plan()
         out: list[Candidate] = []
         while len(out) < n and self._proposed < self.cap:
-            # Compositions need two results first, so a small budget has fewer places.
-            places = max(0, min(COMPOSITIONS, self.cap - 2))
+            places = self._composition_places()
             last_places = self.cap - self._proposed <= places - self._composed
-            composing = self.ranking != "cold" and self._composed < places
+            composing = self._composed < places
             if composing and (last_places or not plan):
                 composed = self._composition()
                 if composed is not None:
@@ -221,6 +232,25 @@ def _landmark_in_reach(ranked: list[Config], landmarks: Sequence[Config], cap: i
     out = list(ranked)
     out.insert(cap - 1, out.pop(places[0]))
     return out
+
+
+def _loops_first(ranked: list[Config], places: int) -> list[Config]:
+    """``ranked`` with its first ``places`` taken by the best-ranked config of each
+    distinct choice of loop transformations (in rank order), the rest in rank order.
+
+    Recipes that share their loop choices and differ in compiler settings tend to rank
+    together, and would spend the budget on one loop structure. Measuring the
+    structures first costs little: the compositions at the end put the best one
+    measured with the best compiler settings measured."""
+    firsts: dict[tuple[tuple[str, str], ...], int] = {}
+    for index, config in enumerate(ranked):
+        loops = tuple(sorted((k, repr(v)) for k, v in config.items() if k.startswith(LOOP_PREFIX)))
+        firsts.setdefault(loops, index)
+    if len(firsts) < 2:
+        return ranked
+    chosen = sorted(firsts.values())[:places]
+    picked = set(chosen)
+    return [ranked[i] for i in chosen] + [c for i, c in enumerate(ranked) if i not in picked]
 
 
 def _unique(configs: Sequence[Config], default: Config) -> list[Config]:

@@ -147,6 +147,51 @@ def test_zero_shot_keeps_a_landmark_within_its_budget() -> None:
     assert proposed[1].config["pipeline.speed_level"] == 2
 
 
+def test_the_landmark_comes_before_the_places_kept_for_compositions() -> None:
+    space = _space()
+    space.add_landmark({"pipeline.speed_level": 2})
+    recipes = [
+        Recipe.of(settings)
+        for settings in (
+            {"flags.fastmath": "all", "pipeline.speed_level": 1},
+            {"pipeline.speed_level": 1},
+            {"flags.fastmath": "all"},
+            {"flags.fastmath": "all", "pipeline.speed_level": 2},
+        )
+    ]
+    # 5 proposals, the last 2 kept for compositions: the landmark, ranked after every
+    # recipe, takes the third.
+    strategy = ZeroShotStrategy(space, 0, 6, coreset=recipes)
+    strategy.mark_seen(Candidate.from_config(space.default_config()))
+    first = strategy.ask(5)
+    assert len(first) == 3
+    assert first[2].config == {"flags.fastmath": "off", "pipeline.speed_level": 2, "kernel.T": 1}
+
+
+def test_zero_shot_measures_each_loop_structure_before_more_compiler_settings() -> None:
+    space = SearchSpace()
+    space.add("flags.fastmath", Choice(("off", "all")))
+    space.add("pipeline.speed_level", Choice((3, 2, 1)))
+    space.add("loops.n1.b0.order", Choice(("i,j", "j,i")))
+    recipes = [
+        Recipe.of(settings, space)
+        for settings in (
+            {"flags.fastmath": "all"},
+            {"pipeline.speed_level": 2},
+            {"pipeline.speed_level": 1},
+            {"loops.n1.b0.order": "j,i"},
+        )
+    ]
+    # 5 proposals, 2 kept for compositions; of the other 3, the first 2 go to the two
+    # loop structures, each its best-ranked config.
+    strategy = ZeroShotStrategy(space, 0, 6, coreset=recipes)
+    strategy.mark_seen(Candidate.from_config(space.default_config()))
+    first = [c.config for c in strategy.ask(5)]
+    assert [c["loops.n1.b0.order"] for c in first] == ["i,j", "j,i", "i,j"]
+    assert first[0]["flags.fastmath"] == "all"
+    assert first[2]["pipeline.speed_level"] == 2
+
+
 def test_zero_shot_composes_the_loops_of_one_result_with_the_compiler_of_another() -> None:
     from autotune.measure._timing import summarize
 
