@@ -216,16 +216,29 @@ def summarize(report: dict[str, Any], args: argparse.Namespace, names: list[str]
         entry["zero_shot_shares"] = [share(s, best) for s in zero_shot]
         zero_shot_shares += entry["zero_shot_shares"]
         print(line + "  zero-shot: " + " ".join(f"{s:.2f}" for s in entry["zero_shot_shares"]))
+    totals(report, "", reached, zero_shot_shares, args.within)
+
+
+def totals(
+    report: dict[str, Any],
+    prefix: str,
+    reached: dict[str, list[bool]],
+    zero_shot_shares: list[float],
+    within: float,
+) -> None:
+    """Store and print the share of runs per arm that reached ``within`` of the best,
+    and the zero-shot runs' median share (keys start with ``prefix``)."""
     for arm in ("with", "without"):
         flags = reached[arm]
-        report[f"reached_{arm}_model"] = round(sum(flags) / len(flags), 4) if flags else None
-    report["zero_shot_share_median"] = (
-        round(statistics.median(zero_shot_shares), 4) if zero_shot_shares else None
-    )
+        report[f"{prefix}reached_{arm}_model"] = (
+            round(sum(flags) / len(flags), 4) if flags else None
+        )
+    median = round(statistics.median(zero_shot_shares), 4) if zero_shot_shares else None
+    report[f"{prefix}zero_shot_share_median"] = median
     print(
-        f"runs reaching {args.within:.0%} of the best log speedup: with the model "
-        f"{report['reached_with_model']}, without {report['reached_without_model']}; "
-        f"zero-shot share median {report['zero_shot_share_median']} "
+        f"{prefix.rstrip('_') + ': ' if prefix else ''}runs reaching {within:.0%} of the best "
+        f"log speedup: with the model {report[f'{prefix}reached_with_model']}, without "
+        f"{report[f'{prefix}reached_without_model']}; zero-shot share median {median} "
         f"({len(zero_shot_shares)} runs)"
     )
 
@@ -334,20 +347,7 @@ def summarize_retimed(report: dict[str, Any], args: argparse.Namespace, names: l
                 reached[arm] += [s >= args.within for s in shares]
             line += f"  {arm}: " + " ".join(f"{s:.2f}" for s in shares)
         print(line)
-    for arm in ("with", "without"):
-        flags = reached[arm]
-        report[f"retimed_reached_{arm}_model"] = (
-            round(sum(flags) / len(flags), 4) if flags else None
-        )
-    report["retimed_zero_shot_share_median"] = (
-        round(statistics.median(zero_shot_shares), 4) if zero_shot_shares else None
-    )
-    print(
-        f"retimed: runs reaching {args.within:.0%} of the best log speedup: with the model "
-        f"{report['retimed_reached_with_model']}, without "
-        f"{report['retimed_reached_without_model']}; zero-shot share median "
-        f"{report['retimed_zero_shot_share_median']} ({len(zero_shot_shares)} runs)"
-    )
+    totals(report, "retimed_", reached, zero_shot_shares, args.within)
 
 
 def earlier_runs(paths: list[Path], name: str, inputs: str | None) -> list[float]:
