@@ -248,7 +248,7 @@ def _loops_first(ranked: list[Config], places: int) -> list[Config]:
         firsts.setdefault(loops, index)
     if len(firsts) < 2:
         return ranked
-    chosen = sorted(firsts.values())[:places]
+    chosen = list(firsts.values())[:places]  # first indices come in rank order
     picked = set(chosen)
     return [ranked[i] for i in chosen] + [c for i, c in enumerate(ranked) if i not in picked]
 
