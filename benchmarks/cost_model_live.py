@@ -33,6 +33,7 @@ reported beside the ones above (``retimed``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import shutil
@@ -43,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autotune.cost_model._dataset import merge, read_export
+from autotune.cost_model._dataset import Dataset, merge, read_export
 
 
 def run(command: list[str], log: Path) -> None:
@@ -72,10 +73,16 @@ def winner_config(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if result is None else result.get("best_config")
 
 
+@functools.cache
+def exports(data: tuple[Path, ...]) -> Dataset:
+    """The exports ``data`` merged, read once however many kernels ask."""
+    return merge([read_export(p) for p in data])
+
+
 def known_best(data: list[Path], kernel: str, inputs: set[str]) -> float:
     """The best confirmed speedup of ``kernel`` at the problem instances ``inputs`` in
     the exports (1.0 if none)."""
-    dataset = merge([read_export(p) for p in data])
+    dataset = exports(tuple(data))
     best = 0.0
     for workload in dataset.workloads:
         if workload.kernel == kernel and workload.inputs in inputs:
@@ -270,7 +277,7 @@ def run_configs(entry: dict[str, Any], name: str, arm: str, folders: list[Path])
 
 def exports_best_configs(data: list[Path], kernel: str, inputs: str, count: int = 2) -> list[Any]:
     """The ``count`` best confirmed configs of ``kernel`` at ``inputs`` in the exports."""
-    dataset = merge([read_export(p) for p in data])
+    dataset = exports(tuple(data))
     confirmed = [
         t
         for w in dataset.workloads
