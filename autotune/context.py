@@ -24,6 +24,7 @@ from autotune.space import SearchSpace
 
 if TYPE_CHECKING:
     from autotune.cost_model._coreset import Recipe
+    from autotune.cost_model._encoding import BandFacts
     from autotune.cost_model._scoring import LoadedModel, ProgramScorer
     from autotune.db._base import BaseDatabase
 
@@ -113,6 +114,13 @@ class RecordsView:
     def workloads(self, kernel: str | None = None) -> list[Workload]:
         """The workloads the database knows (of ``kernel`` only, when given)."""
         return [] if self._database is None else self._database.workloads(kernel)
+
+    def loop_facts(self, ir_hash: str) -> dict[str, BandFacts]:
+        """The loop facts kept for the program ``ir_hash`` (empty: none, or no
+        database; see :func:`autotune.cost_model._encoding.store_loop_facts`)."""
+        from autotune.cost_model._encoding import stored_loop_facts
+
+        return {} if self._database is None else stored_loop_facts(self._database, ir_hash)
 
     def cost_model(self) -> LoadedModel:
         """The newest usable cross-program model stored for this target, or the reason

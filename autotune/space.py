@@ -83,6 +83,7 @@ class SearchSpace:
     _entries: list[_Entry] = field(default_factory=list)
     _constraints: list[tuple[str, Constraint]] = field(default_factory=list)
     _landmarks: list[Config] = field(default_factory=list)
+    _annotations: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, name: str, param: BaseParam, condition: Condition | None = None) -> SearchSpace:
         if any(e.name == name for e in self._entries):
@@ -106,6 +107,17 @@ class SearchSpace:
         """The landmark configs, completed with defaults, that are valid points."""
         configs = [self.with_defaults(p) for p in self._landmarks]
         return [c for c in configs if self.violation(c) is None]
+
+    def annotate(self, name: str, facts: Mapping[str, float]) -> SearchSpace:
+        """Attach numeric ``facts`` about parameter ``name`` for models to read (what
+        each loop of a band costs innermost, for one); they change no config."""
+        self[name]  # raises KeyError for an unknown parameter
+        self._annotations[name] = {str(k): float(v) for k, v in facts.items()}
+        return self
+
+    def annotation(self, name: str) -> Mapping[str, float]:
+        """The facts :meth:`annotate` attached to ``name`` (empty when none)."""
+        return dict(self._annotations.get(name, {}))
 
     @property
     def names(self) -> list[str]:

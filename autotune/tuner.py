@@ -20,6 +20,7 @@ from autotune.backends import backend_for
 from autotune.callbacks import AddToDatabase, BaseCallback, LogLegalityBugs
 from autotune.candidate import Candidate
 from autotune.context import TuneContext
+from autotune.cost_model._encoding import loop_facts, store_loop_facts
 from autotune.db import BaseDatabase
 from autotune.errors import AutotuneError
 from autotune.kernels import AS_WRITTEN, KernelDecl
@@ -316,6 +317,7 @@ class Tuner:
             portfolio=search.portfolio,
             context=context,
         )
+        store_loop_facts(self.db, search.workload.ir_hash, loop_facts(search.space))
         self._note(decl.name, search, context.model_note())
         default = Candidate.from_config(search.space.default_config())
         strategy.mark_seen(default)  # the baseline is never a candidate

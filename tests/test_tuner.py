@@ -284,3 +284,23 @@ def test_zero_shot_transfers_from_other_kernels_within_its_budget(tmp_path):
     data = result.to_dict()
     assert data["search_measurements"] == result.measured_this_run
     assert data["compilations"] >= data["search_measurements"]
+
+
+def test_a_search_keeps_its_loop_facts_for_models_trained_later(tmp_path):
+    from autotune.cost_model._dataset import Dataset
+    from autotune.cost_model._encoding import loop_facts
+    from autotune.passes import cpu_search_space
+    from tests._helpers import CORPUS
+
+    (decl,) = load_kernels(CORPUS / "matmul.py")
+    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    options = TuneOptions(
+        timing=FAST_TIMING, loops="serial", scope="loops", budget=1, confirm_top=1,
+        simplify=False, size="small",
+    )  # fmt: skip
+    with LocalRunner() as runner:
+        Tuner(runner, db, host_target(), options).tune(decl)
+    [workload] = Dataset.from_database(db).workloads
+    expected = loop_facts(cpu_search_space(decl, loops="serial", scope="loops"))
+    assert workload.loops == expected
+    assert any(band.loops for band in expected.values())  # the strides, not only orders

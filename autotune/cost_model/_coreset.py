@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autotune.cost_model._encoding import LOOP_SUMMARY, transferable_features, written_orders
+from autotune.cost_model._encoding import (
+    LOOP_SUMMARY,
+    LoopFacts,
+    loop_facts,
+    transferable_features,
+)
 from autotune.records import Status
 from autotune.space import Config, SearchSpace
 
@@ -71,8 +76,15 @@ class Recipe:
     loops: tuple[tuple[str, float], ...]
 
     @classmethod
-    def of(cls, config: Mapping[str, Any], space: SearchSpace | None = None) -> Recipe:
-        """The recipe of ``config`` (``space``: the config's own, for loop orders)."""
+    def of(
+        cls,
+        config: Mapping[str, Any],
+        space: SearchSpace | None = None,
+        *,
+        facts: LoopFacts | None = None,
+    ) -> Recipe:
+        """The recipe of ``config`` (``space``, or the :func:`loop_facts` of the
+        config's own space: for loop orders and their strides)."""
         compiler = tuple(
             sorted(
                 (k, _canonical(v))
@@ -82,7 +94,7 @@ class Recipe:
                 and not _is_default(k, _canonical(v))
             )
         )
-        summary = transferable_features(config, space)
+        summary = transferable_features(config, space, facts=facts)
         loops = tuple(
             (name, round(summary[name], 1)) for name in LOOP_SUMMARY if summary[name] != 0.0
         )
@@ -140,10 +152,10 @@ class Recipe:
         if not self.loops or not loop_names:
             return base
         wanted = dict(self.loops)
-        written = written_orders(space)  # once: every candidate is compared with it
-        best, best_distance = base, self._distance(base, written, wanted)
+        facts = loop_facts(space)  # once: every candidate is compared with it
+        best, best_distance = base, self._distance(base, facts, wanted)
         for candidate in self._candidates(space, settings, loop_names, rng):
-            distance = self._distance(candidate, written, wanted)
+            distance = self._distance(candidate, facts, wanted)
             if distance < best_distance:
                 best, best_distance = candidate, distance
         return best
@@ -192,8 +204,8 @@ class Recipe:
                 yield merged
 
     @staticmethod
-    def _distance(config: Config, written: Mapping[str, str], wanted: Mapping[str, float]) -> float:
-        summary = transferable_features(config, written=written)
+    def _distance(config: Config, facts: LoopFacts, wanted: Mapping[str, float]) -> float:
+        summary = transferable_features(config, facts=facts)
         return sum(abs(summary[name] - wanted.get(name, 0.0)) for name in LOOP_SUMMARY)
 
 
@@ -220,25 +232,31 @@ class ProgramResults:
         return max(self.gains.values(), default=0.0)
 
 
-def program_results(
-    measured: Iterable[
-        tuple[str, Mapping[str, Any], float] | tuple[str, Mapping[str, Any], float, str]
-    ],
-) -> list[ProgramResults]:
-    """Group ``(program, config, speedup[, phase])`` tuples by program into
+#: What :func:`program_results` groups: ``(program, config, speedup[, phase[, facts]])``.
+MeasuredRow = (
+    tuple[str, Mapping[str, Any], float]
+    | tuple[str, Mapping[str, Any], float, str]
+    | tuple[str, Mapping[str, Any], float, str, LoopFacts]
+)
+
+
+def program_results(measured: Iterable[MeasuredRow]) -> list[ProgramResults]:
+    """Group ``(program, config, speedup[, phase[, facts]])`` tuples by program into
     :class:`ProgramResults`; non-positive or non-finite speedups are left out. The
     phase ``winner`` marks a program's reported winner (its speedup is its confirmed
-    one)."""
+    one); ``facts`` are the :func:`loop_facts` of the program's space."""
     sums: dict[str, dict[str, list[float]]] = {}
     recipes: dict[str, dict[str, Recipe]] = {}
     winners: dict[str, set[str]] = {}
-    for program, config, speedup, *phase in measured:
+    for program, config, speedup, *rest in measured:
         if not (speedup > 0 and math.isfinite(speedup)):
             continue
-        recipe = Recipe.of(config)
+        phase = str(rest[0]) if rest else ""
+        facts: LoopFacts | None = rest[1] if len(rest) > 1 else None  # type: ignore[assignment]
+        recipe = Recipe.of(config, facts=facts)
         sums.setdefault(program, {}).setdefault(recipe.key, []).append(math.log(speedup))
         recipes.setdefault(program, {})[recipe.key] = recipe
-        if phase and phase[0] == "winner":
+        if phase == "winner":
             winners.setdefault(program, set()).add(recipe.key)
     return [
         ProgramResults(
@@ -260,8 +278,15 @@ def results_from_records(
     from autotune.cost_model._scoring import TRAINED_PHASES
 
     programs = {w.key: w.ir_hash for w in records.workloads()}
-    measured: list[tuple[str, Mapping[str, Any], float, str]] = [
-        (programs[t.workload_key], t.config, float(t.result.speedup or 0.0), t.phase)
+    facts = {h: records.loop_facts(h) for h in set(programs.values())}
+    measured: list[MeasuredRow] = [
+        (
+            programs[t.workload_key],
+            t.config,
+            float(t.result.speedup or 0.0),
+            t.phase,
+            facts[programs[t.workload_key]],
+        )
         for t in records.target_trials(phase=None)
         if t.phase in TRAINED_PHASES
         and t.result.status is Status.OK
@@ -271,7 +296,7 @@ def results_from_records(
     for result in records.results():
         program = programs.get(result.workload_key or "")
         if program is not None and program != exclude_program and result.best_config:
-            measured.append((program, result.best_config, result.speedup, "winner"))
+            measured.append((program, result.best_config, result.speedup, "winner", facts[program]))
     return program_results(measured)
 
 

@@ -24,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from autotune.cost_model._encoding import TRANSFERABLE_SCHEMA, transferable_matrix
+from autotune.cost_model._coreset import MeasuredRow
+from autotune.cost_model._encoding import (
+    TRANSFERABLE_SCHEMA,
+    BandFacts,
+    facts_from_json,
+    facts_to_json,
+    stored_loop_facts,
+    transferable_matrix,
+)
 from autotune.cost_model._families import FAMILIES, SYNTHETIC_PREFIX
 from autotune.cost_model._program import PROGRAM_FEATURES
 from autotune.cost_model._scoring import ROW_NAMES, TRAINED_PHASES
@@ -85,13 +93,19 @@ class WorkloadData:
     #: The latest reported winner (simplified best config) and its confirmed speedup.
     winner: Mapping[str, Any] | None = None
     winner_speedup: float | None = None
+    #: The loop facts of the program's space (orders as written, what each loop costs
+    #: innermost): see :func:`autotune.cost_model._encoding.loop_facts`.
+    loops: Mapping[str, BandFacts] = field(default_factory=dict)
 
-    def coreset_rows(self) -> list[tuple[str, Mapping[str, Any], float, str]]:
-        """``(program, config, speedup, phase)`` of every usable trial and of the
-        winner (phase ``winner``), for :func:`autotune.cost_model._coreset.program_results`."""
-        rows = [(self.ir_hash, t.config, t.speedup or 0.0, t.phase) for t in self.usable()]
+    def coreset_rows(self) -> list[MeasuredRow]:
+        """``(program, config, speedup, phase, loop facts)`` of every usable trial and
+        of the winner (phase ``winner``), for
+        :func:`autotune.cost_model._coreset.program_results`."""
+        rows: list[MeasuredRow] = [
+            (self.ir_hash, t.config, t.speedup or 0.0, t.phase, self.loops) for t in self.usable()
+        ]
         if self.winner and self.winner_speedup:
-            rows.append((self.ir_hash, self.winner, self.winner_speedup, "winner"))
+            rows.append((self.ir_hash, self.winner, self.winner_speedup, "winner", self.loops))
         return rows
 
     @property
@@ -153,7 +167,7 @@ class Dataset:
             usable = workload.usable()
             if not usable:
                 continue
-            config_part = transferable_matrix([t.config for t in usable])
+            config_part = transferable_matrix([t.config for t in usable], facts=workload.loops)
             program_part = np.broadcast_to(
                 workload.program_vector(), (len(usable), len(PROGRAM_FEATURES))
             )
@@ -210,6 +224,7 @@ class Dataset:
                     winner_speedup=(
                         winners[workload.key].speedup if workload.key in winners else None
                     ),
+                    loops=stored_loop_facts(db, workload.ir_hash),
                 )
             )
         return cls(tuple(sorted(workloads, key=lambda w: (w.kernel, w.key))), unparsed=unparsed)
@@ -263,6 +278,8 @@ def write_export(dataset: Dataset, path: Path, made: Mapping[str, Any]) -> None:
                 "target": w.target_key,
                 "features": [_short(w.features.get(n, 0.0)) for n in PROGRAM_FEATURES],
             }
+            if w.loops:
+                line["loops"] = facts_to_json(w.loops)
             if w.winner and w.winner_speedup:
                 line["winner"] = dict(w.winner)
                 line["winner_speedup"] = _short(w.winner_speedup)
@@ -338,6 +355,7 @@ def _read_line(
             "features": features,
             "winner": line.get("winner"),
             "winner_speedup": line.get("winner_speedup"),
+            "loops": facts_from_json(line.get("loops", {})),
         }
     elif kind == "trial":
         if line["w"] not in workloads:

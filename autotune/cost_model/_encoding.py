@@ -6,6 +6,9 @@ Two views of a config:
   rather than by name: compiler options and flags under their keys, a pass sequence as
   a bag of passes, and loop transformations summarized over all nests and bands (a
   band's key names a nest of one kernel; "tiled 64 somewhere" carries across kernels).
+  A loop order is judged by what its innermost loop costs the band's references,
+  against the loop written innermost and the cheapest one ("stride-1 loop innermost"
+  carries across kernels too), from the space's annotations (:func:`loop_facts`).
   Kernel parameters (``kernel.*``) are left out: they mean something else in every
   kernel. Its names are fixed (:data:`TRANSFERABLE_SCHEMA`), and :func:`schema_hash`
   identifies them, so that a model trained on other columns is refused.
@@ -26,7 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -36,9 +39,12 @@ from autotune.passes._catalog import FASTMATH_FLAGS, PASS_MODES, PASSES
 from autotune.passes._pipeline import PipelineConfig
 from autotune.space import Permutation, SearchSpace
 
+if TYPE_CHECKING:
+    from autotune.db._base import BaseDatabase
+
 #: Version of the encoding itself: bump it when a feature changes meaning while its
 #: name stays, so that :func:`schema_hash` changes too.
-ENCODING_FORMAT = 1
+ENCODING_FORMAT = 2
 #: Numeric parameters with more values than this get no one-hot indicators in
 #: :func:`run_features` when the space is known (too sparse to learn one effect each).
 MAX_LEVELS = 16
@@ -65,6 +71,10 @@ LOOP_SUMMARY = (
     "loops.threads_log2",
     "loops.scalarize",
     "loops.fusions",
+    "loops.stride_gain",
+    "loops.stride_excess",
+    "loops.carried_gain",
+    "loops.memory_order_gain",
 )
 
 #: The names of :func:`transferable_features`, in the order of :func:`transferable_vector`.
@@ -95,63 +105,163 @@ def transferable_features(
     config: Mapping[str, Any],
     space: SearchSpace | None = None,
     *,
-    written: Mapping[str, str] | None = None,
+    facts: LoopFacts | None = None,
 ) -> dict[str, float]:
     """The features of ``config`` that mean the same in every program (every name of
     :data:`TRANSFERABLE_SCHEMA`, nothing else).
 
     A compiler option the config lacks takes the value Numba's own build uses; the
     pipeline options of ``passes.mode = "replace"`` are 0 (no O-level pipeline runs).
-    A loop order is compared with the band's order as written: the default of the
-    band's ``order`` dimension in ``space``. Without ``space`` the loop variables in
-    sorted order stand in for it, which is right for most bands but not all (``gemm``
-    is written ``i,k,j``), so pass the space where it is known. ``written``, when
-    given, is :func:`written_orders` of the space, for callers that encode many configs.
+    A loop order is compared with the band's order as written, and with what each of
+    the band's loops costs innermost: the :func:`loop_facts` of ``space``. Without
+    them the loop variables in sorted order stand in for the written order, which is
+    right for most bands but not all (``gemm`` is written ``i,k,j``), and the stride
+    features stay 0, so pass the space where it is known. ``facts``, when given, is
+    :func:`loop_facts` of the space (or of an exported workload), for callers that
+    encode many configs.
 
     Unknown keys and values of the wrong type are ignored; every value is finite.
     """
-    return _features(config, written_orders(space) if written is None else written)
+    return _features(config, loop_facts(space) if facts is None else facts)
 
 
-def _features(config: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, float]:
+def _features(config: Mapping[str, Any], facts: LoopFacts) -> dict[str, float]:
     out = dict.fromkeys(TRANSFERABLE_SCHEMA, 0.0)
     _encode_passes(config, out)
     _encode_pipeline(config, out)
     _encode_flags(config, out)
-    _encode_loops(config, written, out)
+    _encode_loops(config, facts, out)
     return out
+
+
+class BandFacts(NamedTuple):
+    """One loop-order dimension as the encoding sees it: the band's order as written,
+    and per loop, in that order, ``(variable, cost innermost, dependences carried
+    alone)`` (see :func:`autotune.loops._space.order_facts`; empty: not known)."""
+
+    written: str
+    loops: tuple[tuple[str, float, float], ...] = ()
+
+
+#: Per loop-order dimension (``loops.n<nest>.b<band>.order``), its :class:`BandFacts`.
+LoopFacts = Mapping[str, BandFacts]
+
+
+def loop_facts(space: SearchSpace | None) -> dict[str, BandFacts]:
+    """The :class:`BandFacts` of each loop dimension of ``space`` with a string default
+    (the order as written is the first of the legal orders, the identity), with the
+    costs its annotations carry."""
+    if space is None:
+        return {}
+    out: dict[str, BandFacts] = {}
+    for name in space.names:
+        if name.startswith("loops.") and isinstance(default := space[name].default, str):
+            out[name] = BandFacts(default, _band_loops(default, space.annotation(name)))
+    return out
+
+
+def _band_loops(written: str, notes: Mapping[str, float]) -> tuple[tuple[str, float, float], ...]:
+    names = written.split(",")
+    if not all(f"cost:{v}" in notes for v in names):
+        return ()
+    return tuple((v, notes[f"cost:{v}"], notes.get(f"carried:{v}", 0.0)) for v in names)
+
+
+def facts_to_json(facts: LoopFacts) -> dict[str, Any]:
+    """``facts`` as JSON: ``{dimension: [written, [[variable, cost, carried], ...]]}``."""
+    return {k: [f.written, [list(loop) for loop in f.loops]] for k, f in sorted(facts.items())}
+
+
+def facts_from_json(data: Any) -> dict[str, BandFacts]:
+    """The facts :func:`facts_to_json` wrote. Raises ValueError for anything else."""
+    if not isinstance(data, dict):
+        raise ValueError(f"loop facts must be an object, not {type(data).__name__}")
+    try:
+        return {
+            str(k): BandFacts(str(w), tuple((str(v), float(c), float(n)) for v, c, n in loops))
+            for k, (w, loops) in data.items()
+        }
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"damaged loop facts: {exc}") from None
+
+
+def facts_to_floats(facts: LoopFacts) -> dict[str, float]:
+    """``facts`` flattened to numbers, for a table of named floats (a database's
+    feature cache): ``<dimension>|<variable>|pos``, ``|cost`` and ``|carried``."""
+    out: dict[str, float] = {}
+    for key, band in facts.items():
+        costs = {v: (c, n) for v, c, n in band.loops}
+        for position, var in enumerate(band.written.split(",")):
+            out[f"{key}|{var}|pos"] = float(position)
+            if var in costs:
+                out[f"{key}|{var}|cost"], out[f"{key}|{var}|carried"] = costs[var]
+    return out
+
+
+def facts_from_floats(table: Mapping[str, float]) -> dict[str, BandFacts]:
+    """The facts :func:`facts_to_floats` flattened (entries it did not write are
+    ignored)."""
+    bands: dict[str, dict[str, dict[str, float]]] = {}
+    for name, value in table.items():
+        parts = name.rsplit("|", 2)
+        if len(parts) == 3 and parts[2] in ("pos", "cost", "carried"):
+            bands.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = float(value)
+    out: dict[str, BandFacts] = {}
+    for key, loops in bands.items():
+        if not all("pos" in v for v in loops.values()):
+            continue
+        names = sorted(loops, key=lambda v: loops[v]["pos"])
+        written = ",".join(names)
+        notes = {f"{k}:{v}": x for v, got in loops.items() for k, x in got.items() if k != "pos"}
+        out[key] = BandFacts(written, _band_loops(written, notes))
+    return out
+
+
+#: Under what name a database's feature cache keeps a program's loop facts.
+LOOP_FACTS_SCHEMA = "loop-facts-" + hashlib.sha256(b"autotune loop facts 1").hexdigest()[:16]
+
+
+def store_loop_facts(database: BaseDatabase, ir_hash: str, facts: LoopFacts) -> None:
+    """Keep ``facts`` of the program ``ir_hash`` in ``database`` (once; none is no-op),
+    so that a model trained from the database later sees its loops' strides."""
+    if facts:
+        database.add_program_features(ir_hash, LOOP_FACTS_SCHEMA, facts_to_floats(facts))
+
+
+def stored_loop_facts(database: BaseDatabase, ir_hash: str) -> dict[str, BandFacts]:
+    """The facts :func:`store_loop_facts` kept for ``ir_hash`` (empty: none)."""
+    table = database.program_features(ir_hash, LOOP_FACTS_SCHEMA)
+    return facts_from_floats(table) if table else {}
 
 
 def written_orders(space: SearchSpace | None) -> dict[str, str]:
     """Each loop-order dimension of ``space`` and its default: the band's order as
     written (the first of the legal orders, which is the identity)."""
-    if space is None:
-        return {}
-    return {
-        name: default
-        for name in space.names
-        if name.startswith("loops.") and isinstance(default := space[name].default, str)
-    }
+    return {k: f.written for k, f in loop_facts(space).items()}
 
 
 def transferable_vector(config: Mapping[str, Any], space: SearchSpace | None = None) -> np.ndarray:
     """:func:`transferable_features` as an array in :data:`TRANSFERABLE_SCHEMA` order."""
-    return _vector(config, written_orders(space))
+    return _vector(config, loop_facts(space))
 
 
-def _vector(config: Mapping[str, Any], written: Mapping[str, str]) -> np.ndarray:
-    features = _features(config, written)
+def _vector(config: Mapping[str, Any], facts: LoopFacts) -> np.ndarray:
+    features = _features(config, facts)
     return np.fromiter(features.values(), float, len(_SCHEMA_INDEX))
 
 
 def transferable_matrix(
-    configs: Sequence[Mapping[str, Any]], space: SearchSpace | None = None
+    configs: Sequence[Mapping[str, Any]],
+    space: SearchSpace | None = None,
+    *,
+    facts: LoopFacts | None = None,
 ) -> np.ndarray:
-    """One :func:`transferable_vector` per config, as rows of a matrix."""
-    written = written_orders(space)  # once: it is what makes a row cost
+    """One :func:`transferable_vector` per config, as rows of a matrix (``facts``: as
+    for :func:`transferable_features`)."""
+    known = loop_facts(space) if facts is None else facts  # once: it is what makes a row cost
     matrix = np.zeros((len(configs), len(TRANSFERABLE_SCHEMA)))
     for row, config in enumerate(configs):
-        matrix[row] = _vector(config, written)
+        matrix[row] = _vector(config, known)
     return matrix
 
 
@@ -219,11 +329,9 @@ def _loop_key(key: str) -> tuple[str, str] | None:
     return None
 
 
-def _encode_loops(
-    config: Mapping[str, Any], written: Mapping[str, str], out: dict[str, float]
-) -> None:
+def _encode_loops(config: Mapping[str, Any], facts: LoopFacts, out: dict[str, float]) -> None:
     bands: dict[str, list[tuple[str, Any]]] = {}
-    orders: dict[str, str] = {}
+    orders: dict[str, BandFacts | None] = {}
     fusions = 0
     for key, value in config.items():
         if not (isinstance(key, str) and key.startswith("loops.n")):
@@ -235,60 +343,116 @@ def _encode_loops(
         if band:
             bands.setdefault(band, []).append((field, value))
             if field.startswith("order"):
-                orders[band] = written.get(key, "")
+                orders[band] = facts.get(key)
         elif value is True:
             fusions += 1
-    tiles: list[float] = []
+    summaries: list[_Band] = []
     for band, items in bands.items():
         try:
-            summary = _band_summary(tuple(sorted(items)), orders.get(band, ""))
+            summaries.append(_band_summary(tuple(sorted(items)), orders.get(band)))
         except TypeError:  # an unhashable value: not a choice of any loop dimension
             continue
-        skewed, changed, innermost, tile, inner, unroll, parallel = summary
-        out["loops.skewed"] += skewed
-        out["loops.orders_changed"] += changed
-        out["loops.innermost_changed"] = max(out["loops.innermost_changed"], innermost)
-        if tile is not None:
-            tiles.append(tile)
-            out["loops.tile_log2_max"] = max(out["loops.tile_log2_max"], tile)
-            out["loops.tile_inner_log2_max"] = max(out["loops.tile_inner_log2_max"], inner)
-        if unroll is not None:
-            out["loops.unroll_max"] = max(out["loops.unroll_max"], unroll)
-        out["loops.parallel_bands"] += parallel
-    out["loops.tile_log2_mean"] = sum(tiles) / len(tiles) if tiles else 0.0
+    if summaries:
+        _add_bands(summaries, out)
     if config.get(PARALLEL) is True:
         out["loops.threads_log2"] = _log2(config.get(THREADS))
     out["loops.scalarize"] = float(config.get(SCALARIZE) is True)
     out["loops.fusions"] = float(fusions)
 
 
+def _add_bands(summaries: list[_Band], out: dict[str, float]) -> None:
+    """Sum (or take the largest of) the bands' summaries into ``out``; column-wise,
+    because scoring a pool encodes thousands of configs."""
+    skewed, changed, innermost, tile, inner, unroll, parallel, gain, excess, carried, memory = zip(
+        *summaries, strict=True
+    )
+    out["loops.skewed"] = sum(skewed)
+    out["loops.orders_changed"] = sum(changed)
+    out["loops.innermost_changed"] = max(innermost)
+    out["loops.stride_gain"] = sum(gain)
+    out["loops.stride_excess"] = sum(excess)
+    out["loops.carried_gain"] = sum(carried)
+    out["loops.memory_order_gain"] = sum(memory)
+    tiles = [t for t in tile if t is not None]
+    if tiles:
+        out["loops.tile_log2_max"] = max(tiles)
+        out["loops.tile_inner_log2_max"] = max(
+            i for t, i in zip(tile, inner, strict=True) if t is not None
+        )
+        out["loops.tile_log2_mean"] = sum(tiles) / len(tiles)
+    unrolls = [u for u in unroll if u is not None]
+    if unrolls:
+        out["loops.unroll_max"] = max(0.0, *unrolls)
+    out["loops.parallel_bands"] = sum(parallel)
+
+
+class _Band(NamedTuple):
+    """One band's choices summarized (see :func:`_band_summary`)."""
+
+    skewed: float
+    changed: float
+    innermost: float
+    tile: float | None
+    inner: float
+    unroll: float | None
+    parallel: float
+    stride_gain: float = 0.0
+    stride_excess: float = 0.0
+    carried_gain: float = 0.0
+    memory_order: float = 0.0
+
+
 @functools.lru_cache(maxsize=1 << 16)
-def _band_summary(
-    items: tuple[tuple[str, Any], ...], written: str
-) -> tuple[float, float, float, float | None, float, float | None, float]:
-    """One band's choices (sorted ``(field, value)`` pairs) summarized: skewed, order
-    changed, innermost loop changed, tile log2 (``None``: no tile dimension), inner tile
-    log2, unroll factor (``None``: none), run in parallel. ``written`` is the band's
-    order as written (``""``: unknown; the loop variables sorted stand in). Bands
+def _band_summary(items: tuple[tuple[str, Any], ...], facts: BandFacts | None) -> _Band:
+    """One band's choices (sorted ``(field, value)`` pairs) summarized. ``facts`` are
+    the band's order as written and its loops' costs (``None``: unknown; the loop
+    variables sorted stand in for the order, and the stride features stay 0). Bands
     repeat across the configs of a pool, hence the cache."""
     band = dict(items)
     skewed = band.get("enable", "none") == "permutable"
     order = band.get("order_permutable" if skewed else "order")
     changed = innermost = 0.0
+    stride: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     if isinstance(order, str) and order:
+        written = facts.written if facts is not None else ""
         written = written or ",".join(sorted(order.split(",")))
         changed = float(order != written)
         innermost = float(order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1])
+        if facts is not None and facts.loops and not skewed:
+            stride = _stride(order.split(","), facts.loops)
     tile = _log2(band["tile"]) if "tile" in band else None
-    inner = _log2(band.get("tile_inner")) if tile else 0.0
-    return (
+    return _Band(
         float(skewed),
         changed,
         innermost,
         tile,
-        inner,
+        _log2(band.get("tile_inner")) if tile else 0.0,
         _number(band.get("unroll")),
         float(band.get("parallel") is True),
+        *stride,
+    )
+
+
+def _stride(
+    order: Sequence[str], loops: tuple[tuple[str, float, float], ...]
+) -> tuple[float, float, float, float]:
+    """For a band run in ``order``: how much cheaper its innermost loop is than the
+    written one's (in the band's dearest loop's units), how much dearer than the
+    cheapest, how many fewer dependences it carries alone, and whether it moves the
+    band into its memory order (1), out of it (-1) or neither (0): dearest loop
+    outermost, ties keeping the written order."""
+    cost = {v: c for v, c, _ in loops}
+    carried = {v: n for v, _, n in loops}
+    inner, written_inner = order[-1], loops[-1][0]
+    if inner not in cost or set(order) != set(cost):
+        return 0.0, 0.0, 0.0, 0.0
+    scale = max(cost.values()) or 1.0
+    memory = sorted(cost, key=lambda v: -cost[v])  # stable: ties keep the written order
+    return (
+        (cost[written_inner] - cost[inner]) / scale,
+        (cost[inner] - min(cost.values())) / scale,
+        carried[written_inner] - carried[inner],
+        float(list(order) == memory) - float([v for v, _, _ in loops] == memory),
     )
 
 

@@ -46,7 +46,12 @@ import numpy as np
 from autotune.cost_model._boosted import BoostedCostModel
 from autotune.cost_model._coreset import Recipe, build_coreset, program_results
 from autotune.cost_model._dataset import Dataset, WorkloadData
-from autotune.cost_model._encoding import LOOP_SUMMARY, TRANSFERABLE_SCHEMA, transferable_features
+from autotune.cost_model._encoding import (
+    LOOP_SUMMARY,
+    TRANSFERABLE_SCHEMA,
+    LoopFacts,
+    transferable_features,
+)
 from autotune.cost_model._scoring import ProgramScorer
 
 #: A full search must have confirmed at least this gain for its workload to be scored.
@@ -262,10 +267,10 @@ class _Trained:
         configs = [c for c, _ in gains.values()]
         true = np.array([g for _, g in gains.values()])
         best = float(true.max())
-        scorer = ProgramScorer(self.model, workload.features)
+        scorer = ProgramScorer(self.model, workload.features, facts=workload.loops)
         predicted, _ = scorer.score(configs)
         order = np.argsort(-predicted, kind="stable")
-        matcher = _Matcher(gains)
+        matcher = _Matcher(gains, workload.loops)
         full = max(workload.confirmed_best(), best)
         zero_shot, matched = self._zero_shot(scorer, matcher)
         fixed = matcher.match(self.fixed) if self.fixed is not None else None
@@ -327,10 +332,13 @@ class _Matcher:
     """Answers recipes from one workload's recorded configs (nearest within
     :data:`MATCH_RADIUS`)."""
 
-    def __init__(self, gains: Mapping[str, tuple[Mapping[str, Any], float]]) -> None:
+    def __init__(
+        self, gains: Mapping[str, tuple[Mapping[str, Any], float]], facts: LoopFacts
+    ) -> None:
         self.configs = [c for c, _ in gains.values()]
         self.gains = np.array([g for _, g in gains.values()])
-        self.matrix = np.array([_vector(Recipe.of(c)) for c in self.configs])
+        self.facts = facts
+        self.matrix = np.array([_vector(Recipe.of(c, facts=facts)) for c in self.configs])
 
     def match(self, recipe: Recipe) -> tuple[Mapping[str, Any], float] | None:
         if not self.configs:
@@ -362,11 +370,11 @@ def _best_on_average(train: Sequence[WorkloadData]) -> Recipe | None:
     """The one recipe with the highest mean log speedup over the training workloads,
     among each workload's best :data:`FIXED_CANDIDATES` recipes; a workload where a
     recipe has no recorded match counts 0 for it (the default's gain)."""
-    matchers = [_Matcher(w.config_gains()) for w in train]
+    matchers = [_Matcher(w.config_gains(), w.loops) for w in train]
     candidates: dict[str, Recipe] = {}
     for matcher in matchers:
         for i in np.argsort(-matcher.gains, kind="stable")[:FIXED_CANDIDATES]:
-            recipe = Recipe.of(matcher.configs[int(i)])
+            recipe = Recipe.of(matcher.configs[int(i)], facts=matcher.facts)
             candidates.setdefault(recipe.key, recipe)
     if not candidates:
         return None

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autotune.cost_model._encoding import TRANSFERABLE_SCHEMA, schema_hash, transferable_matrix
+from autotune.cost_model._encoding import (
+    TRANSFERABLE_SCHEMA,
+    LoopFacts,
+    loop_facts,
+    schema_hash,
+    transferable_matrix,
+)
 from autotune.cost_model._program import PROGRAM_FEATURES
 from autotune.space import SearchSpace
 
@@ -57,7 +63,9 @@ class ProgramScorer:
         * Pure: the same configs give the same scores; nothing is learned here (a
           search combines these scores with its own measurements).
         * ``space`` is the space the configs come from: loop orders are compared with
-          the order as written there.
+          the order as written there, and with what each loop costs innermost.
+          ``facts`` (:func:`~autotune.cost_model._encoding.loop_facts`) stand in for
+          the space of a program known only from exported records.
     """
 
     def __init__(
@@ -67,6 +75,7 @@ class ProgramScorer:
         space: SearchSpace | None = None,
         *,
         model_id: int | None = None,
+        facts: LoopFacts | None = None,
     ) -> None:
         if getattr(model, "n_features_in_", None) != len(ROW_NAMES):
             raise ValueError(
@@ -76,11 +85,12 @@ class ProgramScorer:
         self.model = model
         self.space = space
         self.model_id = model_id
+        self._facts = loop_facts(space) if facts is None else facts
         self._program = program_vector_of(program)
 
     def rows(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """The model rows of ``configs`` for this program."""
-        config_part = transferable_matrix(configs, self.space)
+        config_part = transferable_matrix(configs, facts=self._facts)
         program_part = np.broadcast_to(self._program, (len(configs), len(self._program)))
         return np.hstack([program_part, config_part])
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from autotune.loops._kernel import BandChoice, LoopAnalysis, Ranks, analyze, apply_choice
 from autotune.loops._schedule import Band, Illegal, is_fully_permutable, make_permutable
-from autotune.loops._stride import memory_order
+from autotune.loops._stride import carried_alone, innermost_cost, memory_order
 from autotune.params import Bool, Choice
 from autotune.space import Condition, SearchSpace
 
@@ -137,6 +137,18 @@ def _legal_memory_order(band: Band, offer: _Offer, recurrences: bool) -> str | N
         same_inner, key=lambda o: sum(a == b for a, b in zip(o.split(","), wanted, strict=True))
     )
     return None if best == offer.orders[0] else best
+
+
+def order_facts(band: Band) -> dict[str, float]:
+    """What each loop of ``band`` would cost its references as the innermost one
+    (``cost:<var>``, :func:`autotune.loops._stride.innermost_cost`) and how many of the
+    band's dependences it carries alone (``carried:<var>``): the facts a cost model
+    needs to tell a stride-1 innermost loop from a strided one in any program."""
+    facts: dict[str, float] = {}
+    for var in band.vars:
+        facts[f"cost:{var}"] = innermost_cost(band, var)
+        facts[f"carried:{var}"] = float(carried_alone(band, var))
+    return facts
 
 
 def fuse_key(nest: int) -> str:
@@ -252,6 +264,7 @@ def _add_band(
         )
     if len(offer.orders) > 1:
         space.add(prefix + "order", Choice(offer.orders), none_only)
+        space.annotate(prefix + "order", order_facts(band))
     skewed = Condition(prefix + "enable", ("permutable",))
     if offer.tile:
         space.add(prefix + "tile", Choice(TILE_SIZES), skewed if offer.tile != "any" else gate)

@@ -72,7 +72,7 @@ def test_a_workloads_winner_travels_with_the_export(tmp_path: Path) -> None:
     write_export(data, path, {})
     loaded = read_export(path).workloads[0]
     assert loaded.winner == {"flags.fastmath": "all"} and loaded.winner_speedup == 1.5
-    assert ("p0", {"flags.fastmath": "all"}, 1.5, "winner") in loaded.coreset_rows()
+    assert ("p0", {"flags.fastmath": "all"}, 1.5, "winner", {}) in loaded.coreset_rows()
 
 
 def test_an_export_appears_only_when_complete(tmp_path: Path) -> None:
