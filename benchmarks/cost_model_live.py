@@ -24,7 +24,10 @@ every distinct winning config of a kernel's runs and the exports' two best confi
 configs: each against the baseline, paired and interleaved with the confirmation
 settings, in ``P`` passes in a shuffled order, each pass in a fresh worker. A config's speedup is the
 median of its passes; the shares are then taken against the best of these, and are
-reported beside the ones above (``retimed``).
+reported beside the ones above (``retimed``). The retime also measures the fixed
+config best on average over the training programs (the recipe of baseline (ii) in
+``benchmarks/cost_model.py``, instantiated on each kernel), so that zero-shot is
+compared with it in real measurements, not only by replay.
 
     python benchmarks/cost_model_live.py --data corpora/training/*.jsonl.gz \
         --kernel corpora/cpu/gemm.py ... --json out/cost_model_live.json
@@ -304,6 +307,10 @@ def retime(entry: dict[str, Any], kernel: Path, args: argparse.Namespace) -> Non
                 configs[config_key(config)] = config
     for config in exports_best_configs(args.data, kernel.stem, entry.get("inputs") or ""):
         configs[config_key(config)] = config
+    fixed = fixed_config(kernel, args)
+    if fixed is not None:
+        entry["fixed_config"] = fixed
+        configs[config_key(fixed)] = fixed
     done = entry.setdefault("retimed_passes", {})
     ref = KernelRef(str(kernel.resolve()), None, kernel.stem, size=args.size)
     settings = TimingSettings().confirm()
@@ -326,6 +333,33 @@ def retime(entry: dict[str, Any], kernel: Path, args: argparse.Namespace) -> Non
     }
 
 
+@functools.cache
+def fixed_recipe(data: tuple[Path, ...], held_out: tuple[str, ...]) -> Any:
+    """The one recipe best on average over the exports' hand-written workloads less the
+    held-out kernels (baseline (ii) of ``benchmarks/cost_model.py``), or ``None``."""
+    from autotune.cost_model._evaluate import _best_on_average
+
+    train = [w for w in exports(data).workloads if not w.synthetic and w.kernel not in held_out]
+    return _best_on_average(train)
+
+
+def fixed_config(kernel: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The fixed recipe as a config of ``kernel``'s space (the space the runs search)."""
+    import numpy as np
+
+    from autotune.kernels import load_kernels
+    from autotune.passes import cpu_search_space
+
+    held_out = tuple(sorted(k.stem for k in args.kernel))
+    recipe = fixed_recipe(tuple(args.data), held_out)
+    if recipe is None:
+        return None
+    [decl] = load_kernels(kernel)
+    space = cpu_search_space(decl, loops="serial")
+    config = recipe.instantiate(space, np.random.default_rng(0))
+    return None if config is None else dict(config)
+
+
 def config_key(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True)
 
@@ -334,6 +368,9 @@ def summarize_retimed(report: dict[str, Any], args: argparse.Namespace, names: l
     """Shares of the retimed best, per run: a run's winner at its retimed speedup."""
     reached: dict[str, list[bool]] = {"with": [], "without": []}
     zero_shot_shares: list[float] = []
+    fixed_shares: list[float] = []
+    beats: list[bool] = []
+    kernels_beaten: list[bool] = []
     print("head to head, retimed:")
     for name in names:
         entry = report["kernels"][name]
@@ -353,8 +390,27 @@ def summarize_retimed(report: dict[str, Any], args: argparse.Namespace, names: l
             else:
                 reached[arm] += [s >= args.within for s in shares]
             line += f"  {arm}: " + " ".join(f"{s:.2f}" for s in shares)
+        fixed = retimed.get(config_key(entry["fixed_config"])) if "fixed_config" in entry else None
+        if fixed is not None:
+            entry["fixed_retimed_share"] = share(fixed, best)
+            fixed_shares.append(entry["fixed_retimed_share"])
+            mine = entry["zero_shot_retimed_shares"]
+            beats += [s > entry["fixed_retimed_share"] for s in mine]
+            kernels_beaten.append(statistics.median(mine) > entry["fixed_retimed_share"])
+            line += f"  fixed: {entry['fixed_retimed_share']:.2f}"
         print(line)
     totals(report, "retimed_", reached, zero_shot_shares, args.within)
+    if fixed_shares:
+        report["retimed_fixed_share_median"] = round(statistics.median(fixed_shares), 4)
+        report["retimed_zero_shot_beats_fixed_runs"] = round(sum(beats) / len(beats), 4)
+        report["retimed_zero_shot_beats_fixed_kernels"] = round(
+            sum(kernels_beaten) / len(kernels_beaten), 4
+        )
+        print(
+            f"fixed config: share median {report['retimed_fixed_share_median']}; zero-shot "
+            f"beats it in {sum(beats)} of {len(beats)} runs, and on "
+            f"{sum(kernels_beaten)} of {len(kernels_beaten)} kernels by its median run"
+        )
 
 
 def earlier_runs(paths: list[Path], name: str, inputs: str | None) -> list[float]:
