@@ -96,3 +96,24 @@ def test_a_recipe_that_tiles_gets_its_tile_size_on_the_new_kernels_bands() -> No
     assert config is not None
     assert space.violation(config) is None
     assert all(config[n] == 64 for n in tiles if n in config)
+
+
+def test_a_recipe_says_stride_one_innermost_and_means_it_on_another_kernel() -> None:
+    import numpy as np
+
+    from autotune.cost_model._encoding import loop_facts
+    from autotune.kernels import load_kernels
+    from autotune.passes import cpu_search_space
+    from tests._helpers import CORPUS
+    from tests.loops.test_stride import column_walk
+
+    [matmul] = load_kernels(CORPUS / "matmul.py")
+    source = cpu_search_space(matmul, loops="serial")
+    [landmark] = [m for m in source.landmarks() if "i,k,j" in m.values()]
+    loops = dict(Recipe.of(landmark, source).loops)
+    assert loops["loops.stride_gain"] > 0 and loops["loops.memory_order_gain"] >= 1
+    # An exported workload's loop facts stand in for its space.
+    assert Recipe.of(landmark, facts=loop_facts(source)) == Recipe.of(landmark, source)
+    target = cpu_search_space(column_walk, loops="serial")
+    config = Recipe((), tuple(loops.items())).instantiate(target, np.random.default_rng(0))
+    assert config is not None and config["loops.n1.b0.order"] == "i,j"
