@@ -243,17 +243,22 @@ def test_halving_screens_cheaply_then_refines_the_contenders(tmp_path):
     assert all(len(t.result.timing.candidate_rounds) <= 2 for t in search)
 
 
-def test_the_scalarized_kernel_is_measured_before_the_search_proposes(tmp_path):
-    from tests._helpers import CORPUS
-
-    (decl,) = load_kernels(CORPUS.parent / "numpy" / "jacobi1d_np.py")
-    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def _one_loop_trial(db, decl):
+    """Tune ``decl`` over its loop transformations only, one search trial."""
     options = TuneOptions(
         timing=FAST_TIMING, loops="serial", scope="loops", budget=1, confirm_top=1,
         simplify=False, size="small",
     )  # fmt: skip
     with LocalRunner() as runner:
-        result = Tuner(runner, db, host_target(), options).tune(decl)
+        return Tuner(runner, db, host_target(), options).tune(decl)
+
+
+def test_the_scalarized_kernel_is_measured_before_the_search_proposes(tmp_path):
+    from tests._helpers import CORPUS
+
+    (decl,) = load_kernels(CORPUS.parent / "numpy" / "jacobi1d_np.py")
+    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    result = _one_loop_trial(db, decl)
     (trial,) = db.trials(result.workload_key, host_target().key, "search")
     assert trial.config["loops.scalarize"] is True
     assert not [
@@ -294,12 +299,7 @@ def test_a_search_keeps_its_loop_facts_for_models_trained_later(tmp_path):
 
     (decl,) = load_kernels(CORPUS / "matmul.py")
     db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    options = TuneOptions(
-        timing=FAST_TIMING, loops="serial", scope="loops", budget=1, confirm_top=1,
-        simplify=False, size="small",
-    )  # fmt: skip
-    with LocalRunner() as runner:
-        Tuner(runner, db, host_target(), options).tune(decl)
+    _one_loop_trial(db, decl)
     [workload] = Dataset.from_database(db).workloads
     expected = loop_facts(cpu_search_space(decl, loops="serial", scope="loops"))
     assert workload.loops == expected
