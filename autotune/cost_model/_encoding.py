@@ -177,12 +177,15 @@ def facts_from_json(data: Any) -> dict[str, BandFacts]:
     if not isinstance(data, dict):
         raise ValueError(f"loop facts must be an object, not {type(data).__name__}")
     try:
-        return {
+        facts = {
             str(k): BandFacts(str(w), tuple((str(v), float(c), float(n)) for v, c, n in loops))
             for k, (w, loops) in data.items()
         }
     except (TypeError, ValueError) as exc:
         raise ValueError(f"damaged loop facts: {exc}") from None
+    if not all(math.isfinite(x) for band in facts.values() for _, *xs in band.loops for x in xs):
+        raise ValueError("damaged loop facts: a cost that is not a finite number")
+    return facts
 
 
 def facts_to_floats(facts: LoopFacts) -> dict[str, float]:

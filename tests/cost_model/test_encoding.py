@@ -320,3 +320,21 @@ def test_an_exported_workload_keeps_its_loop_facts(tmp_path):
     X, _, _ = loaded.rows()
     column = list(ROW_NAMES).index("loops.carried_gain")
     assert X[0, column] == -3.0  # the rows see the strides, not only the loop change
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_loop_facts_from_any_json_read_or_refuse_with_a_value_error(data):
+    try:
+        facts = facts_from_json(data)
+    except ValueError:
+        return
+    for band in facts.values():
+        assert isinstance(band, BandFacts) and isinstance(band.written, str)
+        assert all(np.isfinite([c, n]).all() for _, c, n in band.loops)
