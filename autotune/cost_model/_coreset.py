@@ -84,7 +84,7 @@ class Recipe:
         facts: LoopFacts | None = None,
     ) -> Recipe:
         """The recipe of ``config`` (``space``, or the :func:`loop_facts` of the
-        config's own space: for loop orders and their strides)."""
+        config's own space: for loop orders as written)."""
         compiler = tuple(
             sorted(
                 (k, _canonical(v))

@@ -6,9 +6,7 @@ Two views of a config:
   rather than by name: compiler options and flags under their keys, a pass sequence as
   a bag of passes, and loop transformations summarized over all nests and bands (a
   band's key names a nest of one kernel; "tiled 64 somewhere" carries across kernels).
-  A loop order is judged by what its innermost loop costs the band's references,
-  against the loop written innermost and the cheapest one ("stride-1 loop innermost"
-  carries across kernels too), from the space's annotations (:func:`loop_facts`).
+  A loop order is compared with the band's order as written (:func:`loop_facts`).
   Kernel parameters (``kernel.*``) are left out: they mean something else in every
   kernel. Its names are fixed (:data:`TRANSFERABLE_SCHEMA`), and :func:`schema_hash`
   identifies them, so that a model trained on other columns is refused.
@@ -44,7 +42,7 @@ if TYPE_CHECKING:
 
 #: Version of the encoding itself: bump it when a feature changes meaning while its
 #: name stays, so that :func:`schema_hash` changes too.
-ENCODING_FORMAT = 2
+ENCODING_FORMAT = 1
 #: Numeric parameters with more values than this get no one-hot indicators in
 #: :func:`run_features` when the space is known (too sparse to learn one effect each).
 MAX_LEVELS = 16
@@ -71,10 +69,6 @@ LOOP_SUMMARY = (
     "loops.threads_log2",
     "loops.scalarize",
     "loops.fusions",
-    "loops.stride_gain",
-    "loops.stride_excess",
-    "loops.carried_gain",
-    "loops.memory_order_gain",
 )
 
 #: The names of :func:`transferable_features`, in the order of :func:`transferable_vector`.
@@ -112,11 +106,10 @@ def transferable_features(
 
     A compiler option the config lacks takes the value Numba's own build uses; the
     pipeline options of ``passes.mode = "replace"`` are 0 (no O-level pipeline runs).
-    A loop order is compared with the band's order as written, and with what each of
-    the band's loops costs innermost: the :func:`loop_facts` of ``space``. Without
-    them the loop variables in sorted order stand in for the written order, which is
-    right for most bands but not all (``gemm`` is written ``i,k,j``), and the stride
-    features stay 0, so pass the space where it is known. ``facts``, when given, is
+    A loop order is compared with the band's order as written: the :func:`loop_facts`
+    of ``space``. Without them the loop variables in sorted order stand in for it,
+    which is right for most bands but not all (``gemm`` is written ``i,k,j``), so pass
+    the space where it is known. ``facts``, when given, is
     :func:`loop_facts` of the space (or of an exported workload), for callers that
     encode many configs.
 
@@ -137,7 +130,13 @@ def _features(config: Mapping[str, Any], facts: LoopFacts) -> dict[str, float]:
 class BandFacts(NamedTuple):
     """One loop-order dimension as the encoding sees it: the band's order as written,
     and per loop, in that order, ``(variable, cost innermost, dependences carried
-    alone)`` (see :func:`autotune.loops._space.order_facts`; empty: not known)."""
+    alone)`` (see :func:`autotune.loops._space.order_facts`; empty: not known).
+
+    The encoding reads only the order as written. The costs travel with spaces,
+    exports and the database so that features built on them can be trained without
+    tuning again; stride features built on them were tried and measured to make real
+    model-guided runs worse (``benchmarks/results/cost_model.txt``), so none is in
+    :data:`TRANSFERABLE_SCHEMA`."""
 
     written: str
     loops: tuple[tuple[str, float, float], ...] = ()
@@ -226,7 +225,8 @@ LOOP_FACTS_SCHEMA = "loop-facts-" + hashlib.sha256(b"autotune loop facts 1").hex
 
 def store_loop_facts(database: BaseDatabase, ir_hash: str, facts: LoopFacts) -> None:
     """Keep ``facts`` of the program ``ir_hash`` in ``database`` (once; none is no-op),
-    so that a model trained from the database later sees its loops' strides."""
+    so that a model trained from the database later compares loop orders with the
+    orders as written, as the search does."""
     if facts:
         database.add_program_features(ir_hash, LOOP_FACTS_SCHEMA, facts_to_floats(facts))
 
@@ -334,7 +334,7 @@ def _loop_key(key: str) -> tuple[str, str] | None:
 
 def _encode_loops(config: Mapping[str, Any], facts: LoopFacts, out: dict[str, float]) -> None:
     bands: dict[str, list[tuple[str, Any]]] = {}
-    orders: dict[str, BandFacts | None] = {}
+    orders: dict[str, str] = {}
     fusions = 0
     for key, value in config.items():
         if not (isinstance(key, str) and key.startswith("loops.n")):
@@ -346,13 +346,14 @@ def _encode_loops(config: Mapping[str, Any], facts: LoopFacts, out: dict[str, fl
         if band:
             bands.setdefault(band, []).append((field, value))
             if field.startswith("order"):
-                orders[band] = facts.get(key)
+                known = facts.get(key)
+                orders[band] = known.written if known is not None else ""
         elif value is True:
             fusions += 1
     summaries: list[_Band] = []
     for band, items in bands.items():
         try:
-            summaries.append(_band_summary(tuple(sorted(items)), orders.get(band)))
+            summaries.append(_band_summary(tuple(sorted(items)), orders.get(band, "")))
         except TypeError:  # an unhashable value: not a choice of any loop dimension
             continue
     if summaries:
@@ -366,16 +367,10 @@ def _encode_loops(config: Mapping[str, Any], facts: LoopFacts, out: dict[str, fl
 def _add_bands(summaries: list[_Band], out: dict[str, float]) -> None:
     """Sum (or take the largest of) the bands' summaries into ``out``; column-wise,
     because scoring a pool encodes thousands of configs."""
-    skewed, changed, innermost, tile, inner, unroll, parallel, gain, excess, carried, memory = zip(
-        *summaries, strict=True
-    )
+    skewed, changed, innermost, tile, inner, unroll, parallel = zip(*summaries, strict=True)
     out["loops.skewed"] = sum(skewed)
     out["loops.orders_changed"] = sum(changed)
     out["loops.innermost_changed"] = max(innermost)
-    out["loops.stride_gain"] = sum(gain)
-    out["loops.stride_excess"] = sum(excess)
-    out["loops.carried_gain"] = sum(carried)
-    out["loops.memory_order_gain"] = sum(memory)
     tiles = [t for t in tile if t is not None]
     if tiles:
         out["loops.tile_log2_max"] = max(tiles)
@@ -399,30 +394,21 @@ class _Band(NamedTuple):
     inner: float
     unroll: float | None
     parallel: float
-    stride_gain: float = 0.0
-    stride_excess: float = 0.0
-    carried_gain: float = 0.0
-    memory_order: float = 0.0
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _band_summary(items: tuple[tuple[str, Any], ...], facts: BandFacts | None) -> _Band:
-    """One band's choices (sorted ``(field, value)`` pairs) summarized. ``facts`` are
-    the band's order as written and its loops' costs (``None``: unknown; the loop
-    variables sorted stand in for the order, and the stride features stay 0). Bands
-    repeat across the configs of a pool, hence the cache."""
+def _band_summary(items: tuple[tuple[str, Any], ...], written: str) -> _Band:
+    """One band's choices (sorted ``(field, value)`` pairs) summarized. ``written`` is
+    the band's order as written (``""``: unknown; the loop variables sorted stand in).
+    Bands repeat across the configs of a pool, hence the cache."""
     band = dict(items)
     skewed = band.get("enable", "none") == "permutable"
     order = band.get("order_permutable" if skewed else "order")
     changed = innermost = 0.0
-    stride: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     if isinstance(order, str) and order:
-        written = facts.written if facts is not None else ""
         written = written or ",".join(sorted(order.split(",")))
         changed = float(order != written)
         innermost = float(order.rsplit(",", 1)[-1] != written.rsplit(",", 1)[-1])
-        if facts is not None and facts.loops and not skewed:
-            stride = _stride(order.split(","), facts.loops)
     tile = _log2(band["tile"]) if "tile" in band else None
     return _Band(
         float(skewed),
@@ -432,30 +418,6 @@ def _band_summary(items: tuple[tuple[str, Any], ...], facts: BandFacts | None) -
         _log2(band.get("tile_inner")) if tile else 0.0,
         _number(band.get("unroll")),
         float(band.get("parallel") is True),
-        *stride,
-    )
-
-
-def _stride(
-    order: Sequence[str], loops: tuple[tuple[str, float, float], ...]
-) -> tuple[float, float, float, float]:
-    """For a band run in ``order``: how much cheaper its innermost loop is than the
-    written one's (in the band's dearest loop's units), how much dearer than the
-    cheapest, how many fewer dependences it carries alone, and whether it moves the
-    band into its memory order (1), out of it (-1) or neither (0): dearest loop
-    outermost, ties keeping the written order."""
-    cost = {v: c for v, c, _ in loops}
-    carried = {v: n for v, _, n in loops}
-    inner, written_inner = order[-1], loops[-1][0]
-    if inner not in cost or set(order) != set(cost):
-        return 0.0, 0.0, 0.0, 0.0
-    scale = max(cost.values()) or 1.0
-    memory = sorted(cost, key=lambda v: -cost[v])  # stable: ties keep the written order
-    return (
-        (cost[written_inner] - cost[inner]) / scale,
-        (cost[inner] - min(cost.values())) / scale,
-        carried[written_inner] - carried[inner],
-        float(list(order) == memory) - float([v for v, _, _ in loops] == memory),
     )
 
 

@@ -98,22 +98,16 @@ def test_a_recipe_that_tiles_gets_its_tile_size_on_the_new_kernels_bands() -> No
     assert all(config[n] == 64 for n in tiles if n in config)
 
 
-def test_a_recipe_says_stride_one_innermost_and_means_it_on_another_kernel() -> None:
-    import numpy as np
-
+def test_a_recipe_reads_loop_orders_from_exported_facts_as_from_its_space() -> None:
     from autotune.cost_model._encoding import loop_facts
     from autotune.kernels import load_kernels
     from autotune.passes import cpu_search_space
     from tests._helpers import CORPUS
-    from tests.loops.test_stride import column_walk
 
-    [matmul] = load_kernels(CORPUS / "matmul.py")
-    source = cpu_search_space(matmul, loops="serial")
-    [landmark] = [m for m in source.landmarks() if "i,k,j" in m.values()]
-    loops = dict(Recipe.of(landmark, source).loops)
-    assert loops["loops.stride_gain"] > 0 and loops["loops.memory_order_gain"] >= 1
-    # An exported workload's loop facts stand in for its space.
-    assert Recipe.of(landmark, facts=loop_facts(source)) == Recipe.of(landmark, source)
-    target = cpu_search_space(column_walk, loops="serial")
-    config = Recipe((), tuple(loops.items())).instantiate(target, np.random.default_rng(0))
-    assert config is not None and config["loops.n1.b0.order"] == "i,j"
+    [gemm] = load_kernels(CORPUS / "gemm.py")
+    space = cpu_search_space(gemm, loops="serial")
+    [key] = [k for k, f in loop_facts(space).items() if f.written == "i,k,j"]
+    config = {**space.default_config(), key: "i,k,j", "flags.fastmath": "all"}
+    assert Recipe.of(config, facts=loop_facts(space)) == Recipe.of(config, space)
+    assert Recipe.of(config, space).loops == Recipe.of(space.default_config(), space).loops
+    assert Recipe.of(config).loops != Recipe.of(config, space).loops  # sorted: i,j,k
