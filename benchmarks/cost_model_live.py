@@ -391,7 +391,7 @@ def summarize_retimed(report: dict[str, Any], args: argparse.Namespace, names: l
                 reached[arm] += [s >= args.within for s in shares]
             line += f"  {arm}: " + " ".join(f"{s:.2f}" for s in shares)
         fixed = retimed.get(config_key(entry["fixed_config"])) if "fixed_config" in entry else None
-        if fixed is not None:
+        if fixed is not None and entry["zero_shot_retimed_shares"]:
             entry["fixed_retimed_share"] = share(fixed, best)
             fixed_shares.append(entry["fixed_retimed_share"])
             mine = entry["zero_shot_retimed_shares"]
