@@ -237,12 +237,6 @@ def stored_loop_facts(database: BaseDatabase, ir_hash: str) -> dict[str, BandFac
     return facts_from_floats(table) if table else {}
 
 
-def written_orders(space: SearchSpace | None) -> dict[str, str]:
-    """Each loop-order dimension of ``space`` and its default: the band's order as
-    written (the first of the legal orders, which is the identity)."""
-    return {k: f.written for k, f in loop_facts(space).items()}
-
-
 def transferable_vector(config: Mapping[str, Any], space: SearchSpace | None = None) -> np.ndarray:
     """:func:`transferable_features` as an array in :data:`TRANSFERABLE_SCHEMA` order."""
     return _vector(config, loop_facts(space))

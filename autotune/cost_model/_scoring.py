@@ -63,9 +63,9 @@ class ProgramScorer:
         * Pure: the same configs give the same scores; nothing is learned here (a
           search combines these scores with its own measurements).
         * ``space`` is the space the configs come from: loop orders are compared with
-          the order as written there, and with what each loop costs innermost.
-          ``facts`` (:func:`~autotune.cost_model._encoding.loop_facts`) stand in for
-          the space of a program known only from exported records.
+          the order as written there. ``facts``
+          (:func:`~autotune.cost_model._encoding.loop_facts`) stand in for the space
+          of a program known only from exported records.
     """
 
     def __init__(
